@@ -1,0 +1,41 @@
+# astro-interpret: two commands on a fresh machine: `make demo` and `make test`.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+# torch is installed first and pinned to the local CPU wheel: a looser requirement resolved on its own
+# downloads a multi-GB CUDA build (measured: torch 2.14.1 + 5.5 GB of CUDA libraries).
+TORCH   ?= torch==2.13.0
+STAMP   := $(VENV)/.installed
+JOBS    ?= 2
+
+.PHONY: install demo test test-all bench figures lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/interpret demo
+
+test: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) -m "not slow" tests
+
+test-all: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) tests
+
+bench: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m benchmarks.run_all
+
+figures: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/interpret figures
+
+lint: $(STAMP)
+	$(BIN)/ruff check interpret tests analyses benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,48 @@
+"""astro-interpret: why do deep-learning galaxy estimators work?
+
+Causal discovery, partial-information decomposition, attribution maps and band ablation for trained
+estimators of galaxy properties, with a mock universe whose causal truth is known.
+
+Subpackages are imported lazily (``import interpret`` is fast); ``interpret.causal`` etc. load on first use.
+
+Examples
+--------
+>>> import interpret as ip
+>>> ip.__version__ >= "0.1"
+True
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._version import __version__
+
+_SUBMODULES = {
+    "mock", "datasets", "data", "causal", "pid", "attribution", "ablation", "metrics", "plots", "report",
+    "parallel", "estimators", "exceptions",
+}
+# flat names -> module that defines them
+_FLAT = {
+    "load_estimator": "estimators", "Estimator": "estimators",
+    "discover": "causal", "edge_stability": "causal", "local_dependence": "causal", "CausalGraph": "causal",
+    "decompose": "pid", "mutual_information": "pid", "pointwise_decompose": "pid",
+    "attribute": "attribution", "line_importance": "attribution",
+    "band_ablation": "ablation", "band_shapley": "ablation",
+    "load_result": "_results",
+    "InterpretError": "exceptions",
+}
+
+__all__ = ["__version__", *sorted(_SUBMODULES), *sorted(_FLAT)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _FLAT:
+        return getattr(importlib.import_module(f".{_FLAT[name]}", __name__), name)
+    raise AttributeError(f"module 'interpret' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
