@@ -1,0 +1,12 @@
+"""The mock universe: simulated galaxies with planted causal truth, and reference estimators trained on it.
+
+Examples
+--------
+>>> import interpret as ip
+>>> u = ip.mock.make_universe(n=50, seed=0)   # doctest: +SKIP
+"""
+from .._lazy import lazy_getattr
+
+_PARTS = ("universe", "population", "sed", "photometry", "images", "spectra", "infrared", "truth",
+          "models", "train")
+__getattr__ = lazy_getattr(__name__, _PARTS)
