@@ -15,8 +15,6 @@ def lazy_getattr(package: str, modules: Sequence[str]) -> Callable[[str], Any]:
     def __getattr__(name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        if name in modules:
-            return importlib.import_module(f"{package}.{name}")
         for mod_name in modules:
             try:
                 mod = importlib.import_module(f"{package}.{mod_name}")
@@ -26,6 +24,8 @@ def lazy_getattr(package: str, modules: Sequence[str]) -> Callable[[str], Any]:
                 raise
             if name in getattr(mod, "__all__", ()):
                 return getattr(mod, name)
+        if name in modules:
+            return importlib.import_module(f"{package}.{name}")
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     return __getattr__
