@@ -1,0 +1,109 @@
+"""The study runner, cache, HTML report and CLI, exercised with a small study written by the test."""
+from __future__ import annotations
+
+import html.parser
+import json
+import textwrap
+
+import pytest
+
+from interpret.cli import main
+from interpret.exceptions import ConfigError
+from interpret.runner import cache_key, run_study, validate_config
+
+STUDY = textwrap.dedent('''
+    """Toy study: a sum and a figure."""
+    import numpy as np
+    import pandas as pd
+    import matplotlib.pyplot as plt
+
+    DEFAULTS = {"scale": 1.0}
+    CALLS = []
+
+    def compute(ctx):
+        def heavy():
+            CALLS.append(1)
+            rng = np.random.default_rng(ctx.seed)
+            return rng.normal(size=(ctx.config["n"] or 10,)) * ctx.params["scale"]
+        x = ctx.cached("draws", {"n": ctx.config["n"], "scale": ctx.params["scale"], "seed": ctx.seed}, heavy)
+        ctx.add_table("summary", pd.DataFrame({"mean": [x.mean()], "calls": [len(CALLS)]}))
+        ctx.notes.append(f"mean of {x.size} draws")
+
+    def fig_hist(ctx):
+        fig, ax = plt.subplots()
+        ax.hist(ctx.load("draws"))
+        ax.set_xlabel("value")
+        return fig
+
+    FIGURES = [fig_hist]
+''')
+
+
+@pytest.fixture()
+def project(tmp_path):
+    (tmp_path / "analyses" / "configs").mkdir(parents=True)
+    (tmp_path / "analyses" / "toy.py").write_text(STUDY)
+    cfg = tmp_path / "analyses" / "configs" / "toy.toml"
+    cfg.write_text('study = "toy"\nseed = 3\nn = 50\n[params]\nscale = 2.0\n')
+    return tmp_path, cfg
+
+
+def test_run_study_caches_and_reports(project):
+    root, cfg = project
+    ctx = run_study(cfg, overrides={"out": str(root / "run")})
+    assert (root / "run" / "figures" / "hist.png").is_file()
+    assert (root / "run" / "figures" / "hist.pdf").is_file()
+    report = (root / "run" / "report.html").read_text()
+    manifest = json.loads((root / "run" / "manifest.json").read_text())
+    imgs = []
+
+    class P(html.parser.HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "img":
+                imgs.append(dict(attrs))
+
+    P().feed(report)
+    assert [i["data-file"] for i in imgs] == ["hist.png"]
+    assert imgs[0]["src"].startswith("data:image/png;base64,")
+    assert manifest["config"]["params"]["scale"] == 2.0
+    first = ctx.load("draws")
+    # second run hits the cache: same numbers, compute not called again (module reloaded => CALLS fresh)
+    ctx2 = run_study(cfg, overrides={"out": str(root / "run")})
+    assert (ctx2.load("draws") == first).all()
+    assert ctx2.tables["summary"]["calls"].iloc[0] == 0
+    assert "draws" not in ctx2.timings
+
+
+def test_bad_configs_have_clear_errors(project):
+    root, cfg = project
+    cfg.write_text('study = "toy"\nsed = 3\n')
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) 'sed'.*valid keys are .*seed"):
+        run_study(cfg)
+    cfg.write_text('study = "toy"\n[params]\nscal = 1\n')
+    with pytest.raises(ConfigError, match=r"'scal' in \[params\].*valid keys are scale"):
+        run_study(cfg)
+    with pytest.raises(ConfigError, match="does not exist"):
+        run_study(root / "missing.toml")
+    with pytest.raises(ConfigError, match="no 'study' key"):
+        validate_config({"seed": 1})
+
+
+def test_cli_exit_codes(project, capsys, monkeypatch):
+    root, cfg = project
+    monkeypatch.chdir(root)
+    assert main(["run", str(cfg), "--out", str(root / "r1"), "--no-progress", "--seed", "5"]) == 0
+    assert json.loads((root / "r1" / "manifest.json").read_text())["config"]["seed"] == 5
+    assert main(["report", str(root / "r1")]) == 0
+    assert main(["run", str(root / "nope.toml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["report", str(root / "empty")]) == 3
+    assert main(["figures", "--only", "toy", "--out", str(root / "runs"), "--figures", str(root / "figs")]) == 0
+    assert (root / "figs" / "toy" / "hist.png").is_file()
+    assert main(["figures", "--only", "nosuch"]) == 2
+    (root / "analyses" / "toy.py").write_text(STUDY.replace("x.mean()", "1 / 0"))
+    assert main(["run", str(cfg), "--out", str(root / "r2")]) == 1
+
+
+def test_cache_key_is_stable_and_sensitive():
+    assert cache_key("a", {"x": 1, "y": [1, 2]}) == cache_key("a", {"y": [1, 2], "x": 1})
+    assert cache_key("a", {"x": 1}) != cache_key("a", {"x": 2})
