@@ -46,8 +46,9 @@ def test_interrupted_run_resumes_without_loss_or_duplication(tmp_path, data):
     path = tmp_path / "x.npy"
     np.save(path, data)
     seen: list[tuple[int, int]] = []
+    fail_after = [3]
 
-    def flaky(chunk, fail_after=[3]):
+    def flaky(chunk):
         if len(seen) == fail_after[0]:
             fail_after[0] = -1
             raise KeyboardInterrupt  # as if the user pressed Ctrl-C midway
