@@ -1,0 +1,1 @@
+"""Private implementation of :mod:`interpret.estimators` (base, wrappers, loaders)."""
