@@ -125,6 +125,9 @@ def load_study(name: str, search: list[Path]) -> types.ModuleType:
     for folder in search:
         candidate = Path(folder) / f"{name}.py"
         if candidate.is_file():
+            # studies may share helpers (analyses/_common.py): make their folder importable
+            if str(Path(folder).resolve()) not in sys.path:
+                sys.path.insert(0, str(Path(folder).resolve()))
             spec = importlib.util.spec_from_file_location(f"interpret_study_{name}", candidate)
             module = importlib.util.module_from_spec(spec)
             sys.modules[spec.name] = module
@@ -304,6 +307,7 @@ def run_study(config_path: str | os.PathLike | None = None, *, config: dict[str,
         raise ConfigError(f"config{' ' + src if src else ''} has no 'study' key; add e.g. study = \"stellar_mass\"")
     module = load_study(str(raw["study"]), search)
     cfg = validate_config(raw, module.DEFAULTS, path=src)
+    cfg["_config_dir"] = str(Path(src).parent) if src else None
     out = Path(cfg["out"] or Path("runs") / cfg["study"]).resolve()
     fig_dir = Path(figures_root).resolve() / cfg["study"] if figures_root else out / "figures"
     ctx = RunContext(config=cfg, out=out, figure_dir=fig_dir, cache_dir=out / "cache")
