@@ -2,6 +2,6 @@
 from .._lazy import lazy_getattr
 from ._result import PIDResult, atom_label
 
-_PARTS = ("decomposition", "measures", "broja", "discretize", "estimation", "knn", "neural", "sensitivity")
+_PARTS = ("decomposition", "measures", "broja", "discretize", "estimation", "knn", "neural", "compare", "sensitivity")
 __getattr__ = lazy_getattr(__name__, _PARTS)
 __all__ = ["PIDResult", "atom_label"]

@@ -1,0 +1,146 @@
+"""Resolve what ``attribute()`` is given (nn.Module, Estimator, callable) into one scalar-output forward.
+
+Every attribution method works on a *scalar per galaxy* function: the chosen output (``target``) of the
+estimator. :class:`TargetModule` wraps a torch module so that captum's module-based methods (DeepLift,
+DeepLiftShap) still see an ``nn.Module``; :class:`PredictForward` wraps a non-differentiable estimator's
+``predict`` for the perturbation methods (occlusion, feature ablation).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..exceptions import ValidationError
+
+__all__ = ["ResolvedModel", "TargetModule", "PredictForward", "resolve_model", "resolve_device"]
+
+
+def resolve_device(device: Any, module: nn.Module | None, estimator: Any = None) -> torch.device:
+    """``device`` if given, else the estimator's / module's device, else CPU."""
+    if device is None and estimator is not None and getattr(estimator, "device", None) is not None:
+        device = estimator.device
+    if device is None and module is not None:
+        param = next(iter(module.parameters()), None)
+        device = param.device if param is not None else "cpu"
+    device = torch.device(device or "cpu")
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValidationError("attribute(): 'device' is 'cuda' but no CUDA device is available; use device='cpu'")
+    return device
+
+
+class TargetModule(nn.Module):
+    """``module(*inputs)`` reduced to one output column per galaxy (shape (N,)), as an ``nn.Module``."""
+
+    def __init__(self, module: nn.Module, target: int | None):
+        super().__init__()
+        self.module = module
+        self.target = target
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        out = self.module(*inputs)
+        if isinstance(out, dict):  # named outputs, in key order (as TorchEstimator names them)
+            out = torch.stack([v.reshape(v.shape[0]) for v in out.values()], dim=1)
+        elif isinstance(out, (tuple, list)):
+            out = out[0]
+        return select_output(out, self.target)
+
+
+def select_output(out: torch.Tensor, target: int | None) -> torch.Tensor:
+    """Column ``target`` of a (N, K) output, or the only column of (N,) / (N, 1)."""
+    if out.ndim == 1:
+        return out
+    out = out.reshape(out.shape[0], -1)
+    if target is None:
+        if out.shape[1] != 1:
+            raise ValidationError(f"attribute(): the model has {out.shape[1]} outputs; pass 'target' "
+                                  "(an output index or name)")
+        return out[:, 0]
+    return out[:, target]
+
+
+class PredictForward:
+    """Wrap ``estimator.predict`` (numpy in/out, no gradients) as a torch forward for perturbation methods."""
+
+    def __init__(self, estimator: Any, target: int | None, batch_size: int):
+        self.estimator = estimator
+        self.target = target
+        self.batch_size = batch_size
+
+    def __call__(self, *inputs: torch.Tensor) -> torch.Tensor:
+        arrays = [t.detach().cpu().numpy() for t in inputs]
+        x = arrays[0] if len(arrays) == 1 else tuple(arrays)
+        try:
+            y = self.estimator.predict(x, batch_size=self.batch_size, progress=False)
+        except TypeError:  # a duck-typed estimator with a plain predict(x)
+            y = self.estimator.predict(x)
+        y = torch.as_tensor(np.asarray(y, dtype=np.float32), device=inputs[0].device)
+        return select_output(y, self.target)
+
+
+@dataclass
+class ResolvedModel:
+    """Everything the methods need: a module (or None), a forward, the device and names."""
+
+    module: nn.Module | None          # TargetModule (scalar output), or None when not differentiable
+    forward: Any                      # callable(*tensors) -> (N,) tensor
+    device: torch.device
+    target: int | None
+    target_name: str | None
+    output_names: tuple[str, ...] | None
+    input_names: tuple[str, ...] | None
+
+
+def _names(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(str(v) for v in value)
+
+
+def resolve_target(target: int | str | None, output_names: Sequence[str] | None) -> tuple[int | None, str | None]:
+    """Turn an output index or name into ``(index, name)``."""
+    if target is None:
+        name = output_names[0] if output_names is not None and len(output_names) == 1 else None
+        return None, name
+    if isinstance(target, str):
+        if not output_names or target not in output_names:
+            valid = ", ".join(repr(n) for n in (output_names or ()))
+            raise ValidationError(f"attribute(): unknown target {target!r}; valid output names are {valid or 'none'}"
+                                  " (pass an integer index when the estimator has no output names)")
+        return list(output_names).index(target), target
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        t = int(target)
+        if output_names is not None and not -len(output_names) <= t < len(output_names):
+            raise ValidationError(f"attribute(): 'target' {t} is out of range for {len(output_names)} outputs")
+        if output_names is not None and t < 0:
+            t += len(output_names)
+        name = output_names[t] if output_names is not None else None
+        return t, name
+    raise ValidationError(f"attribute(): 'target' must be an int, an output name or None; got {target!r}")
+
+
+def resolve_model(estimator: Any, *, target: int | str | None, device: Any, batch_size: int) -> ResolvedModel:
+    """Resolve ``estimator`` (nn.Module, Estimator with ``.module``/``.predict``, or callable)."""
+    if isinstance(estimator, nn.Module):
+        module, output_names, input_names = estimator, None, None
+    elif hasattr(estimator, "predict") or hasattr(estimator, "module"):
+        module = getattr(estimator, "module", None)
+        output_names = _names(getattr(estimator, "output_names", None))
+        input_names = _names(getattr(estimator, "input_names", None))
+    else:
+        raise ValidationError("attribute(): 'estimator' must be a torch nn.Module or an Estimator from "
+                              f"interpret.load_estimator(); got {type(estimator).__name__}")
+    idx, name = resolve_target(target, output_names)
+    dev = resolve_device(device, module, None if isinstance(estimator, nn.Module) else estimator)
+    if module is not None:
+        module = module.to(dev).eval()
+        wrapped = TargetModule(module, idx).eval()
+        return ResolvedModel(wrapped, wrapped, dev, idx, name, output_names, input_names)
+    if not hasattr(estimator, "predict"):
+        raise ValidationError("attribute(): 'estimator' has neither a torch module nor a predict() method")
+    fwd = PredictForward(estimator, idx, batch_size)
+    return ResolvedModel(None, fwd, dev, idx, name, output_names, input_names)

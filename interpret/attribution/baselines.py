@@ -1,0 +1,118 @@
+"""Baselines (reference inputs) for path and perturbation attribution methods.
+
+A baseline is what the model sees when "nothing is there": ``"zeros"`` (blank sky / zero flux),
+``"mean"`` (the sample mean galaxy), ``"blurred"`` (each input Gaussian-blurred along its spatial or spectral
+axes, keeping colours and total flux but removing structure; Sturmfels et al. 2020, doi:10.23915/distill.00022),
+or a user array (one per galaxy, or one broadcast to all).
+
+Examples
+--------
+>>> import numpy as np
+>>> from interpret.attribution.baselines import make_baselines
+>>> x = np.ones((4, 3, 8, 8), dtype=np.float32)
+>>> make_baselines((x,), "mean")[0].shape
+(4, 3, 8, 8)
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+from ..exceptions import ValidationError
+
+__all__ = ["BASELINES", "make_baselines", "baseline_distribution"]
+
+BASELINES = ("zeros", "mean", "blurred")
+
+
+def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of every galaxy along its spatial/spectral axes (not along galaxies or bands)."""
+    if x.ndim == 2:       # (N, L) spectra or (N, F) catalogue columns: blur along L
+        sig = (0.0, sigma)
+    elif x.ndim >= 3:     # (N, C, H, W) images or (N, C, L): blur the trailing (spatial) axes only
+        n_sp = 2 if x.ndim >= 4 else 1
+        sig = (0.0,) * (x.ndim - n_sp) + (sigma,) * n_sp
+    else:
+        return x.copy()
+    return gaussian_filter(x.astype(np.float64), sigma=sig, mode="nearest").astype(x.dtype)
+
+
+def _one(x: np.ndarray, spec: Any, i: int, blur_sigma: float) -> np.ndarray:
+    if isinstance(spec, str):
+        if spec == "zeros":
+            return np.zeros_like(x)
+        if spec == "mean":
+            return np.broadcast_to(x.mean(axis=0, keepdims=True), x.shape).astype(x.dtype)
+        if spec == "blurred":
+            return _blur(x, blur_sigma)
+        raise ValidationError(f"attribute(): unknown baselines {spec!r}; valid values are "
+                              f"{', '.join(map(repr, BASELINES))} or an array")
+    if np.isscalar(spec):
+        return np.full_like(x, float(spec))
+    arr = np.asarray(spec, dtype=x.dtype)
+    if arr.shape == x.shape:
+        return arr
+    if arr.shape == x.shape[1:] or (arr.ndim == x.ndim and arr.shape[0] == 1 and arr.shape[1:] == x.shape[1:]):
+        return np.broadcast_to(arr.reshape((1,) + x.shape[1:]), x.shape).astype(x.dtype)
+    raise ValidationError(f"attribute(): baselines for input {i} have shape {arr.shape}; expected {x.shape} "
+                          f"(one per galaxy) or {x.shape[1:]} (shared)")
+
+
+def make_baselines(inputs: tuple[np.ndarray, ...], baselines: Any = None, *,
+                   blur_sigma: float = 2.0) -> tuple[np.ndarray, ...]:
+    """One baseline per galaxy for every input.
+
+    Parameters
+    ----------
+    inputs : tuple of ndarray
+        The inputs, each (N, ...).
+    baselines : str, float, ndarray or tuple of those, default None
+        ``None``/``"zeros"``, ``"mean"``, ``"blurred"``, a scalar, an array shaped like the input (or like one
+        galaxy), or a tuple with one of these per input.
+    blur_sigma : float, default 2.0
+        Gaussian sigma in pixels for ``"blurred"``.
+
+    Returns
+    -------
+    tuple of ndarray
+        Baselines with exactly the shapes of ``inputs``.
+    """
+    if baselines is None:
+        baselines = "zeros"
+    if isinstance(baselines, tuple):
+        if len(baselines) != len(inputs):
+            raise ValidationError(f"attribute(): 'baselines' has {len(baselines)} entries for {len(inputs)} inputs")
+        specs = baselines
+    else:
+        specs = (baselines,) * len(inputs)
+    return tuple(np.ascontiguousarray(_one(x, s, i, blur_sigma)) for i, (x, s) in enumerate(zip(inputs, specs)))
+
+
+def baseline_distribution(inputs: tuple[np.ndarray, ...], baselines: Any, *, n_baselines: int,
+                          rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """A set of reference inputs for the SHAP-style methods (DeepLiftShap, GradientShap).
+
+    ``None`` draws ``n_baselines`` galaxies at random from the inputs themselves (the expectation over the
+    data distribution of Lundberg & Lee 2017, arXiv:1705.07874); a string gives its single baseline (mean /
+    zeros / blurred mean); an array with a first dimension different from N is used as the distribution.
+    """
+    n = inputs[0].shape[0]
+    if baselines is None:
+        idx = rng.choice(n, size=min(n_baselines, n), replace=False)
+        return tuple(x[np.sort(idx)] for x in inputs)
+    specs = baselines if isinstance(baselines, tuple) else (baselines,) * len(inputs)
+    out = []
+    for i, (x, spec) in enumerate(zip(inputs, specs)):
+        if isinstance(spec, str) or np.isscalar(spec):
+            out.append(_one(x, spec, i, 2.0).mean(axis=0, keepdims=True).astype(x.dtype))
+        else:
+            arr = np.asarray(spec, dtype=x.dtype)
+            if arr.shape[1:] != x.shape[1:]:
+                arr = arr.reshape((1,) + x.shape[1:]) if arr.shape == x.shape[1:] else arr
+            if arr.shape[1:] != x.shape[1:]:
+                raise ValidationError(f"attribute(): baseline distribution for input {i} has shape {arr.shape}; "
+                                      f"expected (K, {', '.join(map(str, x.shape[1:]))})")
+            out.append(arr)
+    return tuple(out)

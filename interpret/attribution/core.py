@@ -1,0 +1,141 @@
+"""``attribute()``: the one entry point to every attribution method."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._validation import check_array, check_choice, check_int, check_same_length
+from ..exceptions import ValidationError
+from . import _batching as B
+from ._model import resolve_model
+from .methods import METHODS, MethodOutput
+from .result import Attribution
+
+__all__ = ["attribute", "as_inputs"]
+
+log = logging.getLogger(__name__)
+
+
+def as_inputs(x: Any, func: str = "attribute") -> tuple[tuple[np.ndarray, ...], bool]:
+    """Validate ``x`` (array, tensor or tuple of them) into a tuple of arrays; also return 'was a tuple'."""
+    multi = isinstance(x, (tuple, list))
+    items = list(x) if multi else [x]
+    if not items:
+        raise ValidationError(f"{func}(): 'x' is an empty tuple; pass an array (N, ...) or a tuple of arrays")
+    arrays = []
+    for i, item in enumerate(items):
+        if isinstance(item, torch.Tensor):
+            item = item.detach().cpu().numpy()
+        name = f"x[{i}]" if multi else "x"
+        arr = check_array(item, name, func, ndim=(2, 3, 4, 5))
+        if arr.dtype.kind not in "fiu":
+            raise ValidationError(f"{func}(): '{name}' must be numeric; got dtype {arr.dtype}")
+        arrays.append(np.ascontiguousarray(arr, dtype=np.float64 if arr.dtype == np.float64 else np.float32))
+    check_same_length(func, **{f"x[{i}]": a for i, a in enumerate(arrays)})
+    return tuple(arrays), multi
+
+
+def _module_dtype(module: torch.nn.Module | None) -> torch.dtype:
+    p = next(iter(module.parameters()), None) if module is not None else None
+    return p.dtype if p is not None and p.is_floating_point() else torch.float32
+
+
+def attribute(
+    estimator: Any,
+    x: Any,
+    method: str = "integrated_gradients",
+    *,
+    baselines: Any = None,
+    target: int | str | None = None,
+    n_steps: int | str = 50,
+    batch_size: int = 64,
+    device: str | torch.device | None = None,
+    progress: bool | None = None,
+    seed: int | np.random.Generator | None = None,
+    **options: Any,
+) -> Attribution:
+    """Attribute one output of an estimator to its inputs, galaxy by galaxy.
+
+    Parameters
+    ----------
+    estimator : torch.nn.Module or Estimator
+        A torch module, or an estimator from :func:`interpret.load_estimator`. Gradient methods need a
+        differentiable module (``estimator.module``); for sklearn models or callables (``module is None``)
+        only the perturbation methods ``occlusion`` and ``feature_ablation`` work.
+    x : ndarray or tuple of ndarray
+        Inputs (N, ...): images (N, C, H, W), spectra (N, L), catalogue features (N, F), or a tuple of these
+        for multi-input models (e.g. ``(images, catalogue)``).
+    method : str, default "integrated_gradients"
+        A key of :data:`METHODS`: integrated_gradients, saliency, input_x_gradient, deeplift,
+        deeplift_shap, gradient_shap, smoothgrad, occlusion, feature_ablation.
+    baselines : str, float, ndarray or tuple, optional
+        Reference input: ``"zeros"`` (default), ``"mean"``, ``"blurred"``, a scalar or an array (per galaxy
+        or shared); one per input as a tuple. For deeplift_shap / gradient_shap: a distribution of
+        reference inputs (default: ``n_baselines`` galaxies drawn from ``x``).
+    target : int, str or None
+        Output to explain, by index or output name; required for multi-output models.
+    n_steps : int or "auto", default 50
+        Integration nodes for integrated_gradients (ignored by other methods); ``"auto"`` raises the nodes
+        per galaxy until the completeness error is below ``rtol``.
+    batch_size : int, default 64
+        Galaxies per chunk: memory is bounded by one chunk (times ``n_steps`` rows for IG, capped by
+        ``rows_per_pass``).
+    device : str or torch.device, optional
+        "cpu" or "cuda"; default: the estimator's device.
+    progress : bool, optional
+        Progress bar over chunks (None: on unless CI is set; False: silent).
+    seed : int or Generator, optional
+        Randomness of deeplift_shap, gradient_shap and smoothgrad (same seed, same result).
+    **options
+        Method options, e.g. ``rule="trapezoid"``, ``engine="captum"``, ``nt_samples=32``, ``window=(1,4,4)``.
+
+    Returns
+    -------
+    Attribution
+        ``values`` shaped like ``x`` (a tuple for multi-input), the explained outputs, and for path methods
+        the baseline outputs and completeness deltas.
+
+    References
+    ----------
+    Sundararajan, Taly & Yan 2017, arXiv:1703.01365; Kokhlikyan et al. 2020 (captum), arXiv:2009.07896.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from interpret.attribution import attribute
+    >>> model = torch.nn.Linear(4, 1)
+    >>> a = attribute(model, np.ones((5, 4), np.float32), n_steps=16, progress=False)
+    >>> a.values.shape, bool(np.abs(a.delta).max() < 1e-5)
+    ((5, 4), True)
+    """
+    check_choice(method, "method", "attribute", sorted(METHODS))
+    batch_size = check_int(batch_size, "batch_size", "attribute", minimum=1)
+    inputs, multi = as_inputs(x)
+    if method == "integrated_gradients":
+        options = {"n_steps": n_steps, **options}
+    algo = METHODS[method](**options)
+    model = resolve_model(estimator, target=target, device=device, batch_size=batch_size)
+    if algo.needs_module and model.module is None:
+        raise ValidationError(f"attribute(): method {method!r} needs a differentiable torch module but the "
+                              "estimator has none (sklearn or callable); use method='occlusion' or "
+                              "'feature_ablation'")
+    dtype = _module_dtype(model.module)
+    chunks = B.Chunks(inputs, batch_size, model.device, dtype)
+    t0 = time.perf_counter()
+    out: MethodOutput = algo.compute(model, chunks, baselines, progress=progress, seed=seed)
+    output = out.output if out.output is not None else B.forward_outputs(model.forward, chunks)
+    log.info("attribute(%s): %d galaxies in %.2f s on %s", method, len(output), time.perf_counter() - t0,
+             model.device)
+    values = tuple(v.astype(inputs[i].dtype, copy=False) for i, v in enumerate(out.values))
+    params = {**algo.params(), "baselines": baselines if isinstance(baselines, (str, type(None))) else "array",
+              "batch_size": batch_size, "device": str(model.device)}
+    return Attribution(
+        values=values if multi else values[0], method=method, output=np.asarray(output, dtype=float),
+        target=model.target, target_name=model.target_name, input_names=model.input_names,
+        baseline_output=None if out.baseline_output is None else np.asarray(out.baseline_output, dtype=float),
+        delta=None if out.delta is None else np.asarray(out.delta, dtype=float),
+        n_steps=out.n_steps, params=params)

@@ -1,0 +1,213 @@
+"""Fused Integrated-Gradients engine: every (step, galaxy) pair in a few large chunked passes.
+
+Integrated Gradients (Sundararajan, Taly & Yan 2017, arXiv:1703.01365) attributes
+``(x - b) * integral_0^1 grad f(b + alpha (x - b)) d alpha``. captum evaluates the integral by building the
+full expanded batch and several intermediate copies; this engine builds each pass's interpolated inputs
+directly on the device, takes one ``autograd.grad`` with respect to the inputs only (no weight gradients),
+and reduces the node weights in place, so its cost is that of ``n_steps`` forward+backward passes.
+
+Quadrature rules: ``"gauss_legendre"`` (default; with 16 nodes it reaches the completeness error of the
+trapezoid rule at 64), ``"trapezoid"``, ``"riemann_left"``, ``"riemann_right"``, ``"riemann_middle"`` -- the
+same nodes and weights as captum's ``gausslegendre`` / ``riemann_*`` methods, except that our trapezoid rule
+has the textbook weights ``1/(n-1)`` (halved at the ends, summing to 1) whereas captum's
+``riemann_trapezoid`` uses ``1/n`` (summing to ``(n-1)/n``, a systematic completeness error of ~1/n).
+
+``n_steps="auto"`` starts at 16 nodes and doubles the nodes of every galaxy whose completeness error
+``|sum(attr) - (f(x) - f(b))|`` exceeds ``atol + rtol * |f(x) - f(b)|``, up to ``max_steps``.
+
+Examples
+--------
+>>> import numpy as np, torch
+>>> from interpret.attribution.fused_ig import fused_integrated_gradients
+>>> lin = torch.nn.Linear(3, 1, bias=False)
+>>> x = np.ones((2, 3), dtype=np.float32)
+>>> res = fused_integrated_gradients(lambda t: lin(t)[:, 0], (x,), (np.zeros_like(x),), n_steps=8, progress=False)
+>>> bool(np.allclose(res.values[0][0], lin.weight.detach().numpy()[0], atol=1e-6))
+True
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .._validation import check_choice, check_int
+from ..exceptions import ValidationError
+from ..parallel import parallel_map
+
+__all__ = ["RULES", "path_nodes", "fused_integrated_gradients", "FusedResult", "captum_method_name"]
+
+RULES = ("gauss_legendre", "trapezoid", "riemann_left", "riemann_right", "riemann_middle")
+_CAPTUM_NAMES = {"gauss_legendre": "gausslegendre", "trapezoid": "riemann_trapezoid",
+                 "riemann_left": "riemann_left", "riemann_right": "riemann_right",
+                 "riemann_middle": "riemann_middle"}
+
+
+def path_nodes(n_steps: int, rule: str = "gauss_legendre") -> tuple[np.ndarray, np.ndarray]:
+    """Nodes ``alpha`` in [0, 1] and weights (summing to 1) of a quadrature rule.
+
+    Parameters
+    ----------
+    n_steps : int
+        Number of nodes (>= 1; >= 2 for the trapezoid rule).
+    rule : str, default "gauss_legendre"
+        One of :data:`RULES`.
+
+    Returns
+    -------
+    alphas, weights : ndarray of shape (n_steps,)
+    """
+    check_choice(rule, "rule", "path_nodes", RULES)
+    n = check_int(n_steps, "n_steps", "path_nodes", minimum=2 if rule == "trapezoid" else 1)
+    if rule == "gauss_legendre":
+        x, w = np.polynomial.legendre.leggauss(n)
+        return 0.5 * (x + 1.0), 0.5 * w
+    if rule == "trapezoid":
+        w = np.full(n, 1.0 / (n - 1))
+        w[[0, -1]] *= 0.5
+        return np.linspace(0.0, 1.0, n), w
+    w = np.full(n, 1.0 / n)
+    if rule == "riemann_left":
+        return np.linspace(0.0, 1.0 - 1.0 / n, n), w
+    if rule == "riemann_right":
+        return np.linspace(1.0 / n, 1.0, n), w
+    return np.linspace(0.5 / n, 1.0 - 0.5 / n, n), w
+
+
+@dataclass
+class FusedResult:
+    """Attributions (one array per input), completeness delta, f(x), f(baseline), nodes used per galaxy."""
+
+    values: tuple[np.ndarray, ...]
+    delta: np.ndarray
+    output: np.ndarray
+    baseline_output: np.ndarray
+    n_steps: np.ndarray
+
+
+class _ChunkIG:
+    """IG for one chunk of galaxies (a slice), called by parallel_map."""
+
+    def __init__(self, forward: Callable, inputs, baselines, alphas, weights, rows: int, device, dtype):
+        self.forward, self.inputs, self.baselines = forward, inputs, baselines
+        self.alphas = torch.as_tensor(alphas, dtype=dtype, device=device)
+        self.weights = torch.as_tensor(weights, dtype=dtype, device=device)
+        self.rows, self.device, self.dtype = rows, device, dtype
+
+    def _to(self, arrays, sl):
+        return [torch.as_tensor(a[sl], device=self.device, dtype=self.dtype) for a in arrays]
+
+    def __call__(self, sl: slice):
+        xs, bs = self._to(self.inputs, sl), self._to(self.baselines, sl)
+        diffs = [x - b for x, b in zip(xs, bs)]
+        g = xs[0].shape[0]
+        grad_sum = [torch.zeros_like(d) for d in diffs]
+        k_per = max(1, self.rows // g)
+        for k0 in range(0, len(self.alphas), k_per):
+            a, w = self.alphas[k0:k0 + k_per], self.weights[k0:k0 + k_per]
+            k = a.shape[0]
+            scaled = []
+            for b, d in zip(bs, diffs):
+                shape = (k,) + (1,) * d.ndim
+                s = (b.unsqueeze(0) + a.view(shape) * d.unsqueeze(0)).reshape((k * g,) + d.shape[1:])
+                scaled.append(s.requires_grad_(True))
+            with torch.enable_grad():
+                out = self.forward(*scaled)
+                grads = torch.autograd.grad(out.sum(), scaled)
+            for acc, gr in zip(grad_sum, grads):
+                gr = gr.reshape((k, g) + gr.shape[1:])
+                acc += torch.tensordot(w, gr, dims=([0], [0]))
+        with torch.no_grad():
+            fx = self.forward(*xs).detach()
+            fb = self.forward(*bs).detach()
+        attrs = [(d * gs).detach() for d, gs in zip(diffs, grad_sum)]
+        total = sum(at.reshape(g, -1).sum(1) for at in attrs)
+        delta = total - (fx - fb)
+        return ([at.cpu().numpy() for at in attrs], delta.cpu().numpy(), fx.cpu().numpy(), fb.cpu().numpy())
+
+
+def _run(forward, inputs, baselines, n_steps, rule, batch_size, rows, device, dtype, progress):
+    alphas, weights = path_nodes(n_steps, rule)
+    n = inputs[0].shape[0]
+    rows = rows or batch_size * n_steps
+    gal = max(1, min(batch_size, rows // n_steps if rows >= n_steps else 1))
+    chunks = [slice(i, min(i + gal, n)) for i in range(0, n, gal)]
+    worker = _ChunkIG(forward, inputs, baselines, alphas, weights, rows, device, dtype)
+    parts = parallel_map(worker, chunks, n_jobs=1, progress=progress, desc=f"IG ({n_steps} steps)")
+    values = tuple(np.concatenate([p[0][i] for p in parts]) for i in range(len(inputs)))
+    cat = [np.concatenate([p[j] for p in parts]) for j in (1, 2, 3)]
+    return FusedResult(values, cat[0], cat[1], cat[2], np.full(n, n_steps))
+
+
+def fused_integrated_gradients(
+    forward: Callable[..., torch.Tensor],
+    inputs: tuple[np.ndarray, ...],
+    baselines: tuple[np.ndarray, ...],
+    *,
+    n_steps: int | str = 50,
+    rule: str = "gauss_legendre",
+    batch_size: int = 64,
+    rows_per_pass: int | None = None,
+    device: torch.device | str = "cpu",
+    rtol: float = 1e-3,
+    atol: float = 1e-6,
+    max_steps: int = 256,
+    progress: bool | None = None,
+) -> FusedResult:
+    """Integrated Gradients of a scalar-per-galaxy ``forward`` over all galaxies, fused into large passes.
+
+    Parameters
+    ----------
+    forward : callable
+        ``forward(*tensors) -> (N,)`` tensor, differentiable.
+    inputs, baselines : tuple of ndarray
+        One (N, ...) array per model input, and matching baselines.
+    n_steps : int or "auto", default 50
+        Quadrature nodes, or ``"auto"`` (per galaxy, see module docstring).
+    rule : str, default "gauss_legendre"
+        Quadrature rule, one of :data:`RULES`.
+    batch_size : int, default 64
+        Galaxies per chunk; a pass holds ``batch_size * n_steps`` interpolated inputs unless
+        ``rows_per_pass`` caps it (memory is bounded by ``rows_per_pass`` rows).
+    rows_per_pass : int, optional
+        Maximum (step, galaxy) rows per forward/backward pass.
+    device : torch.device or str, default "cpu"
+    rtol, atol : float
+        Completeness tolerance for ``n_steps="auto"`` (relative to ``|f(x) - f(b)|``, absolute).
+    max_steps : int, default 256
+        Upper bound on nodes for ``n_steps="auto"``.
+    progress : bool, optional
+        Progress bar (None: on unless CI is set).
+
+    Returns
+    -------
+    FusedResult
+    """
+    device = torch.device(device)
+    dtype = torch.float64 if inputs[0].dtype == np.float64 else torch.float32
+    args = (batch_size, rows_per_pass, device, dtype, progress)
+    if n_steps != "auto":
+        return _run(forward, inputs, baselines, check_int(n_steps, "n_steps", "attribute", minimum=1), rule, *args)
+    if rule == "riemann_left" or rule == "riemann_right":
+        raise ValidationError("attribute(): n_steps='auto' needs a symmetric rule; use rule='gauss_legendre'")
+    steps = 16
+    res = _run(forward, inputs, baselines, steps, rule, *args)
+    while True:
+        bad = np.abs(res.delta) > atol + rtol * np.abs(res.output - res.baseline_output)
+        if not bad.any() or steps >= max_steps:
+            return res
+        steps = min(2 * steps, max_steps)
+        idx = np.flatnonzero(bad)
+        sub = _run(forward, tuple(x[idx] for x in inputs), tuple(b[idx] for b in baselines), steps, rule, *args)
+        for full, part in zip(res.values, sub.values):
+            full[idx] = part
+        res.delta[idx], res.n_steps[idx] = sub.delta, steps
+        res.output[idx], res.baseline_output[idx] = sub.output, sub.baseline_output
+
+
+def captum_method_name(rule: str) -> str:
+    """captum's name for a quadrature rule."""
+    return _CAPTUM_NAMES[rule]
+

@@ -1,0 +1,101 @@
+"""Input handling for causal discovery: tables to a float matrix + names, and the checks PC/FCI need."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_finite
+from ..exceptions import ValidationError
+
+__all__ = ["as_matrix", "check_data", "discretise", "collinear_columns"]
+
+log = logging.getLogger(__name__)
+
+
+def as_matrix(data: Any, names: Sequence[str] | None, func: str) -> tuple[np.ndarray, list[str]]:
+    """Convert a DataFrame, astropy Table or 2-D array (+ ``names``) to ``(float array (n, p), names)``."""
+    if hasattr(data, "colnames") and hasattr(data, "to_pandas"):      # astropy Table
+        data = data.to_pandas()
+    if isinstance(data, pd.DataFrame):
+        if names is not None:
+            missing = [n for n in names if n not in data.columns]
+            if missing:
+                raise ValidationError(f"{func}(): 'names' {missing} are not columns of 'data'; "
+                                      f"available: {list(map(str, data.columns))}")
+            data = data[list(names)]
+        bad = [str(c) for c in data.columns if not pd.api.types.is_numeric_dtype(data[c])]
+        if bad:
+            raise ValidationError(f"{func}(): columns {bad} of 'data' are not numeric; encode or drop them")
+        names = [str(c) for c in data.columns]
+        x = data.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        try:
+            x = np.asarray(data, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"{func}(): 'data' could not be converted to a numeric array ({exc})") from exc
+        if x.ndim != 2:
+            raise ValidationError(f"{func}(): 'data' must be 2-D (rows, variables); got shape {x.shape}")
+        if names is None:
+            names = [f"X{i}" for i in range(x.shape[1])]
+        names = [str(n) for n in names]
+        if len(names) != x.shape[1]:
+            raise ValidationError(f"{func}(): 'names' has {len(names)} entries but 'data' has {x.shape[1]} columns")
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ValidationError(f"{func}(): duplicate variable names {dup}; rename the columns")
+    return x, list(names)
+
+
+def collinear_columns(x: np.ndarray, names: Sequence[str], tol: float = 1e-10) -> list[list[str]]:
+    """Groups of columns that are (numerically) perfectly linearly dependent; empty if the correlation is full rank."""
+    z = (x - x.mean(0)) / x.std(0)
+    corr = (z.T @ z) / len(z)
+    w, v = np.linalg.eigh(corr)
+    null = v[:, w < tol * max(w.max(), 1.0)]
+    groups = []
+    for k in range(null.shape[1]):
+        members = [names[i] for i in np.flatnonzero(np.abs(null[:, k]) > 1e-6)]
+        if members and members not in groups:
+            groups.append(members)
+    return groups
+
+
+def check_data(x: np.ndarray, names: Sequence[str], func: str, *, allow_nan: bool = False,
+               linear: bool = True) -> None:
+    """Raise for NaNs/infs, too few rows, constant columns and (for ``linear`` tests) collinear columns."""
+    n, p = x.shape
+    if p < 2:
+        raise ValidationError(f"{func}(): need at least 2 variables; got {p}")
+    need = max(10, p + 3)
+    if n < need:
+        raise ValidationError(f"{func}(): 'data' has {n} rows but {p} variables need at least {need}; "
+                              "add rows or drop variables")
+    if allow_nan:
+        check_finite(np.where(np.isnan(x), 0.0, x), "data", func)
+    else:
+        check_finite(x, "data", func)
+    std = np.nanstd(x, axis=0)
+    const = [names[i] for i in np.flatnonzero(~(std > 0))]
+    if const:
+        raise ValidationError(f"{func}(): columns {const} are constant; drop them (a constant has no causes)")
+    if linear and not allow_nan:
+        groups = collinear_columns(x, names)
+        if groups:
+            desc = "; ".join(", ".join(g) for g in groups)
+            raise ValidationError(f"{func}(): columns are perfectly collinear (singular correlation matrix): "
+                                  f"{desc}; drop one column of each group")
+
+
+def discretise(x: np.ndarray, names: Sequence[str], bins: int) -> np.ndarray:
+    """Quantile-bin every column with more than ``bins`` distinct values into ``bins`` levels (for chisq/gsq)."""
+    out = x.copy()
+    for j in range(x.shape[1]):
+        if np.unique(x[:, j]).size > bins:
+            edges = np.quantile(x[:, j], np.linspace(0, 1, bins + 1)[1:-1])
+            out[:, j] = np.searchsorted(edges, x[:, j], side="right")
+            log.info("discretised column %r into %d quantile bins for a discrete test", names[j], bins)
+    return out

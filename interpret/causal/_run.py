@@ -1,0 +1,66 @@
+"""Call causal-learn's PC / FCI silently and decode the result. Private: the public entry is ``discover``."""
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._decode import decode_graph
+from .background import Background
+
+__all__ = ["run_causallearn", "STOCHASTIC_TESTS"]
+
+log = logging.getLogger(__name__)
+STOCHASTIC_TESTS = ("rcit", "fastkci")
+# sys.stdout is process-global: redirecting it from two threads at once can leave it pointing at a dead
+# buffer, so FCI calls (the only ones that print) are serialised within a process.
+_STDOUT_LOCK = threading.Lock()
+_NUMPY_RNG_LOCK = threading.Lock()   # same for numpy's global RNG, which rcit/fastkci draw from
+
+
+@contextlib.contextmanager
+def _numpy_global_seed(seed: int | None) -> Iterator[None]:
+    """rcit/fastkci draw from numpy's global RNG: seed it for the call, then restore the caller's state."""
+    if seed is None:
+        yield
+        return
+    with _NUMPY_RNG_LOCK:
+        state = np.random.get_state()
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            np.random.set_state(state)
+
+
+def run_causallearn(x: np.ndarray, names: Sequence[str], *, method: str, test: str, alpha: float,
+                    background: Background | None, seed: int | None = None, depth: int = -1,
+                    test_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> list[tuple[str, str, str]]:
+    """Run PC or FCI with progress bars and printing off; return decoded edges."""
+    bk = background.to_causallearn() if background is not None else None
+    kw = dict(test_kwargs or {})
+    with _numpy_global_seed(seed if test in STOCHASTIC_TESTS else None):
+        if method == "pc":
+            from causallearn.search.ConstraintBased.PC import pc
+
+            cg = pc(x, alpha=alpha, indep_test=test, background_knowledge=bk, show_progress=False,
+                    verbose=False, node_names=list(names), mvpc=test == "mv_fisherz",
+                    max_k=None if depth < 0 else depth, **kwargs, **kw)
+            matrix = cg.G.graph
+        else:
+            from causallearn.search.ConstraintBased.FCI import fci
+
+            buf = io.StringIO()
+            with _STDOUT_LOCK, contextlib.redirect_stdout(buf):   # FCI prints even with verbose=False
+                graph, _ = fci(x, independence_test_method=test, alpha=alpha, depth=depth,
+                               background_knowledge=bk, show_progress=False, verbose=False,
+                               node_names=list(names), **kwargs, **kw)
+            if buf.getvalue():
+                log.debug("causal-learn FCI output:\n%s", buf.getvalue())
+            matrix = graph.graph
+    return decode_graph(matrix, names)

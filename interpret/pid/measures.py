@@ -1,0 +1,287 @@
+"""The registry of PID measures: every redundancy measure of the installed dit that works here, each
+registered in one place by one small :func:`register` call.
+
+A measure maps a dense joint pmf ``p[s_1, ..., s_m, t]`` (target on the last axis) to the atoms of the
+redundancy lattice, in bits. Most measures run dit's own class on a ``dit.Distribution`` built from the
+dense pmf. Two have our own fast bivariate implementations: ``"broja"`` (:mod:`interpret.pid.broja`; dit's
+default BROJA path is never used) and ``"ccs"`` (iterative proportional fitting for the maximum-entropy
+distribution instead of dit's generic optimiser; the pointwise-coinformation step is dit's formula).
+
+Measures flagged ``can_be_negative`` can return negative atoms by design: ``ccs``, ``pm``, ``sx``,
+``delta``, ``deltalambda`` (and any measure's atoms can be slightly negative from estimation noise).
+Measures flagged ``max_sources=2`` define redundancy (or unique information) for two sources only; dit
+extends some of them to more sources heuristically, which we do not expose.
+
+``PID_Prec`` of dit is not registered: it needs the optional ``pypoman`` package, which is not installed.
+
+References
+----------
+Williams & Beer (2010), arXiv:1004.2515 (the lattice and I_min); see each measure's ``reference``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_choice
+from ..exceptions import ValidationError
+from ._result import atom_label
+
+__all__ = ["Measure", "MEASURES", "register", "get_measure", "measure_atoms", "ccs_redundancy"]
+
+logger = logging.getLogger(__name__)
+
+FastFunc = Callable[..., tuple[dict[str, float], dict[str, Any]]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Measure:
+    """One PID measure.
+
+    Attributes
+    ----------
+    name : str
+        Key in :data:`MEASURES` (``measure=`` of :func:`interpret.pid.decompose`).
+    dit_class : str
+        Class in ``dit.pid`` that defines it (our fast path, if any, reproduces it).
+    max_sources : int or None
+        Largest number of sources supported (None: any).
+    can_be_negative : bool
+        Whether atoms can be negative by design.
+    description, reference : str
+        One line each; the reference gives an arXiv id or DOI.
+    dit_kwargs : dict
+        Keyword arguments passed to the dit class.
+    fast : callable, optional
+        Our own implementation for two sources, ``fast(pmf, names, **options) -> (atoms, details)``.
+    """
+
+    name: str
+    dit_class: str
+    max_sources: int | None
+    can_be_negative: bool
+    description: str
+    reference: str
+    dit_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    fast: FastFunc | None = None
+
+    def supports(self, n_sources: int) -> bool:
+        """Whether ``n_sources`` sources can be decomposed with this measure."""
+        return n_sources >= 2 and (self.max_sources is None or n_sources <= self.max_sources)
+
+
+MEASURES: dict[str, Measure] = {}
+
+
+def register(name: str, dit_class: str, *, max_sources: int | None = None, can_be_negative: bool = False,
+             description: str, reference: str, fast: FastFunc | None = None, **dit_kwargs: Any) -> Measure:
+    """Add a measure to :data:`MEASURES` (names must be unique)."""
+    if name in MEASURES:
+        raise ValueError(f"PID measure {name!r} is already registered")
+    MEASURES[name] = Measure(name, dit_class, max_sources, can_be_negative, description, reference,
+                             dict(dit_kwargs), fast)
+    return MEASURES[name]
+
+
+def get_measure(name: str, n_sources: int, func: str = "decompose") -> Measure:
+    """Look up ``name`` and check it supports ``n_sources``; messages list the valid choices."""
+    check_choice(name, "measure", func, sorted(MEASURES))
+    m = MEASURES[name]
+    if not m.supports(n_sources):
+        ok = sorted(k for k, v in MEASURES.items() if v.supports(n_sources))
+        raise ValidationError(f"{func}(): measure {name!r} supports at most {m.max_sources} sources; got "
+                              f"{n_sources}; measures for {n_sources} sources: {', '.join(ok)}")
+    return m
+
+
+# --- dit bridge -----------------------------------------------------------------------------------------
+def to_dit(pmf: np.ndarray) -> Any:
+    """``dit.Distribution`` over tuple outcomes from a dense pmf (nonzero cells only).
+
+    Symbols are decimal strings: some dit measures (e.g. ``PID_Proj``) fail on integer symbols.
+    """
+    import dit
+
+    idx = np.flatnonzero(pmf)
+    outcomes = list(zip(*(np.char.mod("%d", c).tolist() for c in np.unravel_index(idx, pmf.shape))))
+    return dit.Distribution(outcomes, pmf.ravel()[idx], base="linear")
+
+
+def _dit_atoms(measure: Measure, pmf: np.ndarray, names: tuple[str, ...], **options: Any) -> dict[str, float]:
+    import dit.pid
+
+    cls = getattr(dit.pid, measure.dit_class)
+    m = pmf.ndim - 1
+    pid = cls(to_dit(pmf), [[i] for i in range(m)], [m], **{**measure.dit_kwargs, **options})
+    return {atom_label(node, names): float(pid.get_pi(node)) for node in _ordered_lattice(pid)}
+
+
+def _ordered_lattice(pid: Any) -> list:
+    from dit.pid.pid import sort_key
+
+    return sorted(pid._lattice, key=sort_key(pid._lattice), reverse=True)
+
+
+def measure_atoms(name: str, pmf: np.ndarray, names: tuple[str, ...], **options: Any
+                  ) -> tuple[dict[str, float], dict[str, Any]]:
+    """Atoms (bits, lattice order bottom -> top) of the pmf ``p[s_1, ..., s_m, t]`` under measure ``name``.
+
+    Returns
+    -------
+    atoms : dict of str -> float
+    details : dict
+        Solver diagnostics (our solvers) or ``{"solver": "dit"}``.
+    """
+    measure = get_measure(name, pmf.ndim - 1)
+    solver = options.pop("solver", "ours")
+    if measure.fast is not None and pmf.ndim == 3 and solver == "ours":
+        return measure.fast(pmf, names, **options)
+    return _dit_atoms(measure, pmf, names, **options), {"solver": f"dit.pid.{measure.dit_class}"}
+
+
+# --- our fast bivariate paths ---------------------------------------------------------------------------
+def _mi_bits(pab: np.ndarray) -> float:
+    pa, pb = pab.sum(1, keepdims=True), pab.sum(0, keepdims=True)
+    mask = pab > 0
+    return float((pab[mask] * np.log2(pab[mask] / (pa * pb)[mask])).sum())
+
+
+def _bivariate_atoms(pmf: np.ndarray, names: tuple[str, ...], redundancy: float) -> dict[str, float]:
+    """Atoms of a two-source lattice from the redundancy (Möbius inversion)."""
+    i_x, i_y = _mi_bits(pmf.sum(1)), _mi_bits(pmf.sum(0))
+    i_xy = _mi_bits(pmf.reshape(-1, pmf.shape[2]))
+    a, b = names
+    return {f"{{{a}}}{{{b}}}": redundancy, f"{{{a}}}": i_x - redundancy, f"{{{b}}}": i_y - redundancy,
+            f"{{{a},{b}}}": i_xy - i_x - i_y + redundancy}
+
+
+def _broja_fast(pmf: np.ndarray, names: tuple[str, ...], **options: Any) -> tuple[dict[str, float], dict]:
+    from .broja import broja_solve
+
+    sol = broja_solve(pmf, **options)
+    details = {"solver": "interpret.pid.broja", "gap_bits": sol.gap, "iterations": sol.iterations,
+               "seconds": sol.seconds, "converged": sol.converged, "marginal_error": sol.marginal_error}
+    return _bivariate_atoms(pmf, names, sol.redundancy), details
+
+
+def _maxent_pairwise(pmf: np.ndarray, tol: float = 1e-12, max_iter: int = 5_000) -> tuple[np.ndarray, int, float]:
+    """Maximum-entropy q(x, y, t) with the pairwise marginals of ``pmf`` (iterative proportional fitting).
+
+    Returns q, the sweeps used and the largest marginal violation left (IPF converges linearly for
+    full-support tables and sublinearly when the marginals force structural zeros, e.g. the AND gate).
+    """
+    pxy, pxt, pyt = pmf.sum(2), pmf.sum(1), pmf.sum(0)
+    q = np.full(pmf.shape, 1.0 / pmf.size)
+    err = np.inf
+    for it in range(1, max_iter + 1):
+        q *= _ratio(pxy, q.sum(2))[:, :, None]
+        q *= _ratio(pxt, q.sum(1))[:, None, :]
+        q *= _ratio(pyt, q.sum(0))[None, :, :]
+        err = max(np.abs(q.sum(2) - pxy).max(), np.abs(q.sum(1) - pxt).max())
+        if err < tol:
+            break
+    return q, it, float(err)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def _sign(v: np.ndarray) -> np.ndarray:
+    """Sign with dit's tolerance (values close to zero count as zero)."""
+    return np.sign(np.where(np.isclose(v, 0.0), 0.0, v))
+
+
+def ccs_redundancy(pmf: np.ndarray) -> tuple[float, dict[str, Any]]:
+    """Ince's I_ccs redundancy of two sources (bits) and IPF diagnostics.
+
+    Same definition as ``dit.pid.PID_CCS`` (average pointwise co-information under the maximum-entropy
+    distribution with the source-source and source-target marginals, over events whose co-information
+    agrees in sign with the pointwise source-target and joint informations), with the maximum-entropy
+    step done by iterative proportional fitting on the dense table.
+    """
+    q, iters, err = _maxent_pairwise(pmf)
+    qx, qy, qt = q.sum((1, 2)), q.sum((0, 2)), q.sum((0, 1))
+    qxy, qxt, qyt = q.sum(2), q.sum(1), q.sum(0)
+    e = q > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pmi_x = np.log2(qxt[:, None, :] / (qx[:, None, None] * qt[None, None, :]))
+        pmi_y = np.log2(qyt[None, :, :] / (qy[None, :, None] * qt[None, None, :]))
+        joint = np.log2(q / (qxy[:, :, None] * qt[None, None, :]))
+        coinfo = np.log2(qxy[:, :, None] * qxt[:, None, :] * qyt[None, :, :]
+                         / (qx[:, None, None] * qy[None, :, None] * qt[None, None, :] * q))
+    s = _sign(coinfo)
+    keep = e & (s == _sign(pmi_x)) & (s == _sign(pmi_y)) & (s == _sign(joint))
+    red = float((q[keep] * np.where(np.isclose(coinfo[keep], 0.0), 0.0, coinfo[keep])).sum())
+    return red, {"ipf_iterations": iters, "ipf_marginal_error": err}
+
+
+def _ccs_fast(pmf: np.ndarray, names: tuple[str, ...], **options: Any) -> tuple[dict[str, float], dict]:
+    red, diag = ccs_redundancy(pmf)
+    return _bivariate_atoms(pmf, names, red), {"solver": "interpret.pid.measures.ccs_redundancy", **diag}
+
+
+# --- the registry ----------------------------------------------------------------------------------------
+register("wb", "PID_WB", description="Williams & Beer I_min: minimum specific information",
+         reference="Williams & Beer 2010, arXiv:1004.2515")
+register("mmi", "PID_MMI", description="Minimum mutual information (equals BROJA for Gaussians, 1-D target)",
+         reference="Barrett 2015, arXiv:1411.2832")
+register("broja", "PID_BROJA", max_sources=2, fast=_broja_fast, method="cone",
+         description="BROJA/Griffith unique information; our certified scaling solver",
+         reference="Bertschinger et al. 2014, arXiv:1311.2852")
+register("broja_dit", "PID_BROJA", max_sources=2, method="cone",
+         description="BROJA through dit's exponential-cone program (ECOS), for comparison",
+         reference="Makkeh, Theis & Vicente 2018, arXiv:1802.02485")
+register("ccs", "PID_CCS", can_be_negative=True, fast=_ccs_fast,
+         description="Common change in surprisal (pointwise co-information)",
+         reference="Ince 2017, arXiv:1602.05063")
+register("gk", "PID_GK", description="Gács-Körner common information of the sources (I_wedge)",
+         reference="Griffith et al. 2014, arXiv:1310.1538")
+register("pm", "PID_PM", can_be_negative=True, description="Pointwise informative/misinformative (I_pm)",
+         reference="Finn & Lizier 2018, arXiv:1801.09010")
+register("sx", "PID_SX", can_be_negative=True, description="Shared exclusions (I_sx)",
+         reference="Makkeh, Gutknecht & Wibral 2021, arXiv:2002.03356")
+register("gh", "PID_GH", max_sources=2, description="Griffith-Ho redundancy (I_GH)",
+         reference="Griffith & Ho 2015, Entropy 17, 4644")
+register("rav", "PID_RAV", description="Redundancy as auxiliary variable (I_RAV)",
+         reference="dit.pid.PID_RAV (maximum co-information auxiliary variable)")
+register("rdr", "PID_RDR", description="Reachable decision regions (I_rdr)",
+         reference="Mages & Rohner 2024, arXiv:2407.04415")
+register("dep", "PID_dep", max_sources=2, description="Dependency-constraint unique information (I_dep)",
+         reference="James, Emenheiser & Crutchfield 2018, arXiv:1709.06653")
+register("ra", "PID_RA", max_sources=2, description="Reproducibility-analysis unique information after Zwick (I_RA)",
+         reference="dit.pid.PID_RA (after Zwick's reconstructability analysis)")
+register("mes", "PID_MES", max_sources=2, description="Maximum-entropy redundancy (I_ME*)",
+         reference="dit.pid.PID_MES")
+register("rr", "PID_RR", max_sources=2, description="Rescaled redundancy (I_rr)",
+         reference="dit.pid.PID_RR (rescaled MMI, as in Goodwell & Kumar 2017)")
+register("proj", "PID_Proj", max_sources=2, description="Projected information (I_proj)",
+         reference="Harder, Salge & Polani 2013, doi:10.1103/PhysRevE.87.012130")
+register("ct", "PID_CT", max_sources=2, description="Causal-tensor redundancy of Sigtermans (I_triangle)",
+         reference="dit.pid.PID_CT (Sigtermans 2020, causal tensors)")
+register("ig", "PID_IG", max_sources=2, description="Information-geometric redundancy (I_IG)",
+         reference="Niu & Quinn 2019, ISIT (information geometry)")
+register("ipid", "PID_IPID", max_sources=2, description="Interpretable PID via the delta framework (I_IPID)",
+         reference="Banerjee et al. 2023, arXiv:2302.11873")
+register("delta", "PID_Delta", max_sources=2, can_be_negative=True,
+         description="Delta-PID (I_delta)", reference="Banerjee et al. 2023, arXiv:2302.11873")
+register("deltalambda", "PID_DeltaLambda", max_sources=2, can_be_negative=True,
+         description="Delta-lambda PID (I_delta_lambda)", reference="Banerjee et al. 2023, arXiv:2302.11873")
+register("deg", "PID_Deg", max_sources=2, description="Degradation redundancy (I_d_cap)",
+         reference="Kolchinsky 2022, Entropy 24, 403; arXiv:1908.08642")
+register("mc", "PID_MC", max_sources=2, description="More-capable redundancy (I_mc_cap)",
+         reference="Gomes & Figueiredo 2023, Entropy 25, 975")
+register("do", "PID_Do", max_sources=2, description="Interventional (do-calculus) redundancy (I_do)",
+         reference="Lyu, Clark & Raviv 2024, arXiv:2402.03554")
+register("skar_nw", "PID_SKAR_nw", max_sources=2, description="Secret-key-agreement rate, no communication",
+         reference="James, Emenheiser & Crutchfield 2019, unique information and secret key agreement")
+register("skar_owa", "PID_SKAR_owa", max_sources=2, description="Secret-key-agreement rate, one-way (source a)",
+         reference="James, Emenheiser & Crutchfield 2019, unique information and secret key agreement")
+register("skar_owb", "PID_SKAR_owb", max_sources=2, description="Secret-key-agreement rate, one-way (source b)",
+         reference="James, Emenheiser & Crutchfield 2019, unique information and secret key agreement")
+register("skar_tw", "PID_SKAR_tw", max_sources=2, description="Secret-key-agreement rate, two-way",
+         reference="James, Emenheiser & Crutchfield 2019, unique information and secret key agreement")

@@ -1,0 +1,77 @@
+"""edge_stability: bootstrap edge frequencies, seeded through interpret.parallel."""
+from __future__ import annotations
+
+import joblib
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from interpret.causal import edge_stability
+from interpret.causal.stability import STABILITY_COLUMNS
+
+
+def _data(n: int = 800, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=(2, n))
+    c = 0.8 * a + 0.8 * b + rng.normal(size=n)
+    d = 0.8 * c + rng.normal(size=n)
+    return pd.DataFrame({"a": a, "b": b, "c": c, "d": d})
+
+
+def test_strong_edges_are_stable_and_rows_sum_to_one():
+    f = edge_stability(_data(), n_boot=12, n_jobs=1, seed=0, progress=False)
+    assert list(f.columns) == list(STABILITY_COLUMNS)
+    np.testing.assert_allclose(f.sum(axis=1), 1.0)
+    assert f.loc[("a", "c"), "-->"] > 0.75 and f.loc[("b", "c"), "-->"] > 0.75
+    assert f.loc[("c", "d"), "-->"] > 0.75                # oriented by Meek rule 1
+    assert f.loc[("a", "c"), "absent"] == 0.0
+    assert f.attrs["n_boot"] == 12 and f.attrs["nodes"] == ["a", "b", "c", "d"]
+
+
+def test_same_seed_same_table_any_n_jobs_and_different_seed_differs():
+    df = _data(300, seed=1)
+    f1 = edge_stability(df, n_boot=8, n_jobs=1, seed=5, progress=False)
+    with joblib.parallel_config(backend="threading"):     # processes would re-import causal-learn (slow)
+        f2 = edge_stability(df, n_boot=8, n_jobs=2, seed=5, progress=False)
+    pd.testing.assert_frame_equal(f1, f2)
+    f3 = edge_stability(df, n_boot=8, n_jobs=1, seed=6, progress=False, all_pairs=True)
+    assert len(f3) == 6
+
+
+def test_fci_stability_and_reversed_marks_read_from_a_to_b():
+    dag = nx.DiGraph([("x", "a"), ("L", "a"), ("L", "b"), ("y", "b")])
+    rng = np.random.default_rng(2)
+    cols = {}
+    for v in nx.topological_sort(dag):
+        cols[v] = sum((0.9 * cols[p] for p in dag.predecessors(v)), start=rng.normal(size=3000))
+    df = pd.DataFrame(cols)[["b", "a", "x", "y"]]          # 'b' first: x --> a is read as a <-- x
+    f = edge_stability(df, n_boot=6, method="fci", n_jobs=1, seed=0, progress=False)
+    assert f.loc[("b", "a"), "<->"] > 0.8
+    assert f.loc[("a", "x"), "<-o"] + f.loc[("a", "x"), "<--"] > 0.8
+
+
+def test_tiers_pass_through_and_bad_arguments():
+    f = edge_stability(_data(400), n_boot=4, n_jobs=1, seed=0, progress=False,
+                       background=[["a", "b"], ["c"], ["d"]])
+    assert f.loc[("c", "d"), "-->"] == 1.0
+    assert f.attrs["tiers"] == [["a", "b"], ["c"], ["d"]]
+    with pytest.raises(ValueError, match="'n_boot' must be >= 1"):
+        edge_stability(_data(), n_boot=0)
+
+
+def test_fci_under_threads_keeps_stdout_and_rcit_is_seeded(capsys):
+    import sys
+
+    stdout = sys.stdout
+    df = _data(300, seed=3)
+    with joblib.parallel_config(backend="threading"):
+        f1 = edge_stability(df, n_boot=6, method="fci", n_jobs=2, seed=1, progress=False,
+                            background=[["a", "b"], ["c", "d"]])
+        r1 = edge_stability(df[["a", "c", "d"]].head(150), n_boot=2, test="rcit", n_jobs=2, seed=2,
+                            progress=False)
+    assert sys.stdout is stdout and capsys.readouterr().out == ""
+    pd.testing.assert_frame_equal(f1, edge_stability(df, n_boot=6, method="fci", n_jobs=1, seed=1, progress=False,
+                                                     background=[["a", "b"], ["c", "d"]]))
+    pd.testing.assert_frame_equal(r1, edge_stability(df[["a", "c", "d"]].head(150), n_boot=2, test="rcit",
+                                                     n_jobs=1, seed=2, progress=False))

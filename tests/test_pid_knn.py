@@ -1,0 +1,207 @@
+"""kNN (KSG) mutual information and the kNN MMI decomposition: known answers, contracts, bad input."""
+from __future__ import annotations
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from interpret import load_result
+from interpret.exceptions import EstimationWarning, ValidationError
+from interpret.pid import PIDResult
+from interpret.pid._gaussian import gaussian_mi, gaussian_mmi, gaussian_sample
+from interpret.pid._mmi import lattice, mmi_atoms, source_sets
+from interpret.pid.knn import MIEstimate, knn_decompose, ksg, mutual_information
+
+COV = np.array([[1.0, 0.6, 0.4], [0.6, 1.0, 0.2], [0.4, 0.2, 1.0]])
+
+
+@pytest.fixture(scope="module")
+def gauss():
+    return gaussian_sample(COV, 10_000, seed=3)
+
+
+# --- known answers ---------------------------------------------------------------------------------------------
+def test_gaussian_mi_1d(gauss):
+    est = mutual_information(gauss[:5000, 0], gauss[:5000, 1], seed=0)
+    assert est == pytest.approx(-0.5 * np.log2(1 - 0.36), abs=0.03)
+
+
+def test_gaussian_mi_multidimensional_source_and_target():
+    rng = np.random.default_rng(1)
+    n = 5000
+    cov = 0.4 * np.eye(6) + 0.6 * np.ones((6, 6)) * 0.5
+    cov[np.diag_indices(6)] = 1.0
+    x = rng.multivariate_normal(np.zeros(6), cov, size=n)
+    truth_5d = gaussian_mi(cov, 0, [1, 2, 3, 4, 5])
+    assert mutual_information(x[:, 0], x[:, 1:], seed=0) == pytest.approx(truth_5d, abs=0.05)
+    sub = cov[np.ix_([0, 1, 2], [0, 1, 2])]
+    truth_2d = 0.5 * np.log2(np.linalg.det(sub[:2, :2]) * sub[2, 2] / np.linalg.det(sub))
+    assert mutual_information(x[:, :2], x[:, 2], seed=0) == pytest.approx(truth_2d, abs=0.04)
+
+
+def test_independent_variables_give_about_zero():
+    rng = np.random.default_rng(2)
+    est = mutual_information(rng.normal(size=4000), rng.normal(size=(4000, 3)), seed=0)
+    assert abs(est) < 0.02
+
+
+def test_ksg_matches_a_direct_loop_on_a_small_sample():
+    from scipy.special import digamma
+
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(60, 2)), rng.normal(size=(60, 1))
+    k = 3
+    joint = np.hstack([x, y])
+    nx, ny = [], []
+    for i in range(60):   # the textbook definition, one sample at a time
+        d = np.abs(joint - joint[i]).max(axis=1)
+        eps = np.sort(d)[k]
+        nx.append((np.abs(x - x[i]).max(axis=1) < eps).sum() - 1)
+        ny.append((np.abs(y - y[i]).max(axis=1) < eps).sum() - 1)
+    direct = (digamma(k) + digamma(60) - np.mean(digamma(np.add(nx, 1)) + digamma(np.add(ny, 1)))) / np.log(2)
+    assert ksg(x, y, k) == pytest.approx(direct, abs=1e-12)
+
+
+def test_knn_decompose_gaussian_matches_analytic_mmi(gauss):
+    r = knn_decompose(gauss[:, 0], {"a": gauss[:, 1], "b": gauss[:, 2]}, seed=0)
+    truth = gaussian_mmi(COV)
+    for atom, value in truth.items():
+        assert r.atoms[atom] == pytest.approx(value, abs=0.04), atom
+    assert r.mutual_information == pytest.approx(gaussian_mi(COV, 0, [1, 2]), abs=0.04)
+    assert r.unique["b"] == 0.0          # b is the weaker source: MMI gives it no unique information
+
+
+def test_mmi_lattice_sizes_and_known_atoms():
+    assert [len(lattice(m)) for m in (1, 2, 3, 4)] == [1, 4, 18, 166]
+    atoms = mmi_atoms({(0,): 0.5, (1,): 0.2, (0, 1): 1.0}, ["a", "b"])
+    assert atoms == {"{a}{b}": 0.2, "{a}": 0.3, "{b}": 0.0, "{a,b}": 0.5}
+    # three copies of one variable: everything is redundant
+    info = {s: 1.0 for s in source_sets(3)}
+    atoms3 = mmi_atoms(info, ["a", "b", "c"])
+    assert atoms3["{a}{b}{c}"] == 1.0 and sum(abs(v) for v in atoms3.values()) == 1.0
+
+
+# --- contracts -------------------------------------------------------------------------------------------------
+def test_atoms_sum_to_joint_information_three_sources(gauss):
+    rng = np.random.default_rng(5)
+    c = gauss[:3000, 0] + rng.normal(size=3000)
+    r = knn_decompose(gauss[:3000, 0], {"a": gauss[:3000, 1], "b": gauss[:3000, 2], "c": c}, seed=0)
+    assert len(r.atoms) == 18
+    assert sum(r.atoms.values()) == pytest.approx(r.mutual_information, abs=1e-9)
+    assert r.redundancy == r.atoms["{a}{b}{c}"] and r.synergy == r.atoms["{a,b,c}"]
+
+
+def test_scale_invariance_and_inputs_not_mutated(gauss):
+    t, s = gauss[:2000, 0].copy(), gauss[:2000, 1:].copy()
+    before = (t.copy(), s.copy())
+    a = mutual_information(t, s, seed=0)
+    b = mutual_information(1000 * t + 5, s * [1e-3, 7.0], seed=0)
+    assert a == pytest.approx(b, abs=1e-4)   # round-off may move a boundary neighbour
+    np.testing.assert_array_equal(t, before[0])
+    np.testing.assert_array_equal(s, before[1])
+
+
+def test_pandas_inputs_and_sequence_sources(gauss):
+    df = pd.DataFrame(gauss[:1500], columns=["t", "a", "b"])
+    r1 = knn_decompose(df["t"], df[["a", "b"]], seed=0)
+    r2 = knn_decompose(gauss[:1500, 0], [gauss[:1500, 1], gauss[:1500, 2]], seed=0)
+    assert r1.sources == ("a", "b") and r2.sources == ("x0", "x1")
+    assert list(r1.atoms.values()) == pytest.approx(list(r2.atoms.values()))
+
+
+def test_same_seed_same_ci_and_parallel_identical(gauss):
+    kw = dict(n_boot=8, seed=7, progress=False, return_result=True)
+    a = mutual_information(gauss[:2000, 0], gauss[:2000, 1], **kw)
+    b = mutual_information(gauss[:2000, 0], gauss[:2000, 1], **kw)
+    with joblib.parallel_config(backend="threading"):
+        c = mutual_information(gauss[:2000, 0], gauss[:2000, 1], n_jobs=2, **kw)
+    assert a.ci == b.ci == c.ci
+    np.testing.assert_array_equal(a.replicates, c.replicates)
+
+
+def test_half_sampling_ci_matches_sampling_spread():
+    """The rescaled half-sample spread estimates the spread of the estimate across independent samples."""
+    n, truth = 2000, -0.5 * np.log2(1 - 0.36)
+    estimates = [mutual_information(*gaussian_sample(COV[:2, :2], n, seed=s).T, seed=s) for s in range(20)]
+    sampling_sd = np.std(estimates, ddof=1)
+    d = gaussian_sample(COV[:2, :2], n, seed=99)
+    r = mutual_information(d[:, 0], d[:, 1], n_boot=40, seed=0, progress=False, return_result=True)
+    width = (r.ci[1] - r.ci[0]) / (2 * 1.96)
+    assert 0.5 < width / sampling_sd < 2.0
+    assert r.ci[0] < truth < r.ci[1]
+
+
+def test_decompose_cis_cover_estimates_and_result_round_trips(gauss, tmp_path):
+    r = knn_decompose(gauss[:3000, 0], {"a": gauss[:3000, 1], "b": gauss[:3000, 2]}, n_boot=10, seed=0,
+                      progress=False)
+    assert isinstance(r, PIDResult) and r.estimator == "knn" and r.measure == "mmi" and r.ci_level == 0.95
+    for atom, (lo, hi) in r.ci.items():
+        value = r.mutual_information if atom == "mutual_information" else r.atoms[atom]
+        assert lo <= value + 1e-12 and value <= hi + 1e-12
+    assert set(r.details["information"]) == {"a", "b", "a+b"}
+    r.save(tmp_path / "knn.ipres")
+    back = load_result(tmp_path / "knn.ipres")
+    assert back.atoms == r.atoms and back.ci == r.ci
+    assert list(back.to_frame().columns) == ["bits", "fraction", "ci_low", "ci_high"]
+
+
+def test_mi_estimate_result(tmp_path, gauss):
+    r = mutual_information(gauss[:1000, 0], gauss[:1000, 1], seed=0, return_result=True)
+    assert isinstance(r, MIEstimate) and r.ci is None and r.n_samples == 1000 and float(r) == r.value
+    r.save(tmp_path / "mi.ipres")
+    assert load_result(tmp_path / "mi.ipres").value == r.value
+    assert r.to_frame().loc["knn", "bits"] == r.value
+
+
+# --- bad input -------------------------------------------------------------------------------------------------
+def test_mismatched_lengths():
+    with pytest.raises(ValidationError, match="same number of rows; 'target' has 10, 'source' has 9"):
+        mutual_information(np.arange(10.0), np.arange(9.0))
+
+
+def test_nan_rows_are_reported():
+    t = np.random.default_rng(0).normal(size=50)
+    s = t.copy()
+    s[[3, 17]] = np.nan
+    with pytest.raises(ValidationError, match=r"'morph' has 2 NaN values \(rows 3, 17\)"):
+        knn_decompose(t, {"phot": t + 1, "morph": s})
+
+
+def test_constant_variable():
+    t = np.random.default_rng(0).normal(size=50)
+    with pytest.raises(ValidationError, match="'source' is constant"):
+        mutual_information(t, np.ones(50))
+
+
+def test_too_few_samples_for_k():
+    with pytest.raises(ValidationError, match="k=5 neighbours need at least 7 samples; got 6"):
+        mutual_information(np.arange(6.0), np.arange(6.0) ** 2, k=5)
+    with pytest.raises(ValidationError, match="'subsample'=0.1 gives 2 of 20 rows"):
+        mutual_information(np.arange(20.0), np.sin(np.arange(20.0)), n_boot=2, subsample=0.1)
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"estimator": "binned"}, "unknown estimator 'binned'; valid values are 'knn', 'ksg'"),
+    ({"k": 0}, "'k' must be >= 1"),
+    ({"ci": 1.5}, "'ci' must be in"),
+    ({"jitter": -1.0}, "'jitter' must be a number"),
+])
+def test_bad_options(kw, match):
+    with pytest.raises(ValidationError, match=match):
+        mutual_information(np.arange(20.0), np.sin(np.arange(20.0)), **kw)
+
+
+def test_bad_sources_and_measure():
+    t = np.random.default_rng(0).normal(size=30)
+    with pytest.raises(ValidationError, match="2 to 4 sources"):
+        knn_decompose(t, {"a": t})
+    with pytest.raises(ValidationError, match="unknown measure 'broja'; valid values are 'mmi'"):
+        knn_decompose(t, {"a": t, "b": t ** 2}, measure="broja")
+
+
+def test_ties_warn():
+    rng = np.random.default_rng(0)
+    t = rng.integers(0, 5, size=400).astype(float)
+    with pytest.warns(EstimationWarning, match="'target' has only 5 distinct values in 400 rows"):
+        mutual_information(t, t + rng.normal(size=400))

@@ -1,0 +1,226 @@
+"""Reference estimators: architectures, split, training, caching, known-answer fits, real SDSS and the mock."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import interpret as ip
+from interpret.data.bands import get_bandset
+from interpret.exceptions import ValidationError
+from interpret.mock import models as mm
+from interpret.mock import train as tr
+
+
+@dataclass
+class Toy:
+    """A tiny universe-like object with a planted, learnable signal."""
+
+    catalog: pd.DataFrame
+    bands: object
+    images: np.ndarray
+    wavelength: np.ndarray
+    spectra: np.ndarray
+
+
+def make_toy(n: int = 240, seed: int = 0, size: int = 12) -> Toy:
+    rng = np.random.default_rng(seed)
+    bands = get_bandset(["sdss:g", "sdss:r", "sdss:i"])
+    log_mstar = rng.uniform(9.0, 11.5, n)
+    redshift = rng.uniform(0.05, 0.6, n)
+    colour = 1.5 * redshift                                  # redshift sets the g-r / r-i colours
+    flux_r = 10 ** (log_mstar - 10.0) * 50
+    fluxes = np.column_stack([flux_r * 10 ** (-0.4 * colour), flux_r, flux_r * 10 ** (0.4 * colour)])
+    yy, xx = np.mgrid[:size, :size] - (size - 1) / 2
+    profile = np.exp(-(xx**2 + yy**2) / (2 * 1.5**2))
+    profile /= profile.sum()
+    images = fluxes[:, :, None, None] * profile + rng.normal(0, 0.01, (n, 3, size, size))
+    mags = 22.5 - 2.5 * np.log10(fluxes)
+    wave = np.linspace(4000, 8000, 64)
+    line = np.exp(-0.5 * ((wave - 6000) / 40) ** 2)
+    amp = rng.uniform(0.5, 3.0, n)
+    spectra = 1.0 + amp[:, None] * line + rng.normal(0, 0.02, (n, wave.size))
+    ir = {f"W{k}": 15 + k - 2.5 * np.log10(amp) * (k / 2) + rng.normal(0, 0.05, n) for k in (1, 2, 3, 4)}
+    cat = pd.DataFrame({"log_mstar": log_mstar, "redshift": redshift, "g": mags[:, 0], "r": mags[:, 1],
+                        "i": mags[:, 2], **ir, **{f"W{k}_err": np.full(n, 0.05) for k in (1, 2, 3, 4)}})
+    return Toy(cat, bands, images.astype(np.float32), wave, spectra.astype(np.float32))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Small models train fastest single-threaded on a shared 2-core CI machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return make_toy()
+
+
+@pytest.fixture
+def cache(tmp_path):
+    return tmp_path / "ref"
+
+
+# --- split --------------------------------------------------------------------------------------------------
+def test_reference_split_is_a_seeded_partition():
+    s = tr.reference_split(1000, seed=3)
+    allrows = np.concatenate([s.train, s.val, s.test])
+    assert np.array_equal(np.sort(allrows), np.arange(1000))
+    assert (len(s.train), len(s.val), len(s.test)) == (700, 150, 150)
+    again = tr.reference_split(1000, seed=3)
+    assert np.array_equal(s.test, again.test)
+    assert not np.array_equal(s.test, tr.reference_split(1000, seed=4).test)
+
+
+# --- architectures --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls, kwargs, inputs, out_shape", [
+    (mm.PhotometryMLP, {"n_mags": 5, "n_extra": 1}, [(6,)], (4,)),
+    (mm.ImageCNN, {"n_bands": 3, "image_size": 12}, [(3, 12, 12)], (4,)),
+    (mm.ImageCatalogNet, {"n_bands": 3, "n_mags": 3, "image_size": 12}, [(3, 12, 12), (3,)], (4,)),
+    (mm.SpectrumNet, {"n_wave": 64, "n_outputs": 4}, [(64,)], (4, 4)),
+])
+def test_models_rebuild_from_state_dict(cls, kwargs, inputs, out_shape, tmp_path):
+    torch.manual_seed(0)
+    model = cls(**kwargs).eval()
+    model.set_normalisation(y_mean=np.full(model.n_outputs, 2.0), y_std=np.full(model.n_outputs, 3.0))
+    xs = [torch.rand(4, *s) for s in inputs]
+    with torch.no_grad():
+        out = model(*xs)
+    assert out.shape == out_shape
+    path = tmp_path / "m.pt"
+    torch.save(model.state_dict(), path)
+    est = ip.load_estimator(path, factory=mm.MODEL_CLASSES[cls.__name__], factory_kwargs=kwargs,
+                            input_names=("image", "magnitudes") if len(xs) > 1 else None)
+    pred = est.predict([x.numpy() for x in xs] if len(xs) > 1 else xs[0].numpy(), progress=False)
+    np.testing.assert_allclose(pred, out.numpy(), rtol=1e-5, atol=1e-6)
+
+
+# --- known answers on planted signals -------------------------------------------------------------------
+def test_cnn_learns_planted_mass_from_flux(toy, cache):
+    est = tr.train_reference(toy, "stellar_mass", n_epochs=8, cache_dir=cache, progress=False, batch_size=32,
+                             lr=3e-3)
+    m = est.training.metrics
+    assert m["scatter"] < 0.35 < np.std(toy.catalog["log_mstar"])      # target std ~0.72 dex
+    assert est.predict(toy.images[:5], progress=False).shape == (5,)
+    assert est.training.model == "interpret.mock.models:ImageCNN"
+
+
+def test_spectrum_net_learns_planted_ir(toy, cache):
+    est = tr.train_reference(toy, "ir_from_spectra", n_epochs=15, cache_dir=cache, progress=False,
+                             batch_size=32, lr=3e-3)
+    m = est.training.metrics
+    assert est.output_names == ("W1", "W2", "W3", "W4")
+    assert m["W4_scatter"] < 0.5 * np.std(toy.catalog["W4"])
+    assert {"W1_ratio", "max_ratio", "W1_noise"} <= set(m)
+    assert m["W1_noise"] == pytest.approx(0.05)
+
+
+def test_two_input_photoz_model(toy, cache):
+    est = tr.train_reference(toy, "photoz", n_epochs=8, cache_dir=cache, progress=False, batch_size=32)
+    assert est.input_names == ("image", "magnitudes")
+    pred = est.predict({"image": toy.images[:7], "magnitudes": toy.catalog[["g", "r", "i"]].to_numpy()[:7]},
+                       progress=False)
+    assert pred.shape == (7,)
+    m = est.training.metrics
+    assert {"sigma_nmad", "outlier_fraction", "bias"} <= set(m)
+    assert m["sigma_nmad"] < 0.1                      # colours encode z exactly (z spans 0.05-0.6)
+
+
+# --- contract: reproducible, cached, reported -----------------------------------------------------------
+def test_same_seed_same_weights_and_cache_reload(toy, cache, monkeypatch):
+    kw = {"n_epochs": 2, "cache_dir": cache, "progress": False}
+    a = tr.train_reference(toy, "stellar_mass", cache=False, **kw)
+    b = tr.train_reference(toy, "stellar_mass", **kw)
+    for (k, va), vb in zip(a.module.state_dict().items(), b.module.state_dict().values()):
+        assert torch.equal(va, vb), k
+    assert len(list(cache.glob("stellar_mass-*.pt"))) == 1 and len(list(cache.glob("*.json"))) == 1
+    monkeypatch.setattr(tr, "_fit", _fail)
+    c = tr.train_reference(toy, "stellar_mass", **kw)
+    np.testing.assert_array_equal(c.predict(toy.images[:9], progress=False), b.predict(toy.images[:9],
+                                                                                         progress=False))
+    assert c.training.metrics == b.training.metrics and c.training.seconds == 0.0
+    assert c.training.config["train_seconds"] > 0
+    with pytest.raises(AssertionError, match="retrained"):
+        tr.train_reference(toy, "stellar_mass", seed=1, **kw)     # another seed -> another key -> trains
+
+
+def _fail(*args, **kwargs):
+    raise AssertionError("retrained instead of loading the cache")
+
+
+def test_training_report_roundtrip(toy, cache, tmp_path):
+    est = tr.train_reference(toy, "stellar_mass", n_epochs=2, cache_dir=cache, progress=False)
+    rep = est.training
+    assert rep.n_train + rep.n_val + rep.n_test == len(toy.catalog)
+    frame = rep.to_frame()
+    assert list(frame.columns) == ["train_loss", "val_loss"] and len(frame) == 2
+    rep.save(tmp_path / "r.ipres")
+    back = ip.load_result(tmp_path / "r.ipres")
+    assert back.metrics == rep.metrics and back.task == "stellar_mass"
+
+
+# --- real data: SDSS photometry ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sdss_small(tmp_path_factory):
+    shared = tmp_path_factory.getbasetemp() / "interpret-cache"   # also used by tests/test_datasets.py
+    shared.mkdir(exist_ok=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("INTERPRET_CACHE_DIR", str(shared))
+        full = ip.datasets.sdss_sample()
+    sub = full.catalog.iloc[:1500].reset_index(drop=True)
+    return ip.datasets.Dataset("sdss", sub, full.bands, full.source, full.meta)
+
+
+@pytest.mark.parametrize("task, metric, bar", [("photoz", "sigma_nmad", 0.04), ("stellar_mass", "scatter", 0.2)])
+def test_sdss_photometry_models(sdss_small, cache, task, metric, bar):
+    est = tr.train_reference(sdss_small, task, fast=True, cache_dir=cache, progress=False)
+    assert est.training.metrics[metric] < bar
+    assert est.training.config["features"]["x"][:5] == ["u", "g", "r", "i", "z"]
+    if task == "photoz":
+        assert est.training.metrics["outlier_fraction"] < 0.05
+
+
+# --- refusals -------------------------------------------------------------------------------------------
+def test_refusals(toy, sdss_small, cache):
+    with pytest.raises(ValidationError, match="unknown task 'mass'"):
+        tr.train_reference(toy, "mass", cache_dir=cache)
+    with pytest.raises(ValidationError, match="needs spectra"):
+        tr.train_reference(sdss_small, "ir_from_spectra", cache_dir=cache)
+    with pytest.raises(ValidationError, match="must have .catalog"):
+        tr.train_reference(np.zeros(3), "photoz", cache_dir=cache)
+    with pytest.raises(ValidationError, match="n_epochs"):
+        tr.train_reference(toy, "stellar_mass", n_epochs=0, cache_dir=cache)
+    with pytest.raises(ValidationError, match="fractions"):
+        tr.reference_split(10, fractions=(0.5, 0.5, 0.5))
+
+
+# --- end to end on the mock universe (fast mode, looser bars) ----------------------------------------------
+@pytest.fixture(scope="module")
+def universe():
+    return ip.mock.make_universe(n=240, seed=0, progress=False)
+
+
+@pytest.mark.parametrize("task", tr.TASKS)
+def test_fast_reference_models_on_the_mock(universe, cache, task):
+    est = tr.train_reference(universe, task, fast=True, cache_dir=cache, progress=False)
+    rep = est.training
+    split = tr.reference_split(len(universe), seed=0)
+    test_cat = universe.catalog.iloc[split.test]
+    assert rep.n_test == len(split.test) and rep.epochs == 6
+    if task == "stellar_mass":      # full run: <= 0.15 dex; fast: clearly better than the mean
+        assert rep.metrics["scatter"] < 0.85 * test_cat["log_mstar"].std()
+        assert est.predict(universe.images[:3], progress=False).shape == (3,)
+    elif task == "photoz":          # full run: sigma_NMAD <= 0.03, eta <= 5 %
+        assert rep.metrics["sigma_nmad"] < 0.2 and rep.metrics["outlier_fraction"] < 0.5
+        mags = universe.catalog[list(universe.bands.names)].to_numpy()
+        assert est.predict((universe.images[:3], mags[:3]), progress=False).shape == (3,)
+    else:                           # full run: scatter <= 1.5 x injected noise
+        assert rep.metrics["W4_ratio"] < 3.0
+        assert est.predict(universe.spectra[:3], progress=False).shape == (3, 4)
