@@ -14,7 +14,13 @@ import numpy as np
 import torch
 
 from benchmarks._common import best_time, record
-from interpret.ablation import ModelInputs, get_strategy, masked_predictions, masked_predictions_loop, resolve_layout
+from interpret.ablation import (
+    ModelInputs,
+    get_strategy,
+    masked_predictions,
+    masked_predictions_loop,
+    resolve_layout,
+)
 from interpret.ablation.subsets import all_masks
 from interpret.estimators import load_estimator
 

@@ -71,8 +71,11 @@ def _case(name: str, model: torch.nn.Module, x: np.ndarray, device: torch.device
         _sync(device)
 
     fb()
-    t_limit = n_steps * best_time(fb, repeat=max(5, repeat))
-    t_captum, t_fused = best_time(captum, repeat), best_time(fused, repeat)
+    fused()
+    # interleave the three timings round by round so a load change on a shared machine hits all of them
+    t_fb, t_captum, t_fused = (min(ts) for ts in zip(*[
+        (best_time(fb, repeat=3), best_time(captum, 1), best_time(fused, 1)) for _ in range(repeat)]))
+    t_limit = n_steps * t_fb
     a = attribute(model, x, target=0, n_steps=n_steps, batch_size=batch_size, device=device, progress=False)
     ref = IntegratedGradients(fwd).attribute(xt, baselines=torch.zeros_like(xt), n_steps=n_steps)
     err = float(np.abs(a.values - ref.detach().cpu().numpy()).max() / (np.abs(a.values).max() or 1.0))

@@ -284,8 +284,9 @@ def test_dataframe_columns_keep_non_band_columns():
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_batched_equals_naive_loop_and_inputs_unchanged(name, two_inputs):
     img, mags = two_inputs
-    torch.manual_seed(1)
-    est = load_estimator(TwoInputNet(3))
+    w = np.random.default_rng(1).normal(size=(3, 8, 8)).astype(np.float32)
+    est = load_estimator(lambda image, m: np.tanh((image * w).sum(axis=(2, 3))) @ np.array([1.0, -2.0, 0.5])
+                         + np.sin(m) @ np.array([0.3, 0.2, -0.1]))
     inputs = ModelInputs.from_x((img, mags), "t")
     before = [a.copy() for a in inputs.arrays]
     layout = resolve_layout(inputs, ["g", "r", "i"], func="t")
@@ -418,3 +419,29 @@ def test_bad_input_other(catalog):
         band_ablation(_model, np.zeros((4, 17)), np.ones(4), bands=names[:17], subsets="all", progress=False)
     with pytest.raises(ValidationError, match="band_layout refers to input 'spec'"):
         band_ablation(_model, (x, x), y, bands=["u"], band_layout={"u": ("spec", 1, 0)}, progress=False)
+
+
+def test_retrain_mode_shapley_and_reference_and_output():
+    from sklearn.linear_model import LinearRegression
+
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(400, 3))
+    y = 5 + x[:, 0] + 0.5 * x[:, 1]
+    s = band_shapley(None, x, y, bands=["a", "b", "c"], mode="retrain", metric="rmse", seed=0, progress=False,
+                     fit=lambda xs, ys: LinearRegression().fit(xs, ys))
+    assert s.strategy is None and abs(s.efficiency_gap) < 1e-12
+    assert s.values["a"] < s.values["b"] < -0.05 and abs(s.values["c"]) < 0.01
+    # fill statistics from reference data instead of x
+    ref = x + 10.0
+    t = band_ablation(lambda a: a[:, 0], x, y, bands=["a", "b", "c"], reference=ref, metrics=mean_prediction,
+                      progress=False).table
+    assert t.loc[1, "mean_prediction"] == pytest.approx(ref[:, 0].mean())
+    # multi-output estimators: choose the scored output by index or by name
+    est = load_estimator(lambda a: np.column_stack([a[:, 0], 5 + a[:, 0] + 0.5 * a[:, 1]]),
+                         output_names=("other", "z"))
+    by_name = band_ablation(est, x, y, bands=["a", "b", "c"], output="z", metrics="rmse", progress=False)
+    assert by_name.table.loc[0, "rmse"] == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValidationError, match="pass output=<column index>"):
+        band_ablation(est, x, y, bands=["a", "b", "c"], metrics="rmse", progress=False)
+    with pytest.raises(ValidationError, match="unknown output 'q'"):
+        band_ablation(est, x, y, bands=["a", "b", "c"], output="q", metrics="rmse", progress=False)

@@ -12,7 +12,7 @@ from interpret.metrics import sigma_nmad
 
 @pytest.fixture(scope="module")
 def photoz():
-    u = ip.mock.make_universe(n=300, seed=0)
+    u = ip.mock.make_universe(n=200, seed=0, progress=False)
     est = ip.mock.train_reference(u, task="photoz", fast=True, progress=False)
     mags = u.catalog[list(u.bands.names)].to_numpy(np.float32)
     return u, est, mags

@@ -205,6 +205,14 @@ def test_contract_every_method(method, images):
     assert len(frame) == 6 and {"output", "attribution_sum"} <= set(frame.columns)
 
 
+def test_eval_mode_used_and_caller_mode_restored(images):
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Dropout(0.5), torch.nn.Linear(192, 1)).train()
+    a = attribute(model, images, method="saliency", progress=False)
+    b = attribute(model, images, method="saliency", progress=False)
+    np.testing.assert_array_equal(a.values, b.values)   # dropout off during attribution
+    assert model.training
+
+
 @pytest.mark.parametrize("baselines", ["zeros", "mean", "blurred", 0.5])
 def test_baselines(baselines, images):
     a = attribute(SmallCNN(), images, baselines=baselines, n_steps=24, progress=False)

@@ -1,4 +1,9 @@
-"""End to end on the mock universe: which optical lines does the reference spectrum->IR model use?"""
+"""End to end on the mock universe: which optical lines does the reference spectrum->IR model use?
+
+The mock plants which spectral features drive each WISE band (``u.truth.ir_lines``): the old stellar
+population (Ca II H&K, D4000, Lick indices) for W1/W2, star formation (Balmer and forbidden emission lines) for
+W3/W4. A redshift range of 0.01-0.3 keeps Halpha inside the optical grid for every galaxy.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -13,24 +18,27 @@ torch.set_num_threads(2)
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    u = ip.mock.make_universe(n=160, seed=0, progress=False)
+    u = ip.mock.make_universe(n=160, seed=0, redshift_range=(0.01, 0.3), progress=False)
     est = ip.mock.train_reference(u, task="ir_from_spectra", fast=True, progress=False,
                                   cache_dir=tmp_path_factory.mktemp("reference"))
     return u, est
 
 
+def _precision(table, truth, k):
+    return float(np.mean([name in truth for name in table.index[:k]]))
+
+
 def test_spectrum_to_ir_top_lines_match_planted_truth(trained):
+    """With the 6-epoch model the stellar-population band W1 is the one learnt first: its top features are
+    planted W1 drivers more often than a random pick from the scored features."""
     u, est = trained
-    sel = np.arange(32)
-    a = attribute(est, u.spectra[sel], target="W1", baselines="mean", n_steps=8, batch_size=32,
-                  progress=False)
-    assert a.target_name == "W1" and a.values.shape == (32, u.wavelength.size)
+    sel = np.arange(40)
+    a = attribute(est, u.spectra[sel], target="W1", baselines="mean", n_steps=8, batch_size=40, progress=False)
+    assert a.target_name == "W1" and a.values.shape == (40, u.wavelength.size)
     assert completeness_check(a, rtol=1e-2).fraction_passed > 0.9
     table = line_importance(a, u.wavelength, redshift=u.catalog["redshift"].to_numpy()[sel], n_boot=100,
                             seed=0)
     truth = set(u.truth.ir_lines["W1"])
-    top = list(table.index[:5])
-    precision = np.mean([name in truth for name in top])
     chance = np.mean([name in truth for name in table.index])
-    assert precision >= chance, (top, precision, chance)   # W1 is driven by the old stellar population
+    assert _precision(table, truth, 5) > chance, list(table.index[:5])
     assert table["significant"].any()

@@ -85,6 +85,23 @@ def test_quiescent_galaxies_are_redder():
     assert 2.0 < m_q[0] - m_q[2] < 3.2                               # red sequence, Strateva+01
 
 
+def test_infrared_drivers_agn_heats_w1_w2_and_pahs_need_metals():
+    bands = get_bandset("wise")
+    grid = msed.coarse_grid()
+    z, d_l = np.array([0.1]), np.array([4.6e8])
+
+    def mags(**over):
+        sed, _ = msed.rest_frame_sed(_pop(1, **over), grid)
+        return -2.5 * np.log10(band_maggies(sed, grid, z, d_l, bands))[0]
+
+    quiet, agn = mags(), mags(agn_frac=0.5)
+    assert (agn[0] - agn[1]) > (quiet[0] - quiet[1]) + 0.3          # W1 - W2 redder (Stern et al. 2012)
+    rich, poor = mags(metallicity=9.0), mags(metallicity=7.9)
+    assert (poor[2] - poor[3]) > (rich[2] - rich[3]) + 0.5          # W3 (PAH) fades at low metallicity
+    sfr_lo, sfr_hi = mags(log_sfr=0.0), mags(log_sfr=1.0)
+    assert sfr_lo[3] - sfr_hi[3] > 2.0                               # W4 ~ warm dust ~ SFR
+
+
 # --- photometry ---------------------------------------------------------------------------------------------
 def test_band_maggies_match_bandset_reference():
     bands = get_bandset("sdss+wise")
@@ -92,7 +109,7 @@ def test_band_maggies_match_bandset_reference():
     p = _pop(4, agn_frac=0.2)
     sed, _ = msed.rest_frame_sed(p, grid)
     z = np.array([0.05, 0.2, 0.5, 0.9])
-    d_l = mpop._cosmo(z, "d_l_pc")
+    d_l = mpop.cosmology(z, "d_l_pc")
     ours = band_maggies(sed, grid, z, d_l, bands)
     ref = bands.ab_maggies(grid.wave, sed * ((10.0 / d_l) ** 2)[:, None], redshift=z)
     np.testing.assert_allclose(ours, ref, rtol=2e-3)
@@ -144,7 +161,7 @@ def test_emission_lines_at_observed_wavelength(line):
     p = _pop(4, log_sfr=1.5, dust_av=0.0, agn_frac=0.3, metallicity=8.5)
     wave = observed_grid()
     grid = rest_grid_for(wave, (0.01, 1.0))
-    spec = noise_free_spectra(p, z, mpop._cosmo(z, "d_l_pc"), wave, grid)
+    spec = noise_free_spectra(p, z, mpop.cosmology(z, "d_l_pc"), wave, grid)
     lam = get_line(line).wavelength * (1 + z)
     checked = 0
     for i in range(len(z)):
@@ -155,3 +172,22 @@ def test_emission_lines_at_observed_wavelength(line):
         assert abs(peak - lam[i]) < 1.5 * lam[i] * np.log(10) * 1e-4 + 0.3
         checked += 1
     assert checked >= 2
+
+
+# --- properties of the population ---------------------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 40), seed=st.integers(0, 2**31 - 1), lo=st.floats(0.005, 1.5), width=st.floats(0.01, 1.5))
+def test_population_stays_physical(n, seed, lo, width):
+    hi = min(lo + width, 3.0)
+    pop = mpop.simulate_population(n, seed, redshift_range=(lo, hi))
+    assert len(pop) == n and np.isfinite(pop.to_numpy(dtype=float)).all()
+    assert pop["redshift"].between(lo, hi).all()
+    assert pop["bulge_frac"].between(0, 1).all() and pop["axis_ratio"].between(0.15, 1).all()
+    assert pop["agn_frac"].between(0, 1).all() and (pop["sersic_n"] > 0.5).all() and (pop["r_eff"] > 0).all()
+    assert (pop["age"] < mpop.cosmology(pop["redshift"].to_numpy(), "age_gyr")).all()
+    again = mpop.simulate_population(n, seed, redshift_range=(lo, hi))
+    assert pop.equals(again)

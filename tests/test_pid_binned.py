@@ -99,7 +99,7 @@ def test_gaussian_matches_analytic_mmi_and_broja_equals_mmi() -> None:
 
 
 # --- contract tests over every measure -----------------------------------------------------------------------
-SLOW_ON_SPARSE = {"gh", "deg", "skar_owa", "skar_owb", "skar_tw"}  # minutes on 5 outcomes: use XOR
+SLOW_ON_SPARSE = {"delta", "deg", "skar_owa", "skar_tw"}  # 10 s to minutes on 5 outcomes: use XOR
 
 
 @pytest.mark.parametrize("measure", sorted(MEASURES))
@@ -117,8 +117,9 @@ def test_contract_every_measure(measure: str) -> None:
     assert again.atoms == pytest.approx(r.atoms, abs=1e-9)
 
 
-@pytest.mark.parametrize("measure", sorted(m for m, spec in MEASURES.items() if spec.supports(3)))
+@pytest.mark.parametrize("measure", sorted(m for m, spec in MEASURES.items() if spec.supports(3) and m != "rav"))
 def test_three_sources_full_lattice(measure: str) -> None:
+    """Every measure defined for any number of sources ("rav" too, but it takes ~5 s here: left out)."""
     r = _run(THREE, measure)
     assert len(r.atoms) == 18  # Williams-Beer lattice of 3 sources
     assert r.synergy is not None and set(r.unique) == {"a", "b", "c"}
@@ -203,9 +204,9 @@ def test_multidimensional_source_is_cross_fitted_and_recorded() -> None:
     from sklearn.linear_model import LinearRegression
 
     rng = np.random.default_rng(0)
-    mags = rng.normal(size=(600, 5))
-    t = mags @ np.array([1.0, 0.5, 0.2, 0.0, 0.0]) + 0.3 * rng.normal(size=600)
-    b = rng.normal(size=600)
+    mags = rng.normal(size=(1000, 5))
+    t = mags @ np.array([1.0, 0.5, 0.2, 0.0, 0.0]) + 0.3 * rng.normal(size=1000)
+    b = rng.normal(size=1000)
     r = decompose(t, {"phot": mags, "morph": b}, bins=4, measure="mmi", regressor=LinearRegression())
     rec = r.details["reductions"]["phot"]
     assert rec["method"] == "regression" and rec["dim"] == 5 and rec["n_splits"] == 5 and rec["cv_r2"] > 0.8
@@ -213,7 +214,7 @@ def test_multidimensional_source_is_cross_fitted_and_recorded() -> None:
     assert vq.details["reductions"]["phot"]["method"] == "vq"
     assert vq.details["binning"]["phot"]["n_bins"] == 4
     s, _ = reduce_source(mags, t, regressor=LinearRegression(), seed=1)
-    assert s.shape == (600,)
+    assert s.shape == (1000,)
 
 
 def test_too_few_samples_per_bin_warns_with_numbers() -> None:
@@ -248,7 +249,7 @@ def test_mock_universe_photometry_vs_morphology(tmp_path) -> None:
 
     from interpret.plots.pid import plot_binning_sensitivity, plot_decomposition, plot_measure_comparison
 
-    u = ip.mock.make_universe(n=2000, seed=0, progress=False)
+    u = ip.mock.make_universe(n=2000, seed=0, images=False, spectra=False, progress=False)
     cat = u.catalog
     sources = {"phot": cat[["u", "g", "r", "i", "z"]].to_numpy(), "morph": cat[["sersic_n", "r_eff"]].to_numpy()}
     kw = {"bins": 4, "regressor": LinearRegression(), "seed": 0}
@@ -257,8 +258,8 @@ def test_mock_universe_photometry_vs_morphology(tmp_path) -> None:
     r.save(tmp_path / "pid.ipres")
     assert ip.load_result(tmp_path / "pid.ipres").atoms == pytest.approx(r.atoms)
     mmi = ip.pid.decompose(cat["log_mstar"].to_numpy(), sources, measure="mmi", **kw)
-    sens = binning_sensitivity(cat["log_mstar"].to_numpy(), sources, bins=(3, 4), **{**kw, "bins": None} and
-                               {"regressor": LinearRegression(), "seed": 0})
+    sens = binning_sensitivity(cat["log_mstar"].to_numpy(), sources, bins=(3, 4), regressor=LinearRegression(),
+                               seed=0)
     assert sens.to_frame().index.tolist() == [3, 4]
     for fig in (plot_decomposition(r), plot_measure_comparison({"BROJA": r, "MMI": mmi}),
                 plot_binning_sensitivity(sens)):

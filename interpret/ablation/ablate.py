@@ -111,7 +111,7 @@ def band_ablation(
 
     References
     ----------
-    Engel et al. (2025), "Mantis Shrimp", arXiv:2501.09112; Zhang et al. (2024), arXiv:2402.04287.
+    Engel et al. (2025), "Mantis Shrimp", arXiv:2501.09112; Zhang et al. (2025), arXiv:2509.23901.
 
     Examples
     --------

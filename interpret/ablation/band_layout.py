@@ -75,7 +75,8 @@ class ModelInputs:
             keys = tuple(x)
             arrays = [_numeric(x[k], f"x[{k!r}]", func) for k in keys]
             kind = "dict"
-        elif isinstance(x, (tuple, list)):
+        elif isinstance(x, tuple) or (isinstance(x, list) and x and all(
+                hasattr(a, "shape") for a in x)):
             keys = tuple(range(len(x)))
             arrays = [_numeric(a.to_numpy() if isinstance(a, pd.DataFrame) else a, f"x[{i}]", func)
                       for i, a in enumerate(x)]

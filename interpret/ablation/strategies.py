@@ -25,7 +25,10 @@ No fill means "the band is absent" to a network that always saw it; each answers
 * ``inpaint`` - per galaxy, the removed band is *predicted from the kept ones* by a fitted linear regressor
   (the conditional mean of a Gaussian fitted to the per-element-mean-centred band vectors: per pixel for
   images, per galaxy for catalogues). Colours stay plausible, so the model sees a typical galaxy with the
-  same kept-band photometry; what is lost is only what the kept bands cannot predict.
+  same kept-band photometry; what is lost is only what the kept bands cannot predict. Because the fill
+  depends on the kept bands, a band the model ignores can still change ``v(S)`` (it helps reconstruct the
+  removed ones): Shapley values under inpainting are *conditional* and the dummy property (ignored band ->
+  value 0) holds only for the other, interventional fills (Janzing et al. 2019, arXiv:1910.13413).
 
 Examples
 --------
@@ -49,6 +52,7 @@ __all__ = ["FillStrategy", "Filler", "StaticFiller", "Zero", "Mean", "Median", "
            "STRATEGIES", "register_strategy", "get_strategy"]
 
 STRATEGIES: dict[str, type[FillStrategy]] = {}
+_STAT_ROWS = 5000          # galaxies (seeded sample) used to estimate noise levels
 
 
 def register_strategy(cls: type[FillStrategy]) -> type[FillStrategy]:
@@ -172,7 +176,8 @@ class Noise(FillStrategy):
         Centre of the noise. Default: the slot's median value (sky level for images).
     pool : int, default 4096
         Independent noise realisations per slot; galaxy ``r`` uses realisation ``r % pool`` (keeps memory
-        bounded for large samples; results do not depend on batch sizes).
+        bounded for large samples; results do not depend on batch sizes). ``loc`` and ``sigma`` are
+        estimated from at most 5000 galaxies (a seeded sample).
     """
 
     name = "noise"
@@ -189,9 +194,10 @@ class Noise(FillStrategy):
         rng = as_generator(seed)
         size = max(1, min(self.pool, inputs.n))
         fields: dict[Slot, np.ndarray] = {}
+        sample = np.sort(rng.choice(inputs.n, _STAT_ROWS, replace=False)) if inputs.n > _STAT_ROWS else None
         for band in layout.bands:
             for s in layout.slots[band]:
-                values = _take(inputs.arrays[s.input], s)
+                values = _take(inputs.arrays[s.input] if sample is None else inputs.arrays[s.input][sample], s)
                 loc = _given(self.loc, band, "loc")
                 sigma = _given(self.sigma, band, "sigma")
                 loc = float(np.median(values)) if loc is None else loc
@@ -237,7 +243,7 @@ class Inpaint(FillStrategy):
     ridge : float, default 1e-6
         Relative Tikhonov regularisation added to ``C_KK`` (times its mean diagonal).
     max_vectors : int, default 200_000
-        Band vectors sampled (seeded) to fit each covariance.
+        About this many band vectors (all pixels of a seeded sample of galaxies) fit each covariance.
     """
 
     name = "inpaint"
@@ -253,11 +259,12 @@ class Inpaint(FillStrategy):
         rng = as_generator(seed)
         groups = {}
         for (i, axis), members in layout.axis_groups().items():
-            arr = np.moveaxis(inputs.arrays[i], axis, -1).astype(float)
-            mean = arr.mean(axis=0)
-            vec = (arr - mean).reshape(-1, arr.shape[-1])
-            if len(vec) > self.max_vectors:
-                vec = vec[rng.choice(len(vec), self.max_vectors, replace=False)]
+            arr = np.moveaxis(inputs.arrays[i], axis, -1)            # a view: no copy of large cutouts
+            mean = arr.mean(axis=0, dtype=np.float64)
+            per_row = max(1, int(np.prod(arr.shape[1:-1])))
+            n_rows = min(len(arr), -(-self.max_vectors // per_row))
+            rows = np.sort(rng.choice(len(arr), n_rows, replace=False)) if n_rows < len(arr) else slice(None)
+            vec = (arr[rows] - mean).reshape(-1, arr.shape[-1])
             cov = vec.T @ vec / max(len(vec) - 1, 1)
             groups[(i, axis)] = (members, mean, cov)
         return _InpaintFiller(layout, groups, self.ridge)

@@ -7,6 +7,7 @@ DeepLiftShap) still see an ``nn.Module``; :class:`PredictForward` wraps a non-di
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -137,8 +138,10 @@ def resolve_model(estimator: Any, *, target: int | str | None, device: Any, batc
     idx, name = resolve_target(target, output_names)
     dev = resolve_device(device, module, None if isinstance(estimator, nn.Module) else estimator)
     if module is not None:
-        module = module.to(dev).eval()
-        wrapped = TargetModule(module, idx).eval()
+        param = next(iter(module.parameters()), None)
+        if param is not None and param.device != dev:   # never move the caller's model: work on a copy
+            module = copy.deepcopy(module).to(dev)
+        wrapped = TargetModule(module, idx)
         return ResolvedModel(wrapped, wrapped, dev, idx, name, output_names, input_names)
     if not hasattr(estimator, "predict"):
         raise ValidationError("attribute(): 'estimator' has neither a torch module nor a predict() method")

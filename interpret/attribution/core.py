@@ -126,8 +126,15 @@ def attribute(
     dtype = _module_dtype(model.module)
     chunks = B.Chunks(inputs, batch_size, model.device, dtype)
     t0 = time.perf_counter()
-    out: MethodOutput = algo.compute(model, chunks, baselines, progress=progress, seed=seed)
-    output = out.output if out.output is not None else B.forward_outputs(model.forward, chunks)
+    was_training = model.module.training if model.module is not None else False
+    try:   # evaluate in eval mode (dropout off, BatchNorm running stats), then restore the caller's mode
+        if model.module is not None:
+            model.module.eval()
+        out: MethodOutput = algo.compute(model, chunks, baselines, progress=progress, seed=seed)
+        output = out.output if out.output is not None else B.forward_outputs(model.forward, chunks)
+    finally:
+        if model.module is not None:
+            model.module.train(was_training)
     log.info("attribute(%s): %d galaxies in %.2f s on %s", method, len(output), time.perf_counter() - t0,
              model.device)
     values = tuple(v.astype(inputs[i].dtype, copy=False) for i, v in enumerate(out.values))

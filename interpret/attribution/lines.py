@@ -119,7 +119,7 @@ def line_importance(
     gap: float = 5.0,
     n_boot: int = 1000,
     ci: float = 0.9,
-    min_coverage: float = 0.5,
+    min_coverage: float = 0.1,
     seed: int | np.random.Generator | None = None,
 ) -> pd.DataFrame:
     """Rank spectral features by the attribution they carry above the nearby continuum.
@@ -149,7 +149,7 @@ def line_importance(
         Bootstrap resamples of galaxies for the confidence interval (0: none).
     ci : float, default 0.9
         Confidence level of the interval.
-    min_coverage : float, default 0.5
+    min_coverage : float, default 0.1
         Keep a feature only if at least this fraction of galaxies cover its whole window.
     seed : int or Generator, optional
         Bootstrap randomness.

@@ -7,7 +7,7 @@ The stellar templates (:mod:`interpret.mock.sed`) carry no dust emission, so the
 * **W3 (12 µm)** - PAH bands (3.3 - 17 µm; Smith et al. 2007, arXiv:astro-ph/0610913), luminosity ∝ SFR and
   suppressed at low metallicity, where PAHs are destroyed (Draine et al. 2007, arXiv:astro-ph/0703213;
   Engelbracht et al. 2005, arXiv:astro-ph/0506214).
-* **W4 (22 µm)** - warm dust continuum from stochastically heated small grains ∝ SFR (Calzetti et al. 2007,
+* **W4 (22 µm)** - warm dust continuum (110 K modified blackbody) ∝ SFR (Calzetti et al. 2007,
   arXiv:0705.3377), plus the AGN torus (T ≈ 350 K).
 
 Star-formation dust luminosity follows ``L_IR = SFR / 4.5e-44 erg/s`` (Kennicutt 1998, arXiv:astro-ph/9807187).
@@ -95,7 +95,7 @@ def ir_shapes(wave: np.ndarray) -> np.ndarray:
     """Unit-area f_λ shapes of :data:`IR_COMPONENTS` on ``wave`` (Angstrom), shape (4, L)."""
     return np.stack([
         pah_shape(wave),
-        modified_blackbody(wave, 150.0, 1.5),   # warm small-grain continuum
+        modified_blackbody(wave, 110.0, 1.5),   # warm small-grain continuum
         modified_blackbody(wave, 1300.0, 0.0),  # AGN hot dust (sublimation)
         modified_blackbody(wave, 350.0, 1.0),   # AGN torus
     ])
@@ -119,10 +119,13 @@ def ir_luminosities(log_sfr: np.ndarray, metallicity: np.ndarray, agn_frac: np.n
                     log_mstar: np.ndarray) -> np.ndarray:
     """Luminosities [erg/s] of :data:`IR_COMPONENTS`, shape (n, 4).
 
-    PAH: 0.12 L_IR × PAH metallicity factor; warm dust: 0.15 L_IR (L_IR = SFR/4.5e-44, Kennicutt 1998);
+    PAH: 0.15 L_IR × PAH metallicity factor (PAHs carry 10–20 % of L_IR, Smith et al. 2007); warm dust
+    (110 K, β = 1.5): 0.25 L_IR (L_IR = SFR/4.5e-44, Kennicutt 1998). A main-sequence galaxy at z = 0.1 then
+    has W2 - W3 ≈ 3.7 and W3 - W4 ≈ 2.4 (Vega), inside the star-forming locus of Jarrett et al. 2011
+    (arXiv:1106.3101);
     AGN hot dust: 0.10 L_bol; AGN torus: 0.20 L_bol (Type-2 AGN re-radiate their disk in the mid-IR).
     """
     l_ir = _L_IR_PER_SFR * 10.0 ** np.asarray(log_sfr)
     l_agn = agn_bolometric_luminosity(agn_frac, log_mstar)
-    return np.column_stack([0.12 * l_ir * pah_metallicity_factor(metallicity), 0.15 * l_ir,
+    return np.column_stack([0.15 * l_ir * pah_metallicity_factor(metallicity), 0.25 * l_ir,
                             0.10 * l_agn, 0.20 * l_agn])

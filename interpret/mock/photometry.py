@@ -45,8 +45,9 @@ __all__ = [
 CALIBRATION_FLOOR = 0.01
 #: 5σ depth (AB) used for bands that do not carry one.
 DEFAULT_DEPTH = 22.0
-#: Magnitudes added to a survey's depth by ``depths="deep"`` (the mock's default).
-DEEP_OFFSET: dict[str, float] = {"sdss": 1.5, "wise": 2.5, "unwise": 1.5}
+#: Magnitudes added to a band's survey depth by ``depths="deep"`` (the mock's default), by band name first,
+#: then by survey.
+DEEP_OFFSET: dict[str, float] = {"W3": 3.5, "W4": 4.0, "sdss": 1.5, "wise": 2.5, "unwise": 1.5}
 _AB_FNU = 3631e-23
 _C_ANGSTROM = 2.99792458e18
 _LN10 = np.log(10.0)
@@ -74,9 +75,9 @@ def band_depths(bands: BandSet, depths: str | Mapping[str, float] | None = "deep
     bands : BandSet
     depths : {"deep", "survey"} or dict, default "deep"
         ``"survey"``: each band's published survey depth (22 where unknown). ``"deep"``: the survey depth
-        plus :data:`DEEP_OFFSET` for its survey (SDSS +1.5 mag ≈ the Stripe 82 co-add, Annis et al. 2014,
-        arXiv:1111.6619; WISE +2.5 mag, a deep mid-IR survey), so that every default band carries signal for
-        z <= 1 galaxies. A dict maps band names to depths and uses ``"deep"`` for the others.
+        plus :data:`DEEP_OFFSET` (SDSS +1.5 mag ≈ the Stripe 82 co-add, Annis et al. 2014,
+        arXiv:1111.6619; W1/W2 +2.5, W3 +3.5, W4 +4.0 mag, a hypothetical deep mid-IR survey), so that most
+        z <= 1 galaxies are detected in every default band. A dict maps band names to depths and uses ``"deep"`` for the others.
     """
     if depths is None:
         depths = "deep"
@@ -95,7 +96,7 @@ def band_depths(bands: BandSet, depths: str | Mapping[str, float] | None = "deep
     for b in bands:
         base = b.depth if b.depth is not None else DEFAULT_DEPTH
         if mode == "deep":
-            base += DEEP_OFFSET.get(b.survey.lower(), 0.0)
+            base += DEEP_OFFSET.get(b.name, DEEP_OFFSET.get(b.survey.lower(), 0.0))
         out.append(float(given.get(b.name, base)))
     return np.asarray(out, dtype=float)
 

@@ -36,6 +36,7 @@ __all__ = [
     "DERIVED_COLUMNS",
     "simulate_population",
     "cosmology_table",
+    "cosmology",
     "mass_function_pdf",
     "quenched_fraction",
     "main_sequence_sfr",
@@ -77,12 +78,12 @@ def _softplus(x: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def cosmology_table(z_max: float = 3.0, n: int = 1024) -> dict[str, np.ndarray]:
+def cosmology_table(z_max: float = 3.5, n: int = 1024) -> dict[str, np.ndarray]:
     """Planck 2018 distances and ages tabulated on a redshift grid (interpolated later; astropy is slow per call).
 
     Parameters
     ----------
-    z_max : float, default 3.0
+    z_max : float, default 3.5
         Largest tabulated redshift.
     n : int, default 1024
         Grid points.
@@ -112,8 +113,9 @@ def cosmology_table(z_max: float = 3.0, n: int = 1024) -> dict[str, np.ndarray]:
     return out
 
 
-def _cosmo(z: np.ndarray, key: str) -> np.ndarray:
-    tab = cosmology_table(max(3.0, float(np.max(z, initial=0.0)) * 1.01))
+def cosmology(z: np.ndarray, key: str) -> np.ndarray:
+    """Interpolate a :func:`cosmology_table` column (``d_l_pc``, ``age_gyr``, ``kpc_per_arcsec``, ``dvdz``) at ``z``."""
+    tab = cosmology_table(max(3.5, float(np.ceil(np.max(z, initial=0.0))) + 1.0))
     return np.interp(z, tab["z"], tab[key])
 
 
@@ -168,7 +170,7 @@ def main_sequence_sfr(log_mstar: np.ndarray, redshift: np.ndarray) -> np.ndarray
     ``log SFR = (0.84 - 0.026 t) log M* - (6.51 - 0.11 t)``, t the age of the Universe in Gyr.
     References: Speagle et al. 2014, ApJS 214, 15 (arXiv:1405.2041).
     """
-    t = _cosmo(np.asarray(redshift, dtype=float), "age_gyr")
+    t = cosmology(np.asarray(redshift, dtype=float), "age_gyr")
     return (0.84 - 0.026 * t) * np.asarray(log_mstar) - (6.51 - 0.11 * t)
 
 
@@ -229,7 +231,7 @@ def _eq_age(p: Mapping[str, np.ndarray], rng: np.random.Generator) -> np.ndarray
     and quiescent galaxies (Gallazzi et al. 2005, MNRAS 362, 41, arXiv:astro-ph/0506539).
     """
     e = rng.standard_normal(len(p["log_mstar"]))
-    t_u = _cosmo(p["redshift"], "age_gyr")
+    t_u = cosmology(p["redshift"], "age_gyr")
     frac = _sigmoid(0.2 + 0.4 * (p["log_mstar"] - 10.5) + 1.0 * p["is_quiescent"] + 0.6 * e)
     return 0.2 + (t_u - 0.4) * frac
 
@@ -373,7 +375,7 @@ def simulate_population(n: int, seed: int = 0, *, redshift_range: tuple[float, f
         cols[name] = do.get(name, value)
     cols["is_quiescent"] = np.asarray(cols["is_quiescent"]).astype(np.int8)
     noise = column_rng(seed, "r_eff_arcsec").standard_normal(n)
-    cols["r_eff_arcsec"] = cols["r_eff"] / _cosmo(cols["redshift"], "kpc_per_arcsec") * np.exp(0.05 * noise)
+    cols["r_eff_arcsec"] = cols["r_eff"] / cosmology(cols["redshift"], "kpc_per_arcsec") * np.exp(0.05 * noise)
     return pd.DataFrame(cols)
 
 

@@ -6,15 +6,21 @@ Stellar continuum
     Bruzual & Charlot (2003) populations covering 600 Å – 320 µm, in erg/s/cm²/Å at 10 pc per solar mass
     formed, with the remaining mass (``MREMAIN``), metallicity (``METS``) and mass formed in the last 300 Myr
     and 1 Gyr (``M300``, ``M1000``) of each. The nebular lines built into two of them are interpolated over
-    (:data:`NEBULAR_MASK_LINES`) so that every emission line is set explicitly by the physics below.
+    (:data:`NEBULAR_MASK_LINES`) so that every emission line is set explicitly by the physics below, and
+    beyond 2.5 µm they continue as a stellar Rayleigh–Jeans tail (f_λ ∝ λ⁻⁴): their own mid-IR excess is
+    replaced because dust emission is modelled explicitly, so that W3/W4 follow star formation and AGN.
     The mix follows the catalogue. Star formation: the youngest template (light-to-mass ratio of a ~10 Myr
     population) carries ``SFR × 10 Myr`` of formed mass and the extended-star-formation template (54 % of
     its mass formed in the last 300 Myr) the remainder, so that the mix's mass formed in the last 300 Myr is
     exactly ``SFR × 300 Myr`` (kcorrect's own SFR definition; young stars are capped at half the mass).
     The rest of the stellar mass is old: a share ``0.25 × clip((8 Gyr - age) / 6 Gyr, 0, 1)`` in the
     intermediate-age template, the remainder split between the solar old template and the metal-rich
-    (very red) one by ``metallicity`` (at most 15 % in the latter, reached at Z = 0.05). The bulge is a share ``bulge_frac`` of the old part, so bulges are redder than
-    disks (colour gradients in the images).
+    (very red) one by ``metallicity`` (at most 15 % in the latter, reached at Z = 0.05). The bulge is a
+    share ``bulge_frac`` of the old part, so bulges are redder than disks (colour gradients in the images).
+    Why the templates rather than an analytic young + old model: they are real stellar-population spectra
+    with Balmer and 4000 Å breaks, absorption features and a near-IR tail to 30 µm for the WISE bands, and
+    carry the per-template masses needed to tie the mix to M* and SFR. With this mapping a main-sequence
+    galaxy at z ≈ 0 has u - r ≈ 1.2–1.6 and an old quiescent one u - r ≈ 2.5 (Strateva et al. 2001).
 Absorption lines
     Gaussian dips (Ca II H&K, Sr II, G band, Mg b, Fe5270/5335, Na D, Ca II triplet) on top of the template
     features, with equivalent widths growing with age and metallicity as Lick indices do (Worthey 1994,
@@ -102,6 +108,7 @@ _R_V = 4.05
 _Z_SUN = 0.02  # BC03 solar metallicity, as in the kcorrect templates
 _OH_SUN = 8.69  # Asplund et al. 2009
 _BURST_YR = 1e7  # formed mass of the very young template = SFR x 10 Myr
+_RJ_FROM = 2.5e4  # Angstrom: templates continue as a Rayleigh-Jeans tail beyond this
 
 
 @dataclass(frozen=True)
@@ -149,6 +156,10 @@ def load_templates() -> TemplateBasis:
     clean = raw.copy()
     for t in range(raw.shape[0]):
         clean[t, mask] = np.interp(lw[mask], lw[~mask], raw[t, ~mask])
+    # beyond 2.5 um: a stellar Rayleigh-Jeans tail (f_lambda ~ lambda^-4); the templates' own mid-IR excess
+    # is replaced because dust emission is modelled explicitly (interpret.mock.infrared)
+    i0 = np.searchsorted(wave, _RJ_FROM)
+    clean[:, i0:] = clean[:, [i0 - 1]] * (wave[i0:] / wave[i0 - 1])[None, :] ** -4.0
     return TemplateBasis(wave, clean, raw, **props)
 
 

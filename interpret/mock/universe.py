@@ -35,6 +35,7 @@ import pandas as pd
 
 from .._validation import check_int
 from ..data.bands import Band, BandSet, get_bandset
+from ..data.lines import get_line
 from ..exceptions import DataFileError, ValidationError
 from ..parallel import parallel_map
 from .images import DEFAULT_PIXEL_SCALE, check_image_size, pixel_noise, psf_fwhm_arcsec, render_images
@@ -47,9 +48,9 @@ from .photometry import (
 )
 from .population import (
     PHYSICAL_COLUMNS,
-    _cosmo,
     check_redshift_range,
     column_rng,
+    cosmology,
     simulate_population,
 )
 from .sed import EMISSION_LINES, attenuated_line_fluxes_10pc, coarse_grid, rest_frame_sed
@@ -325,7 +326,7 @@ def make_universe(
         Arcsec per pixel, common to all bands.
     depths : {"deep", "survey"} or dict, default "deep"
         5σ point-source depths: ``"survey"`` the real survey depths (SDSS, AllWISE), ``"deep"`` those plus
-        1.5 mag (SDSS) / 2.5 mag (WISE) so every band carries signal, or ``{band: AB depth}``
+        1.5 mag (SDSS) / 2.5-4 mag (WISE) so every band carries signal, or ``{band: AB depth}``
         (see :func:`interpret.mock.photometry.band_depths`).
     spectral_noise : float, default 0.3
         Per-pixel sky σ of the spectra [1e-17 erg/s/cm²/Å].
@@ -362,8 +363,8 @@ def make_universe(
            "wavelength_range": [float(v) for v in wavelength_range], "chunk_size": int(chunk_size)}
     pop_df = simulate_population(n, seed, redshift_range=zr, interventions=interventions)
     pop = {c: pop_df[c].to_numpy(dtype=float) for c in PHYSICAL_COLUMNS}
-    pop["d_l_pc"] = _cosmo(pop["redshift"], "d_l_pc")
-    pop["kpc_per_arcsec"] = _cosmo(pop["redshift"], "kpc_per_arcsec")
+    pop["d_l_pc"] = cosmology(pop["redshift"], "d_l_pc")
+    pop["kpc_per_arcsec"] = cosmology(pop["redshift"], "kpc_per_arcsec")
     worker = _ChunkWorker(pop, bandset, {**cfg, "redshift_range": zr, "_depths": dep}, seed, images, spectra)
     merged = _run_chunks(worker, n, chunk_size, n_jobs, progress)
     catalog = _observed_columns(pop_df, merged, bandset, dep, seed, cfg)
@@ -416,8 +417,6 @@ def _observed_columns(pop_df: pd.DataFrame, merged: dict[str, np.ndarray], bands
     z = pop_df["redshift"].to_numpy()
     lines: dict[str, np.ndarray] = {}
     for j, line in enumerate(LINE_FLUX_COLUMNS):
-        from ..data.lines import get_line
-
         lam = get_line(line).wavelength * (1 + z)
         sig = 2.3 * cfg["spectral_noise"] * lam * np.log(10) * DLOG
         noise = column_rng(seed, f"noise:{line_column(line)}").standard_normal(len(z))

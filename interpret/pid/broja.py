@@ -237,9 +237,10 @@ def broja_solve(
     i_star = (h_t + primal) / _LN2
     i_x, i_y = _mi(pxt) / _LN2, _mi(pyt) / _LN2
     i_xy = _mi(p.reshape(-1, p.shape[2])) / _LN2
+    i_star, i_x, i_y, i_xy = float(i_star), float(i_x), float(i_y), float(i_xy)
     sol = BrojaSolution(
         redundancy=i_x + i_y - i_star, unique_x=i_star - i_y, unique_y=i_star - i_x, synergy=i_xy - i_star,
-        mutual_information=i_xy, min_joint_information=i_star, gap=max(gap, 0.0) / _LN2,
+        mutual_information=i_xy, min_joint_information=i_star, gap=float(max(gap, 0.0) / _LN2),
         marginal_error=marginal_error, iterations=it, seconds=time.perf_counter() - t0, converged=bool(converged),
         q=q,
     )

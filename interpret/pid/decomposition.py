@@ -185,7 +185,7 @@ def decompose(
         ``"dit"`` forces dit's implementation for measures that have our own fast path (``"broja"`` then
         runs dit's exponential-cone program, never dit's default path; ``"dit-cone"`` is an alias).
     seed : int or None, default 0
-        Seeds the cross-fitting, shuffles and bootstrap (same seed, same result).
+        Seeds the cross-fitting, shuffles, bootstrap and dit's optimisers (same seed, same result).
     n_jobs : int, optional
         Workers for shuffles/bootstrap (:mod:`interpret.parallel`).
     progress : bool, default False
@@ -231,10 +231,10 @@ def _binned_result(measure: str, names: tuple[str, ...], binned: list[Binned], d
                    options: dict[str, Any]) -> PIDResult:
     codes, sizes = [b.codes for b in binned], [b.n_bins for b in binned]
     counts = joint_counts(codes, sizes)
-    details["occupancy"] = check_occupancy(counts, min_per_bin=min_per_bin)
+    details["occupancy"] = check_occupancy(counts, min_per_bin=min_per_bin, stacklevel=3)
     pmf = counts / counts.sum()
     opts = {**options, "solver": "dit" if solver == "dit-cone" else solver}
-    atoms, details["solver"] = measure_atoms(measure, pmf, names, **opts)
+    atoms, details["solver"] = measure_atoms(measure, pmf, names, seed=seed, **opts)
     mi = _mi_bits(pmf)
     details["plugin_atoms"] = dict(atoms)
     func = _Atoms(measure, names, opts)

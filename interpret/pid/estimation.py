@@ -66,7 +66,8 @@ def entropy_bits(p: np.ndarray) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
-def check_occupancy(counts: np.ndarray, *, min_per_bin: float = 10.0, func: str = "decompose") -> dict[str, float]:
+def check_occupancy(counts: np.ndarray, *, min_per_bin: float = 10.0, func: str = "decompose",
+                    stacklevel: int = 2) -> dict[str, float]:
     """Warn when the samples per occupied joint bin are too few for a trustworthy plug-in estimate.
 
     Parameters
@@ -75,6 +76,10 @@ def check_occupancy(counts: np.ndarray, *, min_per_bin: float = 10.0, func: str 
         Joint contingency table of target and sources.
     min_per_bin : float, default 10
         Required mean number of samples per occupied joint bin.
+    func : str
+        Public function named in the message.
+    stacklevel : int, default 2
+        Frames above the caller to attribute the warning to (as :func:`warnings.warn`).
 
     Returns
     -------
@@ -89,7 +94,7 @@ def check_occupancy(counts: np.ndarray, *, min_per_bin: float = 10.0, func: str 
             f"{func}(): {n} samples over {occupied} occupied joint bins is {per_bin:.1f} samples per bin; "
             f"at least {min_per_bin:g} are needed (about {int(np.ceil(min_per_bin * occupied))} samples at "
             "these bins): use fewer bins or more data, and consider bias_correction='shuffle'",
-            EstimationWarning, stacklevel=3,
+            EstimationWarning, stacklevel=stacklevel + 1,
         )
     return {"n_samples": n, "occupied_bins": occupied, "samples_per_bin": per_bin, "min_per_bin": min_per_bin}
 

@@ -27,9 +27,19 @@ Choices (recorded in the result's ``details``)
 * The estimate is not clipped: independent variables give values scattered around 0, slightly negative ones
   included.
 
-Accuracy on jointly Gaussian data (k = 3; mean absolute error over 5 seeds, bits; ``benchmarks/bench_pid_knn``)
----------------------------------------------------------------------------------------------------------------
-ACCURACY_TABLE
+Accuracy on jointly Gaussian data
+---------------------------------
+Mean absolute error in bits over 5 seeds, k = 3 (``benchmarks/bench_pid_knn.accuracy``). Target and two 1-D
+sources with correlations 0.6, 0.4 (sources 0.2 apart); the 5-D source has R² = 0.64 (0.737 bits). Atoms are
+compared with the analytic MMI decomposition (redundancy 0.126, unique 0.196 and 0, synergy 0.098 bits).
+
+======= ============ ============ ============== ==================
+N       I(T; a), 1-D I(T; x), 5-D I(T; a, b)     worst MMI atom
+======= ============ ============ ============== ==================
+10^3    0.032        0.061        0.020          0.066
+10^4    0.016        0.019        0.021          0.026
+10^5    0.004        0.003        0.004          0.009
+======= ============ ============ ============== ==================
 
 References
 ----------

@@ -8,11 +8,16 @@ default BROJA path is never used) and ``"ccs"`` (iterative proportional fitting 
 distribution instead of dit's generic optimiser; the pointwise-coinformation step is dit's formula).
 
 Measures flagged ``can_be_negative`` can return negative atoms by design: ``ccs``, ``pm``, ``sx``,
-``delta``, ``deltalambda`` (and any measure's atoms can be slightly negative from estimation noise).
+``ct``, ``do``, ``delta``, ``deltalambda`` (found negative on random 2 x 2 x 2 tables or known to be; any
+measure's atoms can also be slightly negative from optimiser tolerance).
 Measures flagged ``max_sources=2`` define redundancy (or unique information) for two sources only; dit
 extends some of them to more sources heuristically, which we do not expose.
 
-``PID_Prec`` of dit is not registered: it needs the optional ``pypoman`` package, which is not installed.
+Not registered (listed in :data:`NOT_REGISTERED`): ``PID_Prec`` needs the optional ``pypoman`` package,
+which is not installed; ``PID_GH`` works but its optimiser took minutes on a 2 x 2 x 2 table here.
+
+dit's optimisers draw restarts from NumPy's global random state; :func:`measure_atoms` seeds it for the
+duration of the call (and restores it), so the same ``seed`` gives the same atoms.
 
 References
 ----------
@@ -20,9 +25,10 @@ Williams & Beer (2010), arXiv:1004.2515 (the lattice and I_min); see each measur
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -31,7 +37,7 @@ from .._validation import check_choice
 from ..exceptions import ValidationError
 from ._result import atom_label
 
-__all__ = ["Measure", "MEASURES", "register", "get_measure", "measure_atoms", "ccs_redundancy"]
+__all__ = ["Measure", "MEASURES", "NOT_REGISTERED", "register", "get_measure", "measure_atoms", "ccs_redundancy"]
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +81,10 @@ class Measure:
 
 
 MEASURES: dict[str, Measure] = {}
+NOT_REGISTERED: dict[str, str] = {
+    "PID_Prec": "needs the optional 'pypoman' package (not installed)",
+    "PID_GH": "its optimiser takes minutes even on a 2 x 2 x 2 table and is not reproducible run to run",
+}
 
 
 def register(name: str, dit_class: str, *, max_sources: int | None = None, can_be_negative: bool = False,
@@ -111,24 +121,42 @@ def to_dit(pmf: np.ndarray) -> Any:
     return dit.Distribution(outcomes, pmf.ravel()[idx], base="linear")
 
 
-def _dit_atoms(measure: Measure, pmf: np.ndarray, names: tuple[str, ...], **options: Any) -> dict[str, float]:
+@contextlib.contextmanager
+def _numpy_global_seed(seed: int | None) -> Iterator[None]:
+    """Seed NumPy's legacy global state (which dit's optimisers use) and restore it afterwards."""
+    if seed is None:
+        yield
+        return
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+def _dit_atoms(measure: Measure, pmf: np.ndarray, names: tuple[str, ...], seed: int | None = 0,
+               **options: Any) -> dict[str, float]:
     import dit.pid
 
     cls = getattr(dit.pid, measure.dit_class)
     m = pmf.ndim - 1
-    pid = cls(to_dit(pmf), [[i] for i in range(m)], [m], **{**measure.dit_kwargs, **options})
+    with _numpy_global_seed(seed):
+        pid = cls(to_dit(pmf), [[i] for i in range(m)], [m], **{**measure.dit_kwargs, **options})
     return {atom_label(node, names): float(pid.get_pi(node)) for node in _ordered_lattice(pid)}
 
 
 def _ordered_lattice(pid: Any) -> list:
-    from dit.pid.pid import sort_key
+    """Nodes bottom (redundancy) to top (synergy): more parts first, then smaller parts, then source order."""
+    return sorted(pid._lattice, key=lambda node: (-len(node), tuple(len(p) for p in node), node))
 
-    return sorted(pid._lattice, key=sort_key(pid._lattice), reverse=True)
 
-
-def measure_atoms(name: str, pmf: np.ndarray, names: tuple[str, ...], **options: Any
+def measure_atoms(name: str, pmf: np.ndarray, names: tuple[str, ...], *, seed: int | None = 0, **options: Any
                   ) -> tuple[dict[str, float], dict[str, Any]]:
     """Atoms (bits, lattice order bottom -> top) of the pmf ``p[s_1, ..., s_m, t]`` under measure ``name``.
+
+    ``solver="ours"`` (default) uses our fast path where one exists, ``"dit"`` forces dit's class;
+    ``seed`` seeds dit's optimisers; other options go to the measure.
 
     Returns
     -------
@@ -140,7 +168,7 @@ def measure_atoms(name: str, pmf: np.ndarray, names: tuple[str, ...], **options:
     solver = options.pop("solver", "ours")
     if measure.fast is not None and pmf.ndim == 3 and solver == "ours":
         return measure.fast(pmf, names, **options)
-    return _dit_atoms(measure, pmf, names, **options), {"solver": f"dit.pid.{measure.dit_class}"}
+    return _dit_atoms(measure, pmf, names, seed=seed, **options), {"solver": f"dit.pid.{measure.dit_class}"}
 
 
 # --- our fast bivariate paths ---------------------------------------------------------------------------
@@ -155,6 +183,7 @@ def _bivariate_atoms(pmf: np.ndarray, names: tuple[str, ...], redundancy: float)
     i_x, i_y = _mi_bits(pmf.sum(1)), _mi_bits(pmf.sum(0))
     i_xy = _mi_bits(pmf.reshape(-1, pmf.shape[2]))
     a, b = names
+    redundancy = float(redundancy)
     return {f"{{{a}}}{{{b}}}": redundancy, f"{{{a}}}": i_x - redundancy, f"{{{b}}}": i_y - redundancy,
             f"{{{a},{b}}}": i_xy - i_x - i_y + redundancy}
 
@@ -176,8 +205,9 @@ def _maxent_pairwise(pmf: np.ndarray, tol: float = 1e-12, max_iter: int = 5_000)
     """
     pxy, pxt, pyt = pmf.sum(2), pmf.sum(1), pmf.sum(0)
     q = np.full(pmf.shape, 1.0 / pmf.size)
-    err = np.inf
-    for it in range(1, max_iter + 1):
+    err, it = np.inf, 0
+    while it < max_iter:
+        it += 1
         q *= _ratio(pxy, q.sum(2))[:, :, None]
         q *= _ratio(pxt, q.sum(1))[:, None, :]
         q *= _ratio(pyt, q.sum(0))[None, :, :]
@@ -245,8 +275,6 @@ register("pm", "PID_PM", can_be_negative=True, description="Pointwise informativ
          reference="Finn & Lizier 2018, arXiv:1801.09010")
 register("sx", "PID_SX", can_be_negative=True, description="Shared exclusions (I_sx)",
          reference="Makkeh, Gutknecht & Wibral 2021, arXiv:2002.03356")
-register("gh", "PID_GH", max_sources=2, description="Griffith-Ho redundancy (I_GH)",
-         reference="Griffith & Ho 2015, Entropy 17, 4644")
 register("rav", "PID_RAV", description="Redundancy as auxiliary variable (I_RAV)",
          reference="dit.pid.PID_RAV (maximum co-information auxiliary variable)")
 register("rdr", "PID_RDR", description="Reachable decision regions (I_rdr)",
@@ -261,7 +289,7 @@ register("rr", "PID_RR", max_sources=2, description="Rescaled redundancy (I_rr)"
          reference="dit.pid.PID_RR (rescaled MMI, as in Goodwell & Kumar 2017)")
 register("proj", "PID_Proj", max_sources=2, description="Projected information (I_proj)",
          reference="Harder, Salge & Polani 2013, doi:10.1103/PhysRevE.87.012130")
-register("ct", "PID_CT", max_sources=2, description="Causal-tensor redundancy of Sigtermans (I_triangle)",
+register("ct", "PID_CT", max_sources=2, can_be_negative=True, description="Causal-tensor redundancy of Sigtermans (I_triangle)",
          reference="dit.pid.PID_CT (Sigtermans 2020, causal tensors)")
 register("ig", "PID_IG", max_sources=2, description="Information-geometric redundancy (I_IG)",
          reference="Niu & Quinn 2019, ISIT (information geometry)")
@@ -275,7 +303,7 @@ register("deg", "PID_Deg", max_sources=2, description="Degradation redundancy (I
          reference="Kolchinsky 2022, Entropy 24, 403; arXiv:1908.08642")
 register("mc", "PID_MC", max_sources=2, description="More-capable redundancy (I_mc_cap)",
          reference="Gomes & Figueiredo 2023, Entropy 25, 975")
-register("do", "PID_Do", max_sources=2, description="Interventional (do-calculus) redundancy (I_do)",
+register("do", "PID_Do", max_sources=2, can_be_negative=True, description="Interventional (do-calculus) redundancy (I_do)",
          reference="Lyu, Clark & Raviv 2024, arXiv:2402.03554")
 register("skar_nw", "PID_SKAR_nw", max_sources=2, description="Secret-key-agreement rate, no communication",
          reference="James, Emenheiser & Crutchfield 2019, unique information and secret key agreement")

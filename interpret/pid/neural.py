@@ -18,9 +18,21 @@ mean information of each source set; for Gaussian data this converges to the ana
 the *binned* target, :func:`interpret.pid._gaussian.gaussian_mmi` with ``n_classes``). Because
 mean(min) ≤ min(mean), the pointwise redundancy is below the averaged one and the pointwise synergy above.
 
-Accuracy on jointly Gaussian data (20 quantile classes; bits; mean over seeds)
--------------------------------------------------------------------------------
-ACCURACY_TABLE
+Accuracy on jointly Gaussian data
+---------------------------------
+Mean absolute error in bits against the analytic information of the 20-class binned target (default network
+and training; 2 seeds at 10^3 and 10^4, 1 at 10^5; ``benchmarks/bench_pid_knn.accuracy``), same Gaussian as
+in :mod:`interpret.pid.knn`. Atoms: ``to_pid("average")`` against the analytic MMI atoms of the binned target.
+Binning 20 quantile classes itself loses 0.009 bits of the 0.46-bit joint information. Wall time on a shared
+2-core CPU.
+
+======= ============ ============== ================ ========
+N       I(T; a)      I(T; a, b)     worst MMI atom   time
+======= ============ ============== ================ ========
+10^3    0.072        0.088          0.046            10 s
+10^4    0.013        0.011          0.017            28 s
+10^5    0.004        0.005          0.004            170 s
+======= ============ ============== ================ ========
 
 References
 ----------

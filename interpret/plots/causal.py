@@ -24,6 +24,7 @@ from matplotlib.patches import Circle, Ellipse, FancyArrowPatch
 
 from ..causal._marks import ARROW, CIRCLE, endpoints
 from ..causal.graph import CausalGraph
+from ..causal.local import LocalDependence
 from ._style import COLUMN_WIDTH, PALETTE, get_ax, style
 
 __all__ = ["plot_graph", "plot_edge_stability", "plot_local_dependence", "tier_layout"]
@@ -243,7 +244,7 @@ def plot_edge_stability(freq: pd.DataFrame, *, kind: str = "heatmap", min_freque
     return fig
 
 
-def plot_local_dependence(result, *, alpha: float = 0.05, ax: Axes | None = None) -> Figure:
+def plot_local_dependence(result: LocalDependence, *, alpha: float = 0.05, ax: Axes | None = None) -> Figure:
     """Histogram of per-galaxy neighbourhood correlations, with significant ones highlighted.
 
     Parameters

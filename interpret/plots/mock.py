@@ -20,6 +20,14 @@ from ._style import COLUMN_WIDTH, PAGE_WIDTH, PALETTE, get_ax, style
 
 __all__ = ["plot_gallery", "plot_spectrum", "plot_colour_mass", "plot_truth_dag"]
 
+#: Hand layout of the physical layer (rows = generations), chosen so no edge passes behind a node.
+_PHYSICAL_POS: dict[str, tuple[float, float]] = {
+    "redshift": (0.0, 3), "log_mstar": (2.0, 3), "position_angle": (4.6, 3),
+    "is_quiescent": (-0.6, 2), "metallicity": (3.5, 2), "agn_frac": (4.6, 2),
+    "log_sfr": (-0.3, 1), "age": (1.6, 1), "r_eff": (2.6, 1), "bulge_frac": (3.7, 1),
+    "dust_av": (0.4, 0), "sersic_n": (3.0, 0), "axis_ratio": (4.3, 0),
+}
+
 
 def plot_gallery(universe, idx: Sequence[int] | None = None, *, n: int = 6,
                  bands: Sequence[str] | None = None) -> Figure:
@@ -132,12 +140,15 @@ def plot_truth_dag(truth, *, ax: Axes | None = None, observed: bool = False) -> 
     dag = nx.DiGraph(truth.dag if observed else truth.dag.subgraph(list(PARENTS)))   # a copy: never mutate truth
     fig, ax = get_ax(ax, figsize=(PAGE_WIDTH if observed else COLUMN_WIDTH * 1.4,) * 2)
     with style():
-        for n in nx.topological_sort(dag):   # layer = longest path from a root
-            dag.nodes[n]["layer"] = 1 + max((dag.nodes[p]["layer"] for p in dag.predecessors(n)), default=-1)
-        pos = nx.multipartite_layout(dag, subset_key="layer", align="horizontal", scale=1.0)
-        pos = {k: (v[0], -v[1]) for k, v in pos.items()}
-        nx.draw_networkx_edges(dag, pos, ax=ax, arrowsize=8, edge_color="0.55", width=0.7,
-                               node_size=900)
+        if set(dag.nodes) == set(_PHYSICAL_POS):
+            pos = dict(_PHYSICAL_POS)
+        else:
+            for n in nx.topological_sort(dag):   # layer = longest path from a root
+                dag.nodes[n]["layer"] = 1 + max((dag.nodes[p]["layer"] for p in dag.predecessors(n)), default=-1)
+            pos = nx.multipartite_layout(dag, subset_key="layer", align="horizontal", scale=1.0)
+            pos = {k: (v[0], -v[1]) for k, v in pos.items()}
+        nx.draw_networkx_edges(dag, pos, ax=ax, arrowsize=8, edge_color="0.55", width=0.7, node_size=900,
+                               connectionstyle="arc3,rad=0.12")   # curved: no edge hides behind a node
         nx.draw_networkx_labels(dag, pos, ax=ax, font_size=6,
                                 bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": PALETTE["blue"], "lw": 0.6})
         ax.set_axis_off()

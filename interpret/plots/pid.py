@@ -27,7 +27,8 @@ def _atom_colors(labels: Sequence[str]) -> dict[str, str]:
 def _stack(ax: Axes, x: float, r: PIDResult, colors: dict[str, str], width: float, show_ci: bool) -> None:
     """One stacked bar at ``x``: positive atoms upwards from 0, negative ones downwards; CI whiskers."""
     up = down = 0.0
-    for label, bits in r.atoms.items():
+    for label in colors:
+        bits = r.atoms[label]
         base = up if bits >= 0 else down
         ax.bar(x, bits, width, bottom=base, color=colors[label], edgecolor="white", linewidth=0.5)
         if show_ci and r.ci and label in r.ci:
