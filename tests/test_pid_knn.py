@@ -43,7 +43,7 @@ def test_gaussian_mi_multidimensional_source_and_target():
 def test_independent_variables_give_about_zero():
     rng = np.random.default_rng(2)
     est = mutual_information(rng.normal(size=4000), rng.normal(size=(4000, 3)), seed=0)
-    assert abs(est) < 0.02
+    assert abs(est) < 0.03
 
 
 def test_ksg_matches_a_direct_loop_on_a_small_sample():
@@ -166,6 +166,23 @@ def test_nan_rows_are_reported():
     s[[3, 17]] = np.nan
     with pytest.raises(ValidationError, match=r"'morph' has 2 NaN values \(rows 3, 17\)"):
         knn_decompose(t, {"phot": t + 1, "morph": s})
+
+
+def test_linearly_dependent_columns():
+    rng = np.random.default_rng(0)
+    mags = rng.normal(size=(100, 2))
+    with pytest.raises(ValidationError, match="columns of 'source' are linearly dependent"):
+        mutual_information(mags[:, 0], np.column_stack([mags, mags[:, 0] - mags[:, 1]]))
+
+
+def test_non_monotone_estimate_warns():
+    """Large information spread over many dimensions: KSG's joint estimate falls below a single source's."""
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=1500)
+    a = t[:, None] + 0.05 * rng.normal(size=(1500, 1))
+    b = rng.normal(size=(1500, 8))
+    with pytest.warns(EstimationWarning, match=r"I\(target; a\+b\) = .* is below I\(target; a\)"):
+        knn_decompose(t, {"a": a, "b": b}, seed=0)
 
 
 def test_constant_variable():

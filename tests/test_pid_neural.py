@@ -148,3 +148,27 @@ def test_compare_routes_table(gauss):
                                                                  abs=0.06)
     with pytest.raises(ValidationError, match="unknown route 'dit'"):
         compare_routes(gauss[:, 0], {"a": gauss[:, 1], "b": gauss[:, 2]}, routes=("dit",))
+
+
+def test_three_routes_on_the_mock_universe():
+    """Photometry (5 magnitudes) vs morphology (Sersic index, size) about stellar mass, by every route."""
+    from sklearn.linear_model import LinearRegression
+
+    import interpret as ip
+
+    cat = ip.mock.make_universe(1500, seed=1, images=False, spectra=False, progress=False).catalog
+    sources = {"phot": cat[list("ugriz")], "morph": cat[["sersic_n", "r_eff"]]}
+    routes = ("binned", "knn", "neural")
+    with pytest.warns(EstimationWarning, match="KSG underestimates large information"):  # 8-D joint space
+        tab = compare_routes(cat["log_mstar"], sources, routes=routes, bins=5, n_classes=8,
+                             binned_kw={"regressor": LinearRegression()},
+                             neural_kw={"hidden": 32, "epochs": 20}, progress=False)
+    assert list(tab.index) == ["binned", "knn", "neural", "neural-pointwise"]
+    atoms = ["{phot}{morph}", "{phot}", "{morph}", "{phot,morph}"]
+    np.testing.assert_allclose(tab[atoms].sum(axis=1), tab["mutual_information"], atol=1e-9)
+    assert (tab["mutual_information"] > 0.3).all()
+    for route in ("binned", "knn", "neural"):      # magnitudes say more about mass than shape does
+        assert tab.loc[route, "{phot}"] > tab.loc[route, "{morph}"], route
+    # the neural route sees 8 mass classes (at most 3 bits) through a cross-entropy bound: it cannot exceed
+    # the information of the continuous target by much
+    assert tab.loc["neural", "mutual_information"] < tab.loc["knn", "mutual_information"] + 0.1

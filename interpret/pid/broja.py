@@ -219,7 +219,7 @@ def broja_solve(
     >>> import numpy as np
     >>> p = np.zeros((2, 2, 4)); p[0, 0, 0] = p[0, 1, 1] = p[1, 0, 2] = p[1, 1, 3] = 0.25  # two-bit copy
     >>> s = broja_solve(p)
-    >>> round(s.unique_x, 6), round(s.unique_y, 6), round(s.redundancy, 6), round(s.synergy, 6)
+    >>> round(s.unique_x, 6), round(s.unique_y, 6), abs(round(s.redundancy, 6)), abs(round(s.synergy, 6))
     (1.0, 1.0, 0.0, 0.0)
     """
     t0 = time.perf_counter()

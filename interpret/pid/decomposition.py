@@ -177,7 +177,9 @@ def decompose(
     n_shuffles : int, default 20
     n_boot : int, default 0
         Bootstrap resamples for percentile confidence intervals (0: none). BROJA resamples (bootstrap and
-        shuffles) are solved to a certified 1e-4 bits, far below their sampling spread.
+        shuffles) are solved to a certified 1e-4 bits, far below their sampling spread. Resampling repeats
+        rows, which inflates plug-in information, so with few samples per bin the interval can sit above
+        the estimate (use ``bias_correction="shuffle"`` and fewer bins).
     ci_level : float, default 0.9
     min_samples_per_bin : float, default 10
         Warn (:class:`~interpret.exceptions.EstimationWarning`) below this many samples per occupied joint bin.

@@ -12,8 +12,14 @@ where n_x, n_y count the other samples strictly within ε in each marginal. Neig
 
 Choices (recorded in the result's ``details``)
 ----------------------------------------------
-* Each column is scaled to unit standard deviation first: MI is invariant to that, the kNN bias is not, and
-  the max-norm needs comparable scales.
+* Each variable is whitened first (its columns centred, rotated onto their principal axes and scaled to unit
+  variance): MI is invariant to an invertible linear map of each variable, the kNN bias is not, and the
+  max-norm needs comparable, decorrelated axes. On the mock universe's five strongly correlated magnitudes
+  (r > 0.8) this raised I(log M*; ugriz) at N = 10^4 from 1.04 to 1.27 bits (per-column scaling only), much
+  closer to the neural route. Linearly dependent columns are rejected.
+* KSG underestimates large information in many dimensions, so I(T; joint sources) can come out below the
+  information of one source (non-monotone) and the MMI synergy negative; :func:`knn_decompose` warns when this
+  exceeds 0.05 bits.
 * Ties: a tiny Gaussian jitter (``jitter`` standard deviations, default 1e-10, drawn from ``seed``) breaks exact
   ties so that neighbour counts are well defined. It does not make discrete data continuous: a variable with
   fewer distinct values than half its rows triggers an :class:`~interpret.exceptions.EstimationWarning`
@@ -200,7 +206,19 @@ def _prepare(arrays: dict[str, Any], func: str, k: int, min_rows: int | None = N
                               "lower 'k' or pass more samples")
     for name, a in out.items():
         _check_ties(a, name, func)
-    return {name: (a - a.mean(axis=0)) / a.std(axis=0) for name, a in out.items()}
+    return {name: _whiten(a, name, func) for name, a in out.items()}
+
+
+def _whiten(a: np.ndarray, name: str, func: str) -> np.ndarray:
+    """Centre and whiten one variable's columns (PCA to unit variance); MI is invariant to this linear map."""
+    a = (a - a.mean(axis=0)) / a.std(axis=0)
+    if a.shape[1] == 1:
+        return a
+    vals, vecs = np.linalg.eigh(np.cov(a, rowvar=False))
+    if vals[0] <= 1e-10 * vals[-1]:
+        raise ValidationError(f"{func}(): the columns of '{name}' are linearly dependent (e.g. magnitudes plus "
+                              "their colours); drop the redundant columns")
+    return (a @ vecs) / np.sqrt(vals)
 
 
 def _jittered(a: np.ndarray, jitter: float, rng: np.random.Generator) -> np.ndarray:
@@ -346,7 +364,7 @@ def mutual_information(target: Any, source: Any, *, estimator: str = "knn", k: i
         return float(full)
     n = len(data["target"])
     bounds = _subsample_ci(full, reps, n, m, ci) if n_boot else None
-    details = {"scaling": "unit standard deviation", "jitter": jitter, "subsample": subsample if n_boot else None,
+    details = {"scaling": "whitened per variable", "jitter": jitter, "subsample": subsample if n_boot else None,
                "subsample_rows": m, "ci_method": "half-sampling without replacement" if n_boot else None,
                "dims": (data["target"].shape[1], data["source"].shape[1]),
                "seconds": time.perf_counter() - t0}
@@ -450,15 +468,32 @@ def knn_decompose(target: Any, sources: Any, *, measure: str = "mmi", k: int = 3
                               subsample=subsample, jitter=jitter, seed=seed, n_jobs=n_jobs, progress=progress,
                               func=func)
     atoms = _atoms_of(full, names)
+    _check_monotone(full, names, data, func)
     n = len(data["target"])
     labels = [set_label(s, names) for s in source_sets(len(names))]
     details = {"information": dict(zip(labels, map(float, full))), "k": k, "jitter": jitter,
-               "scaling": "unit standard deviation",
+               "scaling": "whitened per variable",
                "ci_method": "half-sampling without replacement" if n_boot else None,
                "subsample_rows": m, "dims": {nm: data[nm].shape[1] for nm in ["target", *names]}}
     return PIDResult(measure="mmi", sources=tuple(names), atoms=atoms, mutual_information=float(full[-1]),
                      estimator="knn", n_samples=n, ci=_atom_cis(full, reps, names, n, m, ci) if n_boot else None,
                      ci_level=ci if n_boot else None, details=details)
+
+
+def _check_monotone(info: np.ndarray, names: Sequence[str], data: dict[str, np.ndarray], func: str,
+                    tol: float = 0.05) -> None:
+    """Warn when a set of sources gets less information than one of its subsets (KSG bias in many dims)."""
+    sets = source_sets(len(names))
+    worst = max(((info[j] - info[i], i, j) for i, big in enumerate(sets) for j, small in enumerate(sets)
+                 if set(small) < set(big)), default=(0.0, 0, 0))
+    gap, i, j = worst
+    if gap > tol:
+        dims = 1 + sum(data[names[m]].shape[1] for m in sets[i])
+        warnings.warn(f"{func}(): kNN estimate of I(target; {set_label(sets[i], names)}) = {info[i]:.3f} bits is "
+                      f"below I(target; {set_label(sets[j], names)}) = {info[j]:.3f} bits: KSG underestimates "
+                      f"large information in many dimensions ({dims} here), so the synergy is biased down - use "
+                      "more samples, fewer source dimensions, or pointwise_decompose()",
+                      EstimationWarning, stacklevel=3)
 
 
 def _atom_cis(full: np.ndarray, reps: np.ndarray, names: Sequence[str], n: int, m: int,

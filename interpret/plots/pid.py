@@ -63,6 +63,15 @@ def plot_decomposition(result: PIDResult, *, ax: Axes | None = None, show_ci: bo
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interpret.pid import decompose
+    >>> rng = np.random.default_rng(0); a, b = rng.integers(0, 2, (2, 2000))
+    >>> fig = plot_decomposition(decompose(a ^ b, {"a": a, "b": b}, bins=None, n_boot=5))
+    >>> fig.axes[0].get_ylabel()
+    'information (bits)'
     """
     return plot_measure_comparison({result.measure: result}, ax=ax, show_ci=show_ci)
 

@@ -1,0 +1,169 @@
+"""The band_utilization study: known answers of its helpers, then end to end on tiny configs (mock and user files)."""
+from __future__ import annotations
+
+import json
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import interpret as ip
+from interpret.exceptions import ConfigError
+from interpret.runner import run_study
+
+ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
+sys.path.insert(0, str(ANALYSES))
+import band_utilization as bu  # noqa: E402
+
+TINY = """
+study = "band_utilization"
+seed = 0
+n = {n}
+jobs = 1
+progress = false
+[params]
+fast = true
+n_epochs = 1
+strategies = ["mean", "inpaint"]
+hgb_max_iter = 20
+n_shapley = 10
+n_boot = 5
+n_attribution = 4
+ig_steps = 4
+batch_size = 256
+"""
+HEAVY = ("model", "predictions", "mask_mean", "mask_inpaint", "retrain", "all_subsets", "attribution")
+
+
+def _run(tmp_path: Path, name: str, text: str) -> ip.runner.RunContext:
+    cfg = tmp_path / "configs" / f"{name}.toml"
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text(text)
+    return run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(tmp_path / name)})
+
+
+# --- known answers -----------------------------------------------------------------------------------------
+def test_subset_metrics_match_interpret_metrics():
+    rng = np.random.default_rng(0)
+    z = rng.uniform(0.05, 1.0, 50)
+    pred = z + rng.normal(0, 0.05, (3, 50))
+    got = bu.subset_metrics(pred, z, 0.1)
+    for k in range(3):
+        assert got["sigma_nmad"][k] == pytest.approx(ip.metrics.sigma_nmad(pred[k], z))
+        assert got["outlier_fraction"][k] == pytest.approx(ip.metrics.outlier_fraction(pred[k], z, threshold=0.1))
+        assert got["bias"][k] == pytest.approx(ip.metrics.bias(pred[k], z))
+        assert got["rmse"][k] == pytest.approx(ip.metrics.rmse(pred[k], z))
+
+
+def test_shapley_from_predictions_is_exact_and_efficient():
+    # additive game: predictions = truth + 0.1 for every missing band 0, +0.02 for band 1, band 2 ignored
+    z = np.linspace(0.1, 0.9, 40)
+    masks = ip.ablation.subsets.all_masks(3)
+    preds = z[None, :] + 0.1 * (~masks[:, [0]]) + 0.02 * (~masks[:, [1]])
+    p = {"outlier_threshold": 0.15, "n_boot": 3, "shapley_strategy": "mean"}
+    r = bu.shapley_from_predictions({"predictions": preds, "z_true": z}, ["a", "b", "c"], "rmse", p, seed=0)
+    assert r.values["c"] == pytest.approx(0.0, abs=1e-12)
+    assert r.values["a"] < r.values["b"] < 0
+    assert abs(r.efficiency_gap) < 1e-12
+    assert r.v_all == pytest.approx(0.0, abs=1e-12) and r.v_none == pytest.approx(0.12)
+
+
+def test_subsets_and_group_names():
+    bands = ["u", "g", "W1", "W2"]
+    got = bu.subsets(bands, {"no_WISE": ["W1", "W2"], "no_J": ["J"], "all": bands})
+    assert got[-1] == {"drop": ["W1", "W2"]} and len(got) == 5      # unknown band / every band: skipped
+    assert bu.group_names(bands, {"no_WISE": ["W2", "W1"]})[("W1", "W2")] == "no WISE"
+
+
+# --- end to end --------------------------------------------------------------------------------------------
+class _Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.imgs = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.imgs += tag == "img"
+
+
+@pytest.fixture(scope="module")
+def mock_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bu")
+    return tmp, _run(tmp, "tiny", TINY.format(n=200))
+
+
+def test_mock_run_end_to_end(mock_run):
+    tmp, ctx = mock_run
+    manifest = json.loads((ctx.out / "manifest.json").read_text())
+    names = [f.__name__.removeprefix("fig_") for f in bu.FIGURES]
+    for name in names:
+        assert (ctx.figure_dir / f"{name}.png").stat().st_size > 1000
+        assert (ctx.figure_dir / f"{name}.pdf").exists()
+    html = next(ctx.out.glob("*.html")).read_text()
+    parser = _Refs()
+    parser.feed(html)
+    assert parser.imgs >= len(names) and all(name in html for name in names)
+    tab = ctx.tables["subset_metrics"]
+    assert set(tab["mode"]) == {"mask_mean", "mask_inpaint", "retrain"}
+    assert (tab.groupby("mode").size() == 1 + 9 + 3).all()     # all, leave-one-out, 3 new groups ("no u" = -u)
+    assert tab[["sigma_nmad", "outlier_fraction", "rmse"]].ge(0).all().all()
+    for metric in ("sigma_nmad", "outlier_fraction", "rmse"):
+        r = ctx.load(f"shapley_{metric}")
+        assert abs(r.efficiency_gap) < 1e-9 and r.standard_errors.notna().all()
+    attr = ctx.tables["attribution"]
+    assert attr["share"].sum() == pytest.approx(1.0) and len(attr) == 9
+    assert len(ctx.notes) >= 6 and manifest["notes"] == ctx.notes
+
+
+def test_exact_shapley_matches_band_shapley(mock_run):
+    _, ctx = mock_run
+    data, bands = ctx.load("data"), ctx.load("bands")
+    sub, pred = ctx.load("all_subsets"), ctx.load("predictions")
+    est = bu.photoz_model(ctx, data)
+    split = bu._split(len(data), ctx.seed)
+    rows = sub["rows"]
+    assert np.array_equal(rows, split["test"][pred["shapley_rows"]])
+    ref = ip.ablation.band_shapley(est, bu._inputs(data, bands, rows), sub["z_true"], bands=bands,
+                                   metric="sigma_nmad", strategy="mean",
+                                   reference=bu._inputs(data, bands, split["train"]), seed=ctx.seed,
+                                   progress=False, n_jobs=1)
+    mine = ctx.load("shapley_sigma_nmad")
+    np.testing.assert_allclose(mine.values.to_numpy(), ref.values.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(mine.interactions.to_numpy(), ref.interactions.to_numpy(), atol=1e-6)
+
+
+def test_rerun_hits_cache(mock_run):
+    tmp, _ = mock_run
+    ctx = _run(tmp, "tiny", TINY.format(n=200))
+    assert not any(step in ctx.timings for step in HEAVY if step != "model")
+    assert ctx.timings["model"] < 5.0                      # weights loaded, not retrained
+
+
+def test_user_files_with_and_without_model(tmp_path, mock_run):
+    u = ip.mock.make_universe(n=150, seed=3, spectra=False, progress=False)
+    bands = ["g", "r", "i", "W1"]
+    idx = [list(u.bands.names).index(b) for b in bands]
+    ip.data.write_catalog(u.catalog[[*bands, "redshift"]], tmp_path / "cat.parquet")
+    ip.data.write_cutouts(tmp_path / "cut.h5", u.images[:, idx], bands)
+    data_block = '[data]\ncatalog = "../cat.parquet"\nimages = "../cut.h5"\n'
+    text = TINY.format(n=150).replace("n = 150\n", "") + data_block
+    ctx = _run(tmp_path, "user", text)
+    assert ctx.load("bands") == bands and ctx.load("data").source == "user"
+    groups = set(ctx.tables["subset_metrics"]["subset"])
+    assert "no W3 W4" not in groups and "no u" not in groups   # groups with bands the user lacks are skipped
+    stem = next((tmp_path / "user" / "cache" / "models").glob("photoz-*.json"))
+    cfg = json.loads(stem.read_text())["config"]
+    kwargs = ", ".join(f"{k} = {v}" for k, v in cfg["model_kwargs"].items())
+    model_block = (f'[model]\npath = "{stem.with_suffix(".pt")}"\nfactory = "interpret.mock.models:ImageCatalogNet"\n'
+                   f'factory_kwargs = {{{kwargs}}}\ninput_names = ["image", "magnitudes"]\n')
+    ctx2 = _run(tmp_path, "user_model", text + model_block)
+    np.testing.assert_allclose(ctx2.load("predictions")["z_phot"], ctx.load("predictions")["z_phot"], rtol=1e-5)
+    assert not (tmp_path / "user_model" / "cache" / "models").exists()
+
+
+def test_bad_config_keys(tmp_path):
+    with pytest.raises(ConfigError, match="valid keys are .*n_shapley"):
+        _run(tmp_path, "bad", TINY.format(n=50) + "n_shaply = 3\n")
+    with pytest.raises(ConfigError, match="unknown fill strategies"):
+        _run(tmp_path, "bad2", TINY.format(n=50).replace('"inpaint"', '"paint"'))

@@ -1,0 +1,158 @@
+"""End to end: the real-SDSS study (analyses/sdss_real.py) on a tiny config, on the user's own files, and
+with a bad config. Sizes are tiny (a few hundred galaxies, five bands, two-epoch MLPs, 2-3 bootstraps)."""
+from __future__ import annotations
+
+import html.parser
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from interpret.exceptions import ConfigError
+from interpret.runner import run_study
+
+ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
+FIGURES = ("sample", "predictions", "shapley", "interactions", "ablation", "pid", "causal_graph", "edge_stability")
+HEAVY = ("predictions", "retrain_", "mask_", "shapley_", "pid_", "edge_stability")
+
+TINY = textwrap.dedent("""
+    study = "sdss_real"
+    seed = 1
+    n = {n}
+    jobs = 1
+    progress = false
+    [params]
+    bands = ["u", "g", "r", "i", "z"]
+    fast = true
+    n_epochs = 2
+    retrain_model = "hgb"
+    n_boot_shapley = 2
+    pid_measures = ["broja", "mmi"]
+    pid_splits = ["break"]
+    pid_bins = 3
+    pid_n_boot = 2
+    pid_n_splits = 2
+    causal_colours = ["u-g", "g-r", "r-i", "i-z"]
+    causal_n_boot = 2
+""")
+
+
+def _img_files(report: str) -> list[str]:
+    found: list[str] = []
+
+    class Parser(html.parser.HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "img":
+                found.append(dict(attrs).get("data-file", ""))
+
+    Parser().feed(report)
+    return found
+
+
+def _check_outputs(out: Path, ctx) -> None:
+    for name in FIGURES:
+        assert (out / "figures" / f"{name}.png").is_file(), name
+        assert (out / "figures" / f"{name}.pdf").is_file(), name
+    assert sorted(_img_files((out / "report.html").read_text())) == sorted(f"{n}.png" for n in FIGURES)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["title"].startswith("Real SDSS galaxies")
+    metrics = ctx.tables["metrics"].set_index(["task", "metric"])["value"]
+    assert 0 < metrics[("photoz", "sigma_nmad")] < 0.2
+    assert 0 < metrics[("stellar_mass", "rmse")] < 1.0
+    for task in ("photoz", "stellar_mass"):
+        shp = ctx.load(f"shapley_{task}_inpaint")
+        assert abs(shp.efficiency_gap) < 1e-9
+        assert shp.standard_errors is not None and (shp.standard_errors >= 0).all()
+        abl = ctx.tables[f"ablation_{task}"]
+        assert list(abl["label"])[0] == "all" and len(abl) == 1 + len(shp.bands)
+        assert {f"delta_{ctx.load(f'retrain_{task}').metrics[0]}_{m}" for m in
+                ("mask_inpaint", "mask_mean", "retrain")} <= set(abl.columns)
+    pid = ctx.tables["pid"]
+    assert set(pid["measure"]) == {"broja", "mmi"} and set(pid["target"]) == {"redshift", "log_mstar"}
+    assert {"ci_low", "ci_high"} <= set(pid.columns)
+    freq = ctx.tables["edge_stability"]
+    assert ((freq["present"] >= 0) & (freq["present"] <= 1)).all()
+    assert any("sigma_NMAD" in n for n in ctx.notes)
+
+
+def test_sdss_real_end_to_end_and_cache(tmp_path):
+    cfg = tmp_path / "configs" / "sdss_real.toml"
+    cfg.parent.mkdir()
+    cfg.write_text(TINY.format(n=400))
+    out = tmp_path / "run"
+    ctx = run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(out)})
+    _check_outputs(out, ctx)
+    assert len(ctx.load("data")) == 400
+    assert any(k.startswith("retrain_") for k in ctx.timings)
+    first = ctx.tables["shapley_photoz_inpaint"]
+    again = run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(out)})
+    assert not [k for k in again.timings if k.startswith(HEAVY)], again.timings
+    pd.testing.assert_frame_equal(again.tables["shapley_photoz_inpaint"], first)
+
+
+def _user_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A synthetic ugriz catalogue and a TorchScript photo-z model (tanh of a least-squares fit)."""
+    import torch
+
+    from interpret.data import write_catalog
+
+    rng = np.random.default_rng(3)
+    n = 300
+    z = rng.uniform(0.02, 0.3, n)
+    mass = rng.normal(10.8, 0.4, n)
+    base = 17.0 - 1.5 * (mass - 10.8) + 5 * np.log10(z / 0.1)
+    slope = {"u": 6.0, "g": 3.5, "r": 1.0, "i": 0.5, "z": 0.2}
+    cat = {b: base + s * z + 0.1 * (mass - 10.8) * s + rng.normal(0, 0.03, n) for b, s in slope.items()}
+    cat.update(redshift=z, log_mstar=mass)
+    path = write_catalog(pd.DataFrame(cat), tmp_path / "my_catalog.parquet")
+    x = np.column_stack([cat[b] for b in slope] + [np.ones(n)])
+    coef = np.linalg.lstsq(x, np.arctanh(z), rcond=None)[0]   # non-linear model: z = tanh(linear)
+    lin = torch.nn.Linear(5, 1)
+    with torch.no_grad():
+        lin.weight.copy_(torch.as_tensor(coef[:5], dtype=torch.float32)[None])
+        lin.bias.fill_(float(coef[5]))
+    model_path = tmp_path / "my_photoz.pt"
+    net = torch.nn.Sequential(lin, torch.nn.Tanh(), torch.nn.Flatten(0))
+    torch.jit.save(torch.jit.trace(net, torch.zeros(2, 5)), str(model_path))
+    return path, model_path
+
+
+@pytest.mark.filterwarnings(r"ignore:`torch\.jit\.\w+` is deprecated:DeprecationWarning")
+def test_sdss_real_on_user_files(tmp_path):
+    catalog, model = _user_files(tmp_path)
+    cfg = tmp_path / "configs" / "mine.toml"
+    cfg.parent.mkdir()
+    text = TINY.format(n=300).replace("n = 300\n", "") + textwrap.dedent(f"""
+        [data]
+        catalog = "{catalog}"
+        bands = ["u", "g", "r", "i", "z"]
+        target = "redshift"
+        [model]
+        path = "{model}"
+    """)
+    cfg.write_text(text)
+    out = tmp_path / "mine"
+    ctx = run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(out)})
+    _check_outputs(out, ctx)
+    assert ctx.load("data").name == "user"
+    # the photo-z predictions come from the user's linear model, not a trained MLP
+    cat, pred = ctx.load("data").catalog, ctx.load("predictions")
+    x = cat[["u", "g", "r", "i", "z"]].to_numpy(np.float32)
+    import torch
+
+    expect = torch.jit.load(str(model))(torch.as_tensor(x)).numpy()
+    np.testing.assert_allclose(pred["z_phot"], expect, rtol=1e-5, atol=1e-5)
+
+
+def test_sdss_real_bad_config(tmp_path):
+    cfg = tmp_path / "configs" / "bad.toml"
+    cfg.parent.mkdir()
+    cfg.write_text('study = "sdss_real"\n[params]\nn_bootstrap = 5\n')
+    with pytest.raises(ConfigError, match=r"'n_bootstrap' in \[params\].*valid keys are .*n_boot_shapley"):
+        run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(tmp_path / "bad")})
+    cfg.write_text('study = "sdss_real"\n[params]\npid_splits = ["colours"]\n')
+    with pytest.raises(ConfigError, match="unknown pid_splits"):
+        run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(tmp_path / "bad")})
