@@ -35,7 +35,8 @@ import numpy as np
 from ._progress import progress_bar
 from .exceptions import DataFileError, ValidationError
 
-__all__ = ["ArraySource", "open_source", "stream_map", "stream_predict", "stream_attribute", "read_rows_done"]
+__all__ = ["ArraySource", "open_source", "stream_map", "stream_predict", "stream_attribute", "read_rows_done",
+           "stream_band_ablation"]
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +162,7 @@ def read_rows_done(out: str | os.PathLike) -> int:
 
 def stream_map(func: Callable[[Any], Any], source: Any, out: str | os.PathLike, *, chunk_size: int = 4096,
                dataset: str = "result", resume: bool = True, tag: str = "", progress: bool | None = None,
-               source_kwargs: dict[str, Any] | None = None) -> Path:
+               source_kwargs: dict[str, Any] | None = None, with_start: bool = False) -> Path:
     """Apply ``func`` chunk by chunk and write its output incrementally to an HDF5 file.
 
     Parameters
@@ -181,6 +182,9 @@ def stream_map(func: Callable[[Any], Any], source: Any, out: str | os.PathLike, 
         Continue an interrupted run of the same job; ``False`` starts over.
     tag : str
         Extra identity of the job (method, parameters) included in the fingerprint.
+    with_start : bool, default False
+        Call ``func(chunk, start)`` with the chunk's first global row index (for per-row randomness or
+        bookkeeping that must not depend on the chunking).
 
     Returns
     -------
@@ -210,7 +214,7 @@ def stream_map(func: Callable[[Any], Any], source: Any, out: str | os.PathLike, 
             bounds = [(a, min(a + chunk_size, n)) for a in range(start, n, chunk_size)]
             for a, b in progress_bar(bounds, progress=progress, desc="chunks"):
                 chunk = tuple(s.read(a, b) for s in srcs) if multi else srcs[0].read(a, b)
-                res = func(chunk)
+                res = func(chunk, a) if with_start else func(chunk)
                 res = res if isinstance(res, dict) else {dataset: res}
                 for key, value in res.items():
                     value = np.asarray(value)
@@ -264,3 +268,12 @@ def stream_attribute(estimator: Any, source: Any, out: str | os.PathLike, *, met
 
     return stream_map(run, source, out, chunk_size=chunk_size, dataset="attribution", tag=tag,
                       progress=progress, resume=resume, source_kwargs=source_kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    # stream_band_ablation lives in its own module (it pulls in interpret.ablation); exposed here lazily
+    if name == "stream_band_ablation":
+        from ._stream_ablation import stream_band_ablation
+
+        return stream_band_ablation
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

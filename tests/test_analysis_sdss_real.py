@@ -138,12 +138,12 @@ def test_sdss_real_on_user_files(tmp_path):
     ctx = run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(out)})
     _check_outputs(out, ctx)
     assert ctx.load("data").name == "user"
-    # the photo-z predictions come from the user's linear model, not a trained MLP
+    # the photo-z predictions come from the user's model, not a trained MLP
     cat, pred = ctx.load("data").catalog, ctx.load("predictions")
     x = cat[["u", "g", "r", "i", "z"]].to_numpy(np.float32)
     import torch
 
-    expect = torch.jit.load(str(model))(torch.as_tensor(x)).numpy()
+    expect = torch.jit.load(str(model))(torch.as_tensor(np.array(x))).numpy()
     np.testing.assert_allclose(pred["z_phot"], expect, rtol=1e-5, atol=1e-5)
 
 

@@ -40,10 +40,16 @@ def test_gaussian_mi_multidimensional_source_and_target():
     assert mutual_information(x[:, :2], x[:, 2], seed=0) == pytest.approx(truth_2d, abs=0.04)
 
 
+def test_whitened_scaling_is_also_consistent(gauss):
+    r = knn_decompose(gauss[:5000, 0], {"a": gauss[:5000, 1], "b": gauss[:5000, 2]}, scaling="whiten", seed=0)
+    assert r.mutual_information == pytest.approx(gaussian_mi(COV, 0, [1, 2]), abs=0.05)
+    assert r.details["scaling"] == "whiten"
+
+
 def test_independent_variables_give_about_zero():
     rng = np.random.default_rng(2)
     est = mutual_information(rng.normal(size=4000), rng.normal(size=(4000, 3)), seed=0)
-    assert abs(est) < 0.03
+    assert abs(est) < 0.02
 
 
 def test_ksg_matches_a_direct_loop_on_a_small_sample():
@@ -172,7 +178,7 @@ def test_linearly_dependent_columns():
     rng = np.random.default_rng(0)
     mags = rng.normal(size=(100, 2))
     with pytest.raises(ValidationError, match="columns of 'source' are linearly dependent"):
-        mutual_information(mags[:, 0], np.column_stack([mags, mags[:, 0] - mags[:, 1]]))
+        mutual_information(mags[:, 0], np.column_stack([mags, mags[:, 0] - mags[:, 1]]), scaling="whiten")
 
 
 def test_non_monotone_estimate_warns():
@@ -203,6 +209,7 @@ def test_too_few_samples_for_k():
     ({"k": 0}, "'k' must be >= 1"),
     ({"ci": 1.5}, "'ci' must be in"),
     ({"jitter": -1.0}, "'jitter' must be a number"),
+    ({"scaling": "rank"}, "unknown scaling 'rank'; valid values are 'standardize', 'whiten'"),
 ])
 def test_bad_options(kw, match):
     with pytest.raises(ValidationError, match=match):
