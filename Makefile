@@ -23,10 +23,10 @@ demo: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/interpret demo
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) -m "not slow" tests
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) -m "not slow" --doctest-modules interpret tests
 
 test-all: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) tests
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --doctest-modules interpret tests
 
 bench: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m benchmarks.run_all
