@@ -270,10 +270,6 @@ def stream_attribute(estimator: Any, source: Any, out: str | os.PathLike, *, met
                       progress=progress, resume=resume, source_kwargs=source_kwargs)
 
 
-def __getattr__(name: str) -> Any:
-    # stream_band_ablation lives in its own module (it pulls in interpret.ablation); exposed here lazily
-    if name == "stream_band_ablation":
-        from ._stream_ablation import stream_band_ablation
 
-        return stream_band_ablation
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# defined in its own module (it builds on interpret.ablation); imported last because it uses stream_map
+from ._stream_ablation import stream_band_ablation  # noqa: E402

@@ -143,7 +143,7 @@ def test_sdss_real_on_user_files(tmp_path):
     x = cat[["u", "g", "r", "i", "z"]].to_numpy(np.float32)
     import torch
 
-    expect = torch.jit.load(str(model))(torch.as_tensor(np.array(x))).numpy()
+    expect = torch.jit.load(str(model))(torch.as_tensor(np.array(x))).detach().numpy()
     np.testing.assert_allclose(pred["z_phot"], expect, rtol=1e-5, atol=1e-5)
 
 

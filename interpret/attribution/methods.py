@@ -95,23 +95,27 @@ class IntegratedGradients(AttributionMethod):
 
     Options: ``n_steps`` (int or "auto", default 50), ``rule`` (default "gauss_legendre"), ``engine``
     ("fused" or "captum"), ``rows_per_pass`` (cap on interpolated rows per pass), ``rtol``/``atol``/
-    ``max_steps`` (for ``n_steps="auto"``).
+    ``max_steps`` (for ``n_steps="auto"``), ``precision`` ("float32", "bfloat16", "float16": autocast
+    mixed precision on the fused engine; ``amp=True`` means "bfloat16").
     """
 
     name = "integrated_gradients"
-    options = ("n_steps", "rule", "engine", "rows_per_pass", "rtol", "atol", "max_steps")
+    options = ("n_steps", "rule", "engine", "rows_per_pass", "rtol", "atol", "max_steps", "precision", "amp")
 
     def compute(self, model, chunks, baselines, *, progress, seed):
         o = {"n_steps": 50, "rule": "gauss_legendre", "engine": "fused", **self.opts}
         check_choice(o["rule"], "rule", "attribute", RULES)
         check_choice(o["engine"], "engine", "attribute", ("fused", "captum"))
         base = make_baselines(chunks.inputs, baselines)
+        precision = o.get("precision") or ("bfloat16" if o.get("amp") else None)
+        if precision not in (None, "float32") and o["engine"] != "fused":
+            raise ValidationError("attribute(): 'precision'/'amp' (mixed precision) needs engine='fused'")
         if o["engine"] == "fused":
             r = fused_integrated_gradients(
                 model.forward, chunks.inputs, base, n_steps=o["n_steps"], rule=o["rule"],
                 batch_size=chunks.batch_size, rows_per_pass=o.get("rows_per_pass"), device=chunks.device,
                 rtol=o.get("rtol", 1e-3), atol=o.get("atol", 1e-6), max_steps=o.get("max_steps", 256),
-                progress=progress)
+                progress=progress, precision=precision)
             return MethodOutput(r.values, r.output, r.baseline_output, r.delta, r.n_steps)
         n = check_int(o["n_steps"], "n_steps", "attribute", minimum=1)
         kw = {"n_steps": n, "method": captum_method_name(o["rule"]),

@@ -6,6 +6,26 @@ but its joint-source MI is biased down at small N, and the neural route measures
 *binned* target (a cross-entropy lower bound). The neural route gives two rows: ``"neural"`` (MMI of the
 mean information of each source set, comparable to the others) and ``"neural-pointwise"`` (mean of the
 per-galaxy atoms, Zhang et al.'s numbers).
+
+Mock universe, N = 10^4 (``make_universe(10_000, seed=0)``): log M* from the five ugriz magnitudes ("phot")
+and (Sérsic index, effective radius) ("morph"), bits. Binned: 8 quantile bins, multi-dimensional sources
+reduced by cross-fitted linear regression; kNN: k = 3; neural: 20 classes, default network.
+
+================ ============== ======== ========= ============= =======
+route            {phot}{morph}  {phot}   {morph}   {phot,morph}  I
+================ ============== ======== ========= ============= =======
+binned           0.259          0.378    0.000     0.095         0.732
+knn              0.370          0.666    0.000     −0.251        0.785
+knn (whiten)     0.378          0.890    0.000     −0.178        1.091
+neural           0.310          0.757    0.000     0.022         1.089
+neural-pointwise 0.130          0.937    0.180     −0.158        1.089
+================ ============== ======== ========= ============= =======
+
+All routes agree that morphology adds no unique information about mass beyond the magnitudes and that about a
+third of the magnitudes' information is shared with morphology. They disagree on the synergy: binning (few
+occupied bins per sample) biases it up, KSG in the 8-D joint space biases the joint information down (it
+warns), and the per-galaxy minimum of noisy pointwise values pulls the pointwise redundancy down and moves
+information into the unique atoms.
 """
 from __future__ import annotations
 

@@ -1,0 +1,248 @@
+"""Band ablation over inputs larger than memory: masked predictions streamed to HDF5, metrics at the end.
+
+:func:`stream_band_ablation` reads the galaxies chunk by chunk (any source :func:`interpret.streaming.open_source`
+reads), predicts every band subset of each chunk with the batched masking engine of
+:mod:`interpret.ablation.masking`, and writes the predictions to one HDF5 dataset ``prediction`` of shape
+``(n, n_subsets)`` (``(n, n_subsets, k)`` for ``k`` outputs), resumably. Metrics such as sigma_NMAD need every
+row at once, so the metric table is computed from the stored predictions after the last chunk. The fill
+statistics come from a fixed ``reference`` sample (never from a chunk), so the result equals the in-memory
+:func:`interpret.ablation.band_ablation` with the same ``reference``.
+
+Examples
+--------
+>>> import numpy as np, tempfile, os
+>>> from interpret.streaming import stream_band_ablation
+>>> rng = np.random.default_rng(0)
+>>> x = rng.normal(size=(300, 3)).astype(np.float32)
+>>> y = 1 + x[:, 0] + 0.1 * x[:, 1]
+>>> path = os.path.join(tempfile.mkdtemp(), "x.npy"); np.save(path, x)
+>>> r = stream_band_ablation(lambda a: 1 + a[:, 0] + 0.1 * a[:, 1], path, y, path + ".h5", bands=["g", "r", "i"],
+...                          reference=x[:100], metrics="rmse", chunk_size=64, progress=False)
+>>> r.table["label"].tolist()
+['all', '-g', '-r', '-i']
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from .ablation._engine import _PRED_BUDGET, Probe, prepare
+from .ablation._result import AblationResult
+from .ablation.ablate import DEFAULT_METRICS, _table
+from .ablation.band_layout import ModelInputs
+from .ablation.masking import DEFAULT_MAX_BYTES, masked_predictions
+from .ablation.strategies import Filler, FillStrategy, Zero, get_strategy
+from .ablation.subsets import resolve_subsets
+from .exceptions import ValidationError
+
+__all__ = ["stream_band_ablation"]
+
+log = logging.getLogger(__name__)
+_FUNC = "stream_band_ablation"
+
+
+class _ShiftedFiller(Filler):
+    """A fitted filler addressed with global row indices (chunk start + local row), so per-row noise fills
+    are the same whatever the chunking."""
+
+    def __init__(self, filler: Filler, start: int):
+        super().__init__(filler.layout)
+        self.filler, self.start = filler, start
+
+    def fill(self, arrays: list[np.ndarray], rows: np.ndarray, keep: np.ndarray) -> None:
+        self.filler.fill(arrays, np.asarray(rows) + self.start, keep)
+
+
+class _ChunkAblation:
+    """``func(chunk, start)`` for :func:`stream_map`: masked predictions of one chunk, shape (rows, m, ...)."""
+
+    def __init__(self, probe: Probe, masks: np.ndarray):
+        self.probe, self.masks = probe, masks
+
+    def __call__(self, chunk: Any, start: int) -> np.ndarray:
+        p = self.probe
+        inputs = ModelInputs.from_x(chunk, _FUNC)
+        preds = masked_predictions(p.estimator, inputs, p.layout, _ShiftedFiller(p.filler, start), self.masks,
+                                   batch_size=p.batch_size, max_bytes=p.max_bytes, n_jobs=p.n_jobs,
+                                   progress=False)
+        return np.moveaxis(preds, 0, 1)
+
+
+def _digest(arrays: Sequence[np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(str((a.shape, a.dtype.str)).encode())
+        h.update(a.view(np.uint8).ravel())
+    return h.hexdigest()[:16]
+
+
+def _model_digest(est: Any) -> str:
+    module = getattr(est, "module", None)
+    if module is None:
+        return type(est).__name__ + ":" + getattr(getattr(est, "func", None), "__qualname__", "")
+    return _digest([p.detach().cpu().numpy() for p in module.state_dict().values()])
+
+
+def _first_chunk(source: Any, chunk_size: int, source_kwargs: Mapping[str, Any] | None) -> tuple[Any, int]:
+    """The first chunk (for validation and the layout) and the number of rows of ``source``."""
+    from .streaming import open_source
+
+    given = source if isinstance(source, tuple) else (source,)
+    srcs = [open_source(s, **(source_kwargs or {})) for s in given]
+    try:
+        n = len(srcs[0])
+        if any(len(s) != n for s in srcs):
+            raise ValidationError(f"{_FUNC}(): the sources differ in length: {[len(s) for s in srcs]}; every "
+                                  "input must have one row per galaxy")
+        head = tuple(s.read(0, min(chunk_size, n)) for s in srcs)
+    finally:
+        for s, g in zip(srcs, given):
+            if s is not g:      # close only what was opened here (stream_map reopens paths)
+                s.close()
+    return (head if isinstance(source, tuple) else head[0]), n
+
+
+def _load_y(y: Any, n: int) -> np.ndarray:
+    if isinstance(y, (str, os.PathLike)):
+        from .streaming import open_source
+
+        src = open_source(y)
+        try:
+            y = src.read(0, len(src))
+        finally:
+            src.close()
+    y = np.asarray(y, dtype=float)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if len(y) != n:
+        raise ValidationError(f"{_FUNC}(): 'y' has {len(y)} rows but the source has {n}; give one target per "
+                              "galaxy, in source order")
+    return y
+
+
+def _scores(out: Path, probe: Probe, n_subsets: int) -> np.ndarray:
+    """Metric values (m, n_metrics) from the stored predictions, a block of subsets at a time."""
+    step = max(1, _PRED_BUDGET // max(len(probe.y), 1))
+    parts = []
+    with h5py.File(out, "r") as fh:
+        ds = fh["prediction"]
+        for j in range(0, n_subsets, step):
+            preds = np.moveaxis(ds[:, j:j + step], 1, 0)
+            parts.append(probe._reduce(preds, probe.y))
+    return np.concatenate(parts, axis=0)
+
+
+def stream_band_ablation(
+    estimator: Any,
+    source: Any,
+    y: Any,
+    out: str | os.PathLike,
+    *,
+    bands: Any = None,
+    strategy: str | FillStrategy = "mean",
+    subsets: str | Sequence[Any] = "leave_one_out",
+    metrics: str | Callable[..., float] | Sequence[str | Callable[..., float]] = DEFAULT_METRICS,
+    metric_kwargs: Mapping[str, Any] | None = None,
+    reference: Any = None,
+    band_axis: int | Sequence[int | None] | None = None,
+    band_layout: Any = None,
+    output: int | str | None = None,
+    chunk_size: int = 4096,
+    batch_size: int = 1024,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    n_jobs: int | None = None,
+    seed: int | np.random.Generator | None = None,
+    resume: bool = True,
+    progress: bool | None = None,
+    source_kwargs: Mapping[str, Any] | None = None,
+) -> AblationResult:
+    """Masked band ablation (like :func:`interpret.ablation.band_ablation`) over an on-disk catalogue.
+
+    Parameters
+    ----------
+    estimator : Estimator, torch.nn.Module, fitted scikit-learn model or callable
+        The trained model (wrapped with :func:`interpret.load_estimator`).
+    source : path, ndarray, ArraySource, or tuple of them
+        Model inputs, ``n`` rows: HDF5 / memory-mapped NPY / Parquet / FITS (see
+        :func:`interpret.streaming.open_source`); a tuple feeds a multi-input model.
+    y : array-like of shape (n,) or (n, k), or a path
+        True values in source order (held in memory: ``n`` floats).
+    out : path
+        HDF5 file receiving the dataset ``prediction``, shape ``(n, n_subsets[, k])``; an interrupted run of
+        the same job resumes where it stopped.
+    bands, strategy, subsets, metrics, metric_kwargs, band_axis, band_layout, output, batch_size, max_bytes
+        As in :func:`interpret.ablation.band_ablation` (``mode="mask"`` only).
+    reference : array-like (same inputs as one source row block), optional
+        Galaxies the fill statistics (mean, median, noise level, inpainting regressor) are computed from,
+        e.g. the training set or a random sample of the catalogue. Required unless ``strategy="zero"``:
+        statistics of a chunk would differ from chunk to chunk.
+    chunk_size : int, default 4096
+        Galaxies read per chunk; memory is about ``chunk_size`` rows of input times the subsets sharing a
+        forward pass (bounded by ``max_bytes``).
+    n_jobs : int, optional
+        Workers for the subset/row-block loop inside each chunk (via :mod:`interpret.parallel`).
+    seed : int, Generator or None
+        Seeds the noise fill and inpainting subsamples (use an int so a resumed run matches).
+    resume : bool, default True
+        Continue an interrupted run; ``False`` starts over.
+    progress : bool, optional
+        Progress bar over chunks.
+    source_kwargs : dict, optional
+        Passed to :func:`interpret.streaming.open_source` (``dataset=``, ``columns=``, ``hdu=``).
+
+    Returns
+    -------
+    AblationResult
+        The same table as :func:`interpret.ablation.band_ablation`; ``details["out"]`` is the HDF5 path.
+
+    References
+    ----------
+    Engel et al. (2025), "Mantis Shrimp", arXiv:2501.09112.
+    """
+    from .streaming import stream_map
+
+    t0 = time.perf_counter()
+    chunk_size = int(chunk_size)
+    if chunk_size <= 0:
+        raise ValidationError(f"{_FUNC}(): 'chunk_size' must be positive; got {chunk_size}")
+    strat = get_strategy(strategy, _FUNC)
+    if reference is None and not isinstance(strat, Zero):
+        raise ValidationError(f"{_FUNC}(): strategy {strat.name!r} needs fill statistics from a fixed "
+                              "'reference' sample (e.g. the training set, or x[rng.choice(n, 10000)]); "
+                              "pass reference=, or use strategy='zero'")
+    head, n = _first_chunk(source, chunk_size, source_kwargs)
+    y_arr = _load_y(y, n)
+    probe = prepare(_FUNC, estimator, head, y_arr[:len(ModelInputs.from_x(head, _FUNC).arrays[0])], bands=bands,
+                    mode="mask", strategy=strat, metrics=metrics, metric_kwargs=metric_kwargs, fit=None,
+                    test_size=None, cv=None, band_axis=band_axis, band_layout=band_layout,
+                    reference=head if reference is None else reference, output=output, batch_size=batch_size,
+                    max_bytes=max_bytes, n_jobs=n_jobs, progress=False, seed=seed)
+    probe.y = y_arr
+    names = probe.layout.bands
+    masks = resolve_subsets(subsets, names, func=_FUNC)
+    ref_digest = "none" if reference is None else _digest(ModelInputs.from_x(reference, _FUNC).arrays)
+    tag = json.dumps({"job": _FUNC, "strategy": repr(strat), "masks": masks.astype(int).tolist(),
+                      "bands": list(names), "reference": ref_digest, "model": _model_digest(probe.estimator),
+                      "seed": seed if isinstance(seed, (int, type(None))) else repr(seed)})
+    path = stream_map(_ChunkAblation(probe, masks), source, out, chunk_size=chunk_size, dataset="prediction",
+                      resume=resume, tag=tag, progress=progress, source_kwargs=dict(source_kwargs or {}),
+                      with_start=True)
+    values = _scores(path, probe, len(masks))
+    table = _table(masks, names, list(probe.scorers), values)
+    details = {"subsets": subsets if isinstance(subsets, str) else "explicit", "batch_size": batch_size,
+               "chunk_size": chunk_size, "seconds": time.perf_counter() - t0,
+               "seed": seed if isinstance(seed, int) else None, "fill": strat.description, "n_galaxies": n,
+               "out": str(path), "streamed": True}
+    log.info("stream_band_ablation: %d subsets x %d galaxies in %.2f s", len(masks), n, details["seconds"])
+    return AblationResult(table=table, bands=names, metrics=tuple(probe.scorers), mode="mask",
+                          strategy=strat.name, n_samples=n, details=details)
