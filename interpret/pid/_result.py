@@ -12,8 +12,16 @@ __all__ = ["PIDResult", "atom_label"]
 
 
 def atom_label(node: tuple[tuple[int, ...], ...], names: tuple[str, ...]) -> str:
-    """Williams–Beer lattice node -> label, e.g. ``((0,), (1,))`` -> ``"{phot}{morph}"``."""
-    return "".join("{" + ",".join(names[i] for i in part) + "}" for part in node)
+    """Williams–Beer lattice node -> label, e.g. ``((0,), (1,))`` -> ``"{phot}{morph}"``.
+
+    The label is canonical: indices within a part are sorted, and parts are ordered by size and then by
+    their indices, so every route (binned, kNN, neural) names the same node identically.
+
+    >>> atom_label(((2, 0), (1,)), ("a", "b", "c"))
+    '{b}{a,c}'
+    """
+    parts = sorted((tuple(sorted(p)) for p in node), key=lambda p: (len(p), p))
+    return "".join("{" + ",".join(names[i] for i in part) + "}" for part in parts)
 
 
 @dataclasses.dataclass(frozen=True)
