@@ -5,11 +5,12 @@ import contextlib
 import io
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from .._seeding import numpy_global_seed
 from ._decode import decode_graph
 from .background import Background
 
@@ -20,22 +21,6 @@ STOCHASTIC_TESTS = ("rcit", "fastkci")
 # sys.stdout is process-global: redirecting it from two threads at once can leave it pointing at a dead
 # buffer, so FCI calls (the only ones that print) are serialised within a process.
 _STDOUT_LOCK = threading.Lock()
-_NUMPY_RNG_LOCK = threading.Lock()   # same for numpy's global RNG, which rcit/fastkci draw from
-
-
-@contextlib.contextmanager
-def _numpy_global_seed(seed: int | None) -> Iterator[None]:
-    """rcit/fastkci draw from numpy's global RNG: seed it for the call, then restore the caller's state."""
-    if seed is None:
-        yield
-        return
-    with _NUMPY_RNG_LOCK:
-        state = np.random.get_state()
-        np.random.seed(seed)
-        try:
-            yield
-        finally:
-            np.random.set_state(state)
 
 
 def run_causallearn(x: np.ndarray, names: Sequence[str], *, method: str, test: str, alpha: float,
@@ -44,7 +29,7 @@ def run_causallearn(x: np.ndarray, names: Sequence[str], *, method: str, test: s
     """Run PC or FCI with progress bars and printing off; return decoded edges."""
     bk = background.to_causallearn() if background is not None else None
     kw = dict(test_kwargs or {})
-    with _numpy_global_seed(seed if test in STOCHASTIC_TESTS else None):
+    with numpy_global_seed(seed if test in STOCHASTIC_TESTS else None):
         if method == "pc":
             from causallearn.search.ConstraintBased.PC import pc
 

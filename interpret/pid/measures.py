@@ -25,14 +25,14 @@ Williams & Beer (2010), arXiv:1004.2515 (the lattice and I_min); see each measur
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .._seeding import numpy_global_seed
 from .._validation import check_choice
 from ..exceptions import ValidationError
 from ._result import atom_label
@@ -121,27 +121,13 @@ def to_dit(pmf: np.ndarray) -> Any:
     return dit.Distribution(outcomes, pmf.ravel()[idx], base="linear")
 
 
-@contextlib.contextmanager
-def _numpy_global_seed(seed: int | None) -> Iterator[None]:
-    """Seed NumPy's legacy global state (which dit's optimisers use) and restore it afterwards."""
-    if seed is None:
-        yield
-        return
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(state)
-
-
 def _dit_atoms(measure: Measure, pmf: np.ndarray, names: tuple[str, ...], seed: int | None = 0,
                **options: Any) -> dict[str, float]:
     import dit.pid
 
     cls = getattr(dit.pid, measure.dit_class)
     m = pmf.ndim - 1
-    with _numpy_global_seed(seed):
+    with numpy_global_seed(seed):
         pid = cls(to_dit(pmf), [[i] for i in range(m)], [m], **{**measure.dit_kwargs, **options})
     return {atom_label(node, names): float(pid.get_pi(node)) for node in _ordered_lattice(pid)}
 
