@@ -88,8 +88,9 @@ def _digest(arrays: Sequence[np.ndarray]) -> str:
 
 def _model_digest(est: Any) -> str:
     module = getattr(est, "module", None)
-    if module is None:
-        return type(est).__name__ + ":" + getattr(getattr(est, "func", None), "__qualname__", "")
+    if module is None:   # sklearn model or callable: identified by its class / qualified name
+        inner = getattr(est, "model", None) or getattr(est, "fn", None)
+        return f"{type(est).__name__}:{type(inner).__name__}:{getattr(inner, '__qualname__', '')}"
     return _digest([p.detach().cpu().numpy() for p in module.state_dict().values()])
 
 

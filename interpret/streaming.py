@@ -52,9 +52,10 @@ class ArraySource:
         return self.shape[0]
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        """Rows ``start:stop`` as a numpy array (float32 for floating data)."""
+        """Rows ``start:stop`` as a writable numpy array (float32 for floating data)."""
         arr = np.asarray(self._reader(start, stop))
-        return arr.astype(np.float32, copy=False) if arr.dtype.kind == "f" else arr
+        arr = arr.astype(np.float32, copy=False) if arr.dtype.kind == "f" else arr
+        return arr if arr.flags.writeable else arr.copy()    # memory-mapped files give read-only views
 
     def close(self) -> None:
         if self._closer is not None:

@@ -107,7 +107,7 @@ class Estimator:
         return None
 
     # --- public API -----------------------------------------------------------------------------------
-    def predict(self, x: Any, batch_size: int = 1024, progress: bool | None = None, *,
+    def predict(self, x: Any, batch_size: int | str = 1024, progress: bool | None = None, *,
                 check_finite: bool = True) -> np.ndarray:
         """Evaluate the estimator on ``x`` in batches, without gradients.
 
@@ -117,8 +117,9 @@ class Estimator:
             One input, shape ``(n, ...)``; or, for multi-input models, one array per input in
             ``input_names`` order (tuple/list) or keyed by input name (dict). All inputs share ``n``.
             Pandas frames and torch tensors are accepted.
-        batch_size : int, default 1024
-            Rows evaluated per call of the underlying model.
+        batch_size : int or "auto", default 1024
+            Rows evaluated per call of the underlying model; ``"auto"`` picks the largest batch whose forward
+            pass fits in memory (free GPU memory on CUDA; see :func:`interpret._memory.auto_batch_size`).
         progress : bool or None, default None
             Show a progress bar over batches (None: on in a terminal, off under CI).
         check_finite : bool, default True
@@ -140,10 +141,13 @@ class Estimator:
         [2.0, 2.0, 2.0]
         """
         func = f"{type(self).__name__}.predict"
-        batch_size = check_int(batch_size, "batch_size", func, minimum=1)
+        auto = isinstance(batch_size, str) and batch_size == "auto"
+        batch_size = 1 if auto else check_int(batch_size, "batch_size", func, minimum=1)
         inputs = self._normalise_inputs(x, func)
         n = check_same_length(func, **{self._input_label(i): a for i, a in enumerate(inputs)})
         self._check_shapes(inputs, func)
+        if auto:
+            batch_size = self._auto_batch_size(inputs) if n else 1
         starts = range(0, n, batch_size)
         chunks = []
         for start in progress_bar(starts, progress=progress, desc="predict", total=len(starts)):
@@ -173,6 +177,15 @@ class Estimator:
         return f"{type(self).__name__}({', '.join(parts)})"
 
     # --- helpers --------------------------------------------------------------------------------------
+    def _auto_batch_size(self, inputs: list[Any]) -> int:
+        """Rows per forward pass that fit in memory (probing ``module`` when there is one)."""
+        from .._memory import auto_batch_size
+
+        sample = tuple(np.asarray(_take_rows(a, 0, 8)) for a in inputs)
+        if self.module is not None:
+            return auto_batch_size(self.module, sample, self.device, backward=False)
+        return auto_batch_size(lambda *t: t[0], sample, "cpu", backward=False)
+
     def _input_label(self, i: int) -> str:
         if self.input_names is not None and i < len(self.input_names):
             return f"x[{self.input_names[i]!r}]"

@@ -234,7 +234,8 @@ def _check_fitted(obj: Any, where: str) -> None:
                                      f".fit(X, y) first") from exc
 
 
-def load_estimator(source: Any, factory: Callable[..., Any] | str | None = None, device: str | torch.device = "cpu",
+def load_estimator(source: Any, factory: Callable[..., Any] | str | None = None,
+                   device: str | torch.device | None = None,
                    *, allow_pickle: bool = False, factory_kwargs: dict[str, Any] | None = None,
                    input_names: Sequence[str] | None = None, output_names: Sequence[str] | None = None,
                    strict: bool = True, trusted: Sequence[str] | None = None,
@@ -256,8 +257,10 @@ def load_estimator(source: Any, factory: Callable[..., Any] | str | None = None,
     factory : callable or str, optional
         Builds the architecture for a state_dict: a callable or an import string ``"pkg.module:ClassName"``;
         called as ``factory(**factory_kwargs)``.
-    device : str or torch.device, default "cpu"
-        Device for torch models ("cuda", "cuda:1", "auto" = CUDA when available).
+    device : str or torch.device, optional
+        Device for torch models ("cpu", "cuda", "cuda:1", "auto" = CUDA when available). Default: an
+        in-memory module stays on its own device (a model already on the GPU is not moved back); files load
+        on the CPU.
     allow_pickle : bool, default False
         Allow unpickling full-pickle files. Only for files you trust: unpickling runs arbitrary code.
     factory_kwargs : dict, optional
@@ -296,6 +299,8 @@ def load_estimator(source: Any, factory: Callable[..., Any] | str | None = None,
     """
     if isinstance(source, Estimator):
         return source
+    if device is None and isinstance(source, torch.nn.Module):
+        device = next((p.device for p in source.parameters()), None)
     dev = resolve_device(device)
     kw: dict[str, Any] = {"device": dev, "input_names": input_names, "output_names": output_names,
                           "input_shapes": input_shapes}

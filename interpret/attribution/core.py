@@ -39,6 +39,47 @@ def as_inputs(x: Any, func: str = "attribute") -> tuple[tuple[np.ndarray, ...], 
     return tuple(arrays), multi
 
 
+_ROWS_PER_GALAXY = {"smoothgrad": ("nt_samples", 16), "gradient_shap": ("n_samples", 16),
+                    "deeplift_shap": ("n_baselines", 16)}
+
+
+def _auto_batch(method: str, model: Any, inputs: tuple[np.ndarray, ...], options: dict, budget: Any
+                ) -> tuple[int, dict]:
+    """Galaxies per chunk (and IG rows per pass) that fit the memory budget, from a probe pass."""
+    from .._memory import auto_batch_size
+
+    sample = tuple(a[:8] for a in inputs)
+    if model.module is None:   # perturbation methods through predict(): no gradients, estimate from inputs
+        return auto_batch_size(lambda *t: t[0], sample, "cpu", budget, backward=False), options
+    was_training = model.module.training
+    model.module.eval()    # the probe must not update BatchNorm statistics of the caller's model
+    try:
+        return _auto_module_batch(method, model, sample, options, budget)
+    finally:
+        model.module.train(was_training)
+
+
+def _auto_module_batch(method: str, model: Any, sample: tuple, options: dict, budget: Any) -> tuple[int, dict]:
+    from .._memory import auto_batch_size
+
+    if method == "integrated_gradients":
+        rows = auto_batch_size(model.module, sample, model.device, budget)
+        steps = options.get("n_steps", 50)
+        per = steps if isinstance(steps, int) else 16
+        options = {"rows_per_pass": rows, **options}
+        return max(1, rows // per), options
+    name, default = _ROWS_PER_GALAXY.get(method, (None, 1))
+    per = int(options.get(name, default)) if name else (2 if method == "deeplift" else 1)
+    return auto_batch_size(model.module, sample, model.device, budget, rows_per_item=per), options
+
+
+def _completeness(delta: np.ndarray, output: np.ndarray, baseline_output: np.ndarray) -> float:
+    """max |delta| / max |f(x) - f(b)| over galaxies (0 when every output equals its baseline's)."""
+    scale = float(np.max(np.abs(np.asarray(output, float) - np.asarray(baseline_output, float)), initial=0.0))
+    err = float(np.max(np.abs(np.asarray(delta, float)), initial=0.0))
+    return err / scale if scale > 0 else err
+
+
 def _module_dtype(module: torch.nn.Module | None) -> torch.dtype:
     p = next(iter(module.parameters()), None) if module is not None else None
     return p.dtype if p is not None and p.is_floating_point() else torch.float32
@@ -52,7 +93,7 @@ def attribute(
     baselines: Any = None,
     target: int | str | None = None,
     n_steps: int | str = 50,
-    batch_size: int = 64,
+    batch_size: int | str = 64,
     device: str | torch.device | None = None,
     progress: bool | None = None,
     seed: int | np.random.Generator | None = None,
@@ -81,17 +122,21 @@ def attribute(
     n_steps : int or "auto", default 50
         Integration nodes for integrated_gradients (ignored by other methods); ``"auto"`` raises the nodes
         per galaxy until the completeness error is below ``rtol``.
-    batch_size : int, default 64
+    batch_size : int or "auto", default 64
         Galaxies per chunk: memory is bounded by one chunk (times ``n_steps`` rows for IG, capped by
-        ``rows_per_pass``).
+        ``rows_per_pass``). ``"auto"`` sizes the chunk (and IG's ``rows_per_pass``) to fit memory from a
+        probe pass (:func:`interpret._memory.auto_batch_size`; budget option ``memory_budget`` in bytes).
     device : str or torch.device, optional
-        "cpu" or "cuda"; default: the estimator's device.
+        "cpu" or "cuda" (inputs and a copy of the model are moved there); default: the estimator's device.
     progress : bool, optional
         Progress bar over chunks (None: on unless CI is set; False: silent).
     seed : int or Generator, optional
         Randomness of deeplift_shap, gradient_shap and smoothgrad (same seed, same result).
     **options
-        Method options, e.g. ``rule="trapezoid"``, ``engine="captum"``, ``nt_samples=32``, ``window=(1,4,4)``.
+        Method options, e.g. ``rule="trapezoid"``, ``engine="captum"``, ``nt_samples=32``, ``window=(1,4,4)``;
+        for integrated_gradients ``precision="bfloat16"`` (or ``amp=True``) runs the path passes under
+        autocast mixed precision; ``params["completeness_max_rel_error"]`` then reports how well
+        completeness still holds.
 
     Returns
     -------
@@ -113,12 +158,18 @@ def attribute(
     ((5, 4), True)
     """
     check_choice(method, "method", "attribute", sorted(METHODS))
-    batch_size = check_int(batch_size, "batch_size", "attribute", minimum=1)
+    budget = options.pop("memory_budget", None)
+    auto = isinstance(batch_size, str) and batch_size == "auto"
+    batch_size = 64 if auto else check_int(batch_size, "batch_size", "attribute", minimum=1)
     inputs, multi = as_inputs(x)
     if method == "integrated_gradients":
         options = {"n_steps": n_steps, **options}
-    algo = METHODS[method](**options)
     model = resolve_model(estimator, target=target, device=device, batch_size=batch_size)
+    if auto:
+        batch_size, options = _auto_batch(method, model, inputs, options, budget)
+        if model.module is None:   # PredictForward carries the batch size
+            model = resolve_model(estimator, target=target, device=device, batch_size=batch_size)
+    algo = METHODS[method](**options)
     if algo.needs_module and model.module is None:
         raise ValidationError(f"attribute(): method {method!r} needs a differentiable torch module but the "
                               "estimator has none (sklearn or callable); use method='occlusion' or "
@@ -140,6 +191,8 @@ def attribute(
     values = tuple(v.astype(inputs[i].dtype, copy=False) for i, v in enumerate(out.values))
     params = {**algo.params(), "baselines": baselines if isinstance(baselines, (str, type(None))) else "array",
               "batch_size": batch_size, "device": str(model.device)}
+    if out.delta is not None and out.baseline_output is not None:
+        params["completeness_max_rel_error"] = _completeness(out.delta, output, out.baseline_output)
     return Attribution(
         values=values if multi else values[0], method=method, output=np.asarray(output, dtype=float),
         target=model.target, target_name=model.target_name, input_names=model.input_names,

@@ -54,7 +54,7 @@ def _train(x: torch.Tensor, y: torch.Tensor, n_classes: int, cfg: TrainConfig,
     perm = rng.permutation(len(x))
     n_val = max(1, int(round(cfg.val_fraction * len(x))))
     val, fit = perm[:n_val], perm[n_val:]
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[x.device] if x.device.type == "cuda" else []):
         torch.manual_seed(int(rng.integers(2**62)))
         model = _mlp(x.shape[1], cfg.hidden, n_classes).to(x.device)
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
