@@ -20,7 +20,7 @@ from ._version import __version__
 
 _SUBMODULES = {
     "mock", "datasets", "data", "causal", "pid", "attribution", "ablation", "metrics", "plots", "report",
-    "parallel", "estimators", "exceptions",
+    "parallel", "estimators", "exceptions", "streaming", "runner",
 }
 # flat names -> module that defines them
 _FLAT = {
@@ -30,6 +30,7 @@ _FLAT = {
     "attribute": "attribution", "line_importance": "attribution",
     "band_ablation": "ablation", "band_shapley": "ablation",
     "load_result": "_results",
+    "stream_predict": "streaming", "stream_attribute": "streaming", "stream_band_ablation": "streaming",
     "InterpretError": "exceptions",
 }
 
