@@ -74,7 +74,8 @@ def test_subsets_and_group_names():
     bands = ["u", "g", "W1", "W2"]
     got = bu.subsets(bands, {"no_WISE": ["W1", "W2"], "no_J": ["J"], "all": bands})
     assert got[-1] == {"drop": ["W1", "W2"]} and len(got) == 5      # unknown band / every band: skipped
-    assert bu.group_names(bands, {"no_WISE": ["W2", "W1"]})[("W1", "W2")] == "no WISE"
+    names = bu.group_names(bands, {"no_WISE": ["W2", "W1"], "no_W3": ["W1", "W3"]})
+    assert names[("W1", "W2")] == "no WISE" and names[("W1",)] == "no W1"     # partial groups ignored
 
 
 # --- end to end --------------------------------------------------------------------------------------------
@@ -152,7 +153,7 @@ def test_user_files_with_and_without_model(tmp_path, mock_run):
     ctx = _run(tmp_path, "user", text)
     assert ctx.load("bands") == bands and ctx.load("data").source == "user"
     groups = set(ctx.tables["subset_metrics"]["subset"])
-    assert "no W3 W4" not in groups and "no u" not in groups   # groups with bands the user lacks are skipped
+    assert groups == {"all bands", "no g", "no r", "no i", "no W1"}   # groups with missing bands are skipped
     stem = next((tmp_path / "user" / "cache" / "models").glob("photoz-*.json"))
     cfg = json.loads(stem.read_text())["config"]
     kwargs = ", ".join(f"{k} = {v}" for k, v in cfg["model_kwargs"].items())

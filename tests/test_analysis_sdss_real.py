@@ -125,7 +125,8 @@ def test_sdss_real_on_user_files(tmp_path):
     catalog, model = _user_files(tmp_path)
     cfg = tmp_path / "configs" / "mine.toml"
     cfg.parent.mkdir()
-    text = TINY.format(n=300).replace("n = 300\n", "") + textwrap.dedent(f"""
+    # no subsample; retrain mode with the reference MLP (2 epochs) instead of HGB
+    text = TINY.format(n=300).replace("n = 300\n", "").replace('"hgb"', '"mlp"') + textwrap.dedent(f"""
         [data]
         catalog = "{catalog}"
         bands = ["u", "g", "r", "i", "z"]
@@ -138,6 +139,8 @@ def test_sdss_real_on_user_files(tmp_path):
     ctx = run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(out)})
     _check_outputs(out, ctx)
     assert ctx.load("data").name == "user"
+    # retrain mode refitted the reference MLP once per subset (all + 5 leave-one-out); photo-z is the user's
+    assert len(list((out / "cache" / "models").glob("photoz-*.pt"))) == 6
     # the photo-z predictions come from the user's model, not a trained MLP
     cat, pred = ctx.load("data").catalog, ctx.load("predictions")
     x = cat[["u", "g", "r", "i", "z"]].to_numpy(np.float32)
