@@ -1,0 +1,183 @@
+"""The optical_lines_to_ir study: known answers of its helpers, then end to end on tiny configs (mock and user files)."""
+from __future__ import annotations
+
+import json
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import interpret as ip
+from interpret.exceptions import ConfigError
+from interpret.runner import run_study
+
+ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
+sys.path.insert(0, str(ANALYSES))
+import optical_lines_to_ir as olir  # noqa: E402
+
+TINY = """
+study = "optical_lines_to_ir"
+seed = 0
+n = {n}
+jobs = 1
+progress = false
+[params]
+fast = true
+n_epochs = 2
+n_attribution = 10
+ig_steps = 4
+batch_size = 16
+n_boot = 20
+n_perm = 50
+randomization_bands = ["W3"]
+n_randomization = 3
+randomization_steps = 2
+"""
+HEAVY = ("predictions", "ig_W1", "ig_W2", "ig_W3", "ig_W4", "lines_W1", "lines_W3", "stack", "randomization_W3")
+
+
+def _run(tmp_path: Path, name: str, text: str) -> ip.runner.RunContext:
+    cfg = tmp_path / "configs" / f"{name}.toml"
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text(text)
+    return run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(tmp_path / name)})
+
+
+# --- known answers -----------------------------------------------------------------------------------------
+def test_rank_auc_and_average_precision():
+    labels = np.array([True, True, False, False])
+    assert olir.rank_auc(np.array([4.0, 3.0, 2.0, 1.0]), labels) == 1.0
+    assert olir.rank_auc(np.array([1.0, 2.0, 3.0, 4.0]), labels) == 0.0
+    assert olir.rank_auc(np.ones(4), labels) == 0.5                        # ties count one half
+    assert np.isnan(olir.rank_auc(np.ones(4), np.zeros(4, bool)))
+    assert olir.average_precision(np.array([True, False, True])) == pytest.approx((1 + 2 / 3) / 2)
+
+
+def test_overlap_metrics_known_ranking():
+    table = pd.DataFrame({"excess": [5.0, 4.0, 3.0, 2.0, 1.0],
+                          "significant": [True, True, True, False, False]},
+                         index=["Halpha", "Hbeta", "D4000", "Mgb", "NaD"])
+    m = olir.overlap_metrics(table, ["Halpha", "D4000", "CaII8542"], k=2, n_perm=200, seed=0)
+    assert m["n_truth"] == 2 and m["truth_missing"] == "CaII8542"         # not scored: not counted
+    assert m["precision_at_k"] == 0.5 and m["recall_at_k"] == 0.5
+    assert m["r_precision"] == 0.5 and m["chance"] == pytest.approx(0.4)
+    assert m["precision_significant"] == pytest.approx(2 / 3) and m["recall_significant"] == 1.0
+    assert m["auc"] == pytest.approx(5 / 6) and 0 < m["auc_p_value"] <= 1
+
+
+def test_planted_lines_are_recovered_in_the_observed_frame():
+    # attribution spikes at Halpha and [OIII]5007 placed at each galaxy's redshift -> both rank on top
+    rng = np.random.default_rng(1)
+    wl = np.geomspace(3800.0, 9200.0, 3000)
+    z = rng.uniform(0.02, 0.3, 40)
+    v = rng.normal(0, 1e-3, (40, wl.size))
+    for line in ("Halpha", "[OIII]5007"):
+        c = ip.data.lines.get_line(line).wavelength * (1 + z)
+        v += np.exp(-0.5 * ((wl[None, :] - c[:, None]) / 3.0) ** 2)
+    p = {**olir.DEFAULTS, "n_boot": 50}
+    table = olir.band_lines(v, wl, z, p, seed=0)
+    assert set(table.index[:2]) == {"Halpha", "[OIII]5007"}
+    m = olir.overlap_metrics(table, ["Halpha", "[OIII]5007"], k=2, n_perm=100, seed=0)
+    assert m["precision_at_k"] == 1.0 and m["auc"] == 1.0 and m["auc_p_value"] < 0.05
+
+
+def test_rest_frame_stack_aligns_lines():
+    wl = np.geomspace(3800.0, 9200.0, 2000)
+    z = np.array([0.05, 0.1, 0.2, 0.3])
+    att = np.exp(-0.5 * ((wl[None, :] - 5000.0 * (1 + z[:, None])) / 2.0) ** 2)
+    spectra = 1.0 + att
+    out = olir.rest_frame_stack({"W1": att}, spectra, wl, z, step=1.0, min_fraction=0.5)
+    peak = out["wavelength"][np.argmax(out["att_W1"])]
+    assert abs(peak - 5000.0) < 2.0
+    assert abs(out["wavelength"][np.argmax(out["spectrum"])] - 5000.0) < 2.0
+    assert out["coverage"].min() >= 2
+    # densities per rest Angstrom of unit-sum maps integrate to ~1 where every galaxy is covered
+    assert np.trapezoid(out["att_W1"], out["wavelength"]) == pytest.approx(1.0, rel=0.05)
+
+
+# --- end to end --------------------------------------------------------------------------------------------
+class _Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.imgs = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.imgs += tag == "img"
+
+
+@pytest.fixture(scope="module")
+def mock_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("olir")
+    return tmp, _run(tmp, "tiny", TINY.format(n=160))
+
+
+def test_mock_run_end_to_end(mock_run):
+    _, ctx = mock_run
+    manifest = json.loads((ctx.out / "manifest.json").read_text())
+    names = [f.__name__.removeprefix("fig_") for f in olir.FIGURES]
+    assert {"lines_W1", "lines_W2", "lines_W3", "lines_W4", "summary"} <= set(names)
+    for name in names:
+        assert (ctx.figure_dir / f"{name}.png").stat().st_size > 1000
+        assert (ctx.figure_dir / f"{name}.pdf").exists()
+    html = next(ctx.out.glob("*.html")).read_text()
+    parser = _Refs()
+    parser.feed(html)
+    assert parser.imgs >= len(names) and all(name in html for name in names)
+    acc = ctx.tables["accuracy"]
+    assert list(acc["band"]) == ["W1", "W2", "W3", "W4"] and (acc["ratio"] > 0).all()
+    ov = ctx.tables["truth_overlap"].set_index("band")
+    truth = ctx.load("data").truth.ir_lines
+    for band in olir.IR_BANDS:
+        table = ctx.load(f"lines_{band}")
+        assert ov.loc[band, "n_truth"] == len(set(truth[band]) & set(table.index))
+        assert 0 <= ov.loc[band, "precision_at_k"] <= 1 and 0 <= ov.loc[band, "auc"] <= 1
+        assert table["excess"].is_monotonic_decreasing
+    sanity = ctx.tables["sanity"]
+    comp = sanity[sanity["check"] == "IG completeness"]
+    assert len(comp) == 4 and (comp["median_relative_error"] < 0.3).all()      # 4 IG nodes only
+    assert (sanity["band"] == "W3").sum() == 2                             # completeness + randomisation
+    a = ctx.load("ig_W3")
+    assert a.values.shape == (10, ctx.load("data").spectra.shape[1]) and a.target_name == "W3"
+    assert len(ctx.notes) >= 7 and manifest["notes"] == ctx.notes
+
+
+def test_rerun_hits_cache(mock_run):
+    tmp, _ = mock_run
+    ctx = _run(tmp, "tiny", TINY.format(n=160))
+    assert not any(step in ctx.timings for step in HEAVY)
+    assert ctx.timings["model"] < 5.0                      # weights loaded, not retrained
+
+
+def test_user_files_with_and_without_model(tmp_path):
+    u = ip.mock.make_universe(n=120, seed=3, images=False, progress=False)
+    cols = ["redshift", *olir.IR_BANDS, *(f"{b}_err" for b in olir.IR_BANDS)]
+    ip.data.write_catalog(u.catalog[cols], tmp_path / "cat.parquet")
+    ip.data.write_spectra(tmp_path / "spec.h5", u.spectra, u.wavelength)
+    text = (TINY.format(n=120).replace("n = 120\n", "").replace('randomization_bands = ["W3"]',
+                                                                 'randomization_bands = []')
+            + 'bands = ["W1", "W3"]\ntruth_lines = {W1 = ["D4000", "Mgb"], W3 = ["Halpha"]}\n'
+            + '[data]\ncatalog = "../cat.parquet"\nspectra = "../spec.h5"\n')
+    ctx = _run(tmp_path, "user", text)
+    assert ctx.load("data").source == "user" and set(ctx.tables["truth_overlap"]["band"]) == {"W1", "W3"}
+    assert (ctx.figure_dir / "lines_W2.png").exists()                       # placeholder: band not analysed
+    stem = next((tmp_path / "user" / "cache" / "models").glob("ir_from_spectra-*.json"))
+    cfg = json.loads(stem.read_text())["config"]
+    kwargs = ", ".join(f"{k} = {v}" for k, v in cfg["model_kwargs"].items())
+    model_block = (f'[model]\npath = "{stem.with_suffix(".pt")}"\nfactory = "interpret.mock.models:SpectrumNet"\n'
+                   f'factory_kwargs = {{{kwargs}}}\noutput_names = ["W1", "W2", "W3", "W4"]\n')
+    ctx2 = _run(tmp_path, "user_model", text + model_block)
+    np.testing.assert_allclose(ctx2.load("predictions")["pred"], ctx.load("predictions")["pred"], rtol=1e-5)
+    np.testing.assert_allclose(ctx2.load("ig_W3").values, ctx.load("ig_W3").values, rtol=1e-4, atol=1e-7)
+    assert not (tmp_path / "user_model" / "cache" / "models").exists()
+
+
+def test_bad_config(tmp_path):
+    with pytest.raises(ConfigError, match="valid keys are .*n_attribution"):
+        _run(tmp_path, "bad", TINY.format(n=50) + "n_atribution = 3\n")
+    with pytest.raises(ConfigError, match="subsets of"):
+        _run(tmp_path, "bad2", TINY.format(n=50).replace('["W3"]', '["W5"]'))
+    with pytest.raises(ip.exceptions.ValidationError, match="unknown line"):
+        _run(tmp_path, "bad3", TINY.format(n=50) + 'truth_lines = {W1 = ["Hepsilon"]}\n')
