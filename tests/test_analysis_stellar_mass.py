@@ -1,0 +1,210 @@
+"""The stellar_mass study: known answers of its helpers, then end to end on tiny configs (mock and user files)."""
+from __future__ import annotations
+
+import json
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+import interpret as ip
+from interpret.exceptions import ConfigError
+from interpret.runner import run_study
+
+ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
+sys.path.insert(0, str(ANALYSES))
+import stellar_mass as sm  # noqa: E402
+
+TINY = """
+study = "stellar_mass"
+seed = 0
+n = {n}
+jobs = 1
+progress = false
+[params]
+fast = true
+image_size = 16
+n_boot_metrics = 5
+causal_n_boot = 3
+pid_measures = ["broja", "mmi"]
+pid_bins = 3
+pid_n_boot = 3
+pid_n_splits = 2
+knn_k = 3
+pointwise_classes = 3
+pointwise_folds = 2
+pointwise_epochs = 2
+pointwise_hidden = [8]
+n_attribution = 6
+ig_steps = 4
+radial_bins = 4
+local_k = 12
+local_n_perm = 10
+"""
+HEAVY = ("predictions", "stability_pc", "stability_fci", "graph_pc", "pid_phot_vs_cnn_broja", "pointwise",
+         "attribution", "local")
+
+
+def _run(tmp_path: Path, name: str, text: str) -> ip.runner.RunContext:
+    cfg = tmp_path / "configs" / f"{name}.toml"
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text(text)
+    return run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(tmp_path / name)})
+
+
+# --- known answers -----------------------------------------------------------------------------------------
+def test_metrics_table_matches_interpret_metrics():
+    rng = np.random.default_rng(0)
+    y = rng.uniform(9, 11.5, 60)
+    pred = {"test": np.arange(60), "mass_cnn": y + rng.normal(0, 0.2, 60), "mass_phot": y + 0.05}
+    t = sm.metrics_table(pd.DataFrame({"log_mstar": y}), pred, {"n_boot_metrics": 4, "mass_outlier_dex": 0.3},
+                         0).set_index(["model", "metric"])["value"]
+    assert t[("phot", "bias")] == pytest.approx(0.05) and t[("phot", "scatter")] == pytest.approx(0, abs=1e-12)
+    assert t[("cnn", "sigma_nmad")] == pytest.approx(ip.metrics.sigma_nmad(pred["mass_cnn"], y, normalize=False))
+    assert t[("cnn", "outlier_fraction")] == pytest.approx(np.mean(np.abs(pred["mass_cnn"] - y) > 0.3))
+
+
+def test_growth_curves_point_source_and_flat_image():
+    vals = np.zeros((2, 1, 9, 9))
+    vals[:, 0, 4, 4] = 1.0                        # all attribution in the central pixel
+    img = np.ones((2, 1, 9, 9))                   # flat light: share inside r = area fraction
+    c = sm.growth_curves(vals, img, np.array([1.0, 2.0]), grid=np.array([0.5, 1.0]))
+    assert np.allclose(c["attribution"], 1.0)
+    assert c["light"][0, 1] == pytest.approx(5 / 81) and c["light"][1, 1] == pytest.approx(13 / 81)
+    assert c["light"][1, 0] == pytest.approx(5 / 81)     # 0.5 x R_e = 1 pixel
+
+
+def test_augmented_truth_and_reference_graph_has_zero_shd():
+    dag = nx.DiGraph([("redshift", "g"), ("log_mstar", "g"), ("log_mstar", "r"), ("redshift", "r"),
+                      ("log_mstar", "sersic_n")])
+    frame = pd.DataFrame(columns=["redshift", "log_mstar", "g-r", "r", "mass_cnn", "mass_phot"])
+    g = sm.augmented_truth(dag, frame, ["g", "r"], phot_redshift=True)
+    assert set(g.predecessors("g-r")) == {"g", "r"} and set(g.predecessors("mass_phot")) == {"g", "r", "redshift"}
+    assert set(g.predecessors("__image__")) == {"redshift", "log_mstar", "sersic_n"}
+    assert nx.is_directed_acyclic_graph(g)
+    nodes = list(frame.columns)
+    tiers = [["redshift"], ["log_mstar"], ["g-r", "r"], ["mass_cnn", "mass_phot"]]
+    bk = ip.causal.as_background(tiers, "test")
+    ref = ip.causal.reference_edges(g, nodes, method="pc", background=bk)
+    graph = ip.causal.CausalGraph(nodes=tuple(nodes), edges=ref, method="pc", test="fisherz", alpha=0.01,
+                                  n_samples=1, tiers=bk.tiers, background=bk.to_dict())
+    assert graph.shd(g) == 0 and ("log_mstar", "mass_cnn", "-->") in ref
+
+
+# --- end to end --------------------------------------------------------------------------------------------
+class _Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.imgs = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.imgs += tag == "img"
+
+
+@pytest.fixture(scope="module")
+def mock_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sm")
+    return tmp, _run(tmp, "tiny", TINY.format(n=200))
+
+
+def test_mock_run_end_to_end(mock_run):
+    _, ctx = mock_run
+    manifest = json.loads((ctx.out / "manifest.json").read_text())
+    names = [f.__name__.removeprefix("fig_") for f in sm.FIGURES]
+    for name in names:
+        assert (ctx.figure_dir / f"{name}.png").stat().st_size > 1000
+        assert (ctx.figure_dir / f"{name}.pdf").exists()
+    html = next(ctx.out.glob("*.html")).read_text()
+    parser = _Refs()
+    parser.feed(html)
+    assert parser.imgs >= len(names) and all(name in html for name in names)
+    m = ctx.tables["metrics"]
+    assert set(m["model"]) == {"cnn", "phot"} and (m["n_test"] == 30).all()
+    assert m.loc[m["metric"] == "scatter", "value"].between(0, 2).all()
+    summary = ctx.tables["causal_summary"].set_index("method")
+    assert set(summary.index) == {"pc", "fci"} and (summary["shd"] >= 0).all() and (summary["n_true_edges"] > 0).all()
+    for method in ("pc", "fci"):
+        freq = ctx.load(f"stability_{method}")
+        assert np.allclose(freq.drop(columns="absent").sum(axis=1) + freq["absent"], 1.0)
+    pid = ctx.tables["pid"]
+    assert set(pid["pair"]) == {"phot_vs_morph", "colours_vs_morph", "phot_vs_cnn"}
+    assert set(pid["measure"]) == {"broja", "mmi", "knn"}
+    r = ctx.load("pid_phot_vs_cnn_broja")
+    assert r.ci is not None and r.mutual_information > 0
+    assert r.redundancy + sum(r.unique.values()) + r.synergy == pytest.approx(r.mutual_information, abs=1e-6)
+    pw = ctx.load("pointwise")
+    assert len(pw.atoms) == len(ctx.load("predictions")["analysis"])
+    bands = ctx.tables["attribution_bands"]
+    assert list(bands["band"]) == ["u", "g", "r", "i", "z"] and bands["abs_fraction"].sum() == pytest.approx(1.0)
+    growth = ctx.tables["attribution_growth"]
+    assert growth["attribution_median"].is_monotonic_increasing and growth["attribution_median"].iloc[-1] <= 1
+    local = ctx.tables["local_dependence"]
+    assert set(local["query"]) == {"sersic_n", "r_eff_arcsec", "axis_ratio", "g-r"}
+    assert local["fraction_significant"].between(0, 1).all()
+    assert len(ctx.notes) >= 8 and manifest["notes"] == ctx.notes
+
+
+def test_rerun_hits_cache(mock_run):
+    tmp, first = mock_run
+    ctx = _run(tmp, "tiny", TINY.format(n=200))
+    assert not any(step in ctx.timings for step in HEAVY)
+    assert ctx.tables["pid"].equals(first.tables["pid"])
+
+
+KW = {"n_bands": 5, "image_size": 16, "channels": [4, 8, 8], "hidden": [8]}
+
+
+def _tiny_model(images: np.ndarray, mass: np.ndarray) -> object:
+    """A small reference-architecture CNN, briefly trained (state dict + factory, the documented route)."""
+    import torch
+
+    from interpret.mock.models import ImageCNN
+
+    torch.manual_seed(0)
+    model = ImageCNN(**KW)
+    model.set_normalisation(y_mean=np.array([mass.mean()]), y_std=np.array([mass.std()]))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    x, y = torch.tensor(np.array(images)), torch.tensor(np.array(mass), dtype=torch.float32)
+    for _ in range(20):
+        opt.zero_grad()
+        loss = ((model(x).reshape(-1) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+def test_user_files_and_model(tmp_path):
+    import torch
+
+    u = ip.mock.make_universe(n=200, seed=4, bands="sdss", pixel_scale=0.396, redshift_range=(0.02, 0.4),
+                              image_size=16, spectra=False, progress=False)
+    cols = ["u", "g", "r", "i", "z", "redshift", "log_mstar", "sersic_n", "r_eff_arcsec"]
+    ip.data.write_catalog(u.catalog[cols], tmp_path / "cat.parquet")
+    ip.data.write_cutouts(tmp_path / "cut.h5", u.images, list(u.bands.names))
+    model = _tiny_model(u.images, u.catalog["log_mstar"].to_numpy())
+    torch.save(model.state_dict(), tmp_path / "mass.pt")
+    kwargs = ", ".join(f"{k} = {v}" for k, v in KW.items())
+    text = (TINY.format(n=200).replace("n = 200\n", "")
+            + '[data]\ncatalog = "../cat.parquet"\nimages = "../cut.h5"\n[model]\npath = "../mass.pt"\n'
+            + f'factory = "interpret.mock.models:ImageCNN"\nfactory_kwargs = {{{kwargs}}}\n')
+    ctx = _run(tmp_path, "user", text)
+    assert ctx.load("data").source == "user" and ctx.store["bands"] == ["u", "g", "r", "i", "z"]
+    assert "shd" not in ctx.tables["causal_summary"]            # no planted truth for user data
+    assert (ctx.figure_dir / "pid.png").exists() and "local_dependence" in ctx.tables
+    assert not (tmp_path / "user" / "cache" / "models").exists()   # the user's model, not a trained one
+    pred = ctx.load("predictions")
+    with torch.no_grad():
+        direct = model(torch.tensor(np.array(u.images[:5]))).numpy().reshape(-1)
+    np.testing.assert_allclose(pred["mass_cnn"][:5], direct, rtol=1e-5)
+    assert pred["embedding"].shape == (len(pred["analysis"]), 8)     # input of the last Linear layer
+
+
+def test_bad_config(tmp_path):
+    with pytest.raises(ConfigError, match="valid keys are .*pid_measures"):
+        _run(tmp_path, "bad", TINY.format(n=50) + "pid_measure = ['mmi']\n")
+    with pytest.raises(ConfigError, match="unknown PID pair"):
+        _run(tmp_path, "bad2", TINY.format(n=50) + "pointwise_pair = 'mass_vs_colour'\n")
