@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _study_checks import check_figures_and_report
 
 import interpret as ip
 from interpret.exceptions import ConfigError
@@ -79,14 +79,6 @@ def test_subsets_and_group_names():
 
 
 # --- end to end --------------------------------------------------------------------------------------------
-class _Refs(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.imgs = 0
-
-    def handle_starttag(self, tag, attrs):
-        self.imgs += tag == "img"
-
 
 @pytest.fixture(scope="module")
 def mock_run(tmp_path_factory):
@@ -96,15 +88,7 @@ def mock_run(tmp_path_factory):
 
 def test_mock_run_end_to_end(mock_run):
     tmp, ctx = mock_run
-    manifest = json.loads((ctx.out / "manifest.json").read_text())
-    names = [f.__name__.removeprefix("fig_") for f in bu.FIGURES]
-    for name in names:
-        assert (ctx.figure_dir / f"{name}.png").stat().st_size > 1000
-        assert (ctx.figure_dir / f"{name}.pdf").exists()
-    html = next(ctx.out.glob("*.html")).read_text()
-    parser = _Refs()
-    parser.feed(html)
-    assert parser.imgs >= len(names) and all(name in html for name in names)
+    manifest = check_figures_and_report(ctx, bu.FIGURES)
     tab = ctx.tables["subset_metrics"]
     assert set(tab["mode"]) == {"mask_mean", "mask_inpaint", "retrain"}
     assert (tab.groupby("mode").size() == 1 + 9 + 3).all()     # all, leave-one-out, 3 new groups ("no u" = -u)

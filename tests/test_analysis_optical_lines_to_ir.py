@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from _study_checks import check_figures_and_report
 
 import interpret as ip
 from interpret.exceptions import ConfigError
@@ -99,14 +99,6 @@ def test_rest_frame_stack_aligns_lines():
 
 
 # --- end to end --------------------------------------------------------------------------------------------
-class _Refs(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.imgs = 0
-
-    def handle_starttag(self, tag, attrs):
-        self.imgs += tag == "img"
-
 
 @pytest.fixture(scope="module")
 def mock_run(tmp_path_factory):
@@ -116,16 +108,9 @@ def mock_run(tmp_path_factory):
 
 def test_mock_run_end_to_end(mock_run):
     _, ctx = mock_run
-    manifest = json.loads((ctx.out / "manifest.json").read_text())
+    manifest = check_figures_and_report(ctx, olir.FIGURES)
     names = [f.__name__.removeprefix("fig_") for f in olir.FIGURES]
     assert {"lines_W1", "lines_W2", "lines_W3", "lines_W4", "summary"} <= set(names)
-    for name in names:
-        assert (ctx.figure_dir / f"{name}.png").stat().st_size > 1000
-        assert (ctx.figure_dir / f"{name}.pdf").exists()
-    html = next(ctx.out.glob("*.html")).read_text()
-    parser = _Refs()
-    parser.feed(html)
-    assert parser.imgs >= len(names) and all(name in html for name in names)
     acc = ctx.tables["accuracy"]
     assert list(acc["band"]) == ["W1", "W2", "W3", "W4"] and (acc["ratio"] > 0).all()
     ov = ctx.tables["truth_overlap"].set_index("band")

@@ -1,15 +1,14 @@
 """The stellar_mass study: known answers of its helpers, then end to end on tiny configs (mock and user files)."""
 from __future__ import annotations
 
-import json
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from _study_checks import check_figures_and_report
 
 import interpret as ip
 from interpret.exceptions import ConfigError
@@ -96,14 +95,6 @@ def test_augmented_truth_and_reference_graph_has_zero_shd():
 
 
 # --- end to end --------------------------------------------------------------------------------------------
-class _Refs(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.imgs = 0
-
-    def handle_starttag(self, tag, attrs):
-        self.imgs += tag == "img"
-
 
 @pytest.fixture(scope="module")
 def mock_run(tmp_path_factory):
@@ -113,15 +104,7 @@ def mock_run(tmp_path_factory):
 
 def test_mock_run_end_to_end(mock_run):
     _, ctx = mock_run
-    manifest = json.loads((ctx.out / "manifest.json").read_text())
-    names = [f.__name__.removeprefix("fig_") for f in sm.FIGURES]
-    for name in names:
-        assert (ctx.figure_dir / f"{name}.png").stat().st_size > 1000
-        assert (ctx.figure_dir / f"{name}.pdf").exists()
-    html = next(ctx.out.glob("*.html")).read_text()
-    parser = _Refs()
-    parser.feed(html)
-    assert parser.imgs >= len(names) and all(name in html for name in names)
+    manifest = check_figures_and_report(ctx, sm.FIGURES)
     m = ctx.tables["metrics"]
     assert set(m["model"]) == {"cnn", "phot"} and (m["n_test"] == 30).all()
     assert m.loc[m["metric"] == "scatter", "value"].between(0, 2).all()

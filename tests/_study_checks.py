@@ -1,0 +1,28 @@
+"""Checks shared by the end-to-end tests of the studies in analyses/."""
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from typing import Any
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "img":
+            self.files.append(dict(attrs).get("data-file", ""))
+
+
+def check_figures_and_report(ctx: Any, figures: list) -> dict:
+    """Every figure exists as PNG + PDF and is embedded in the HTML report; returns the run manifest."""
+    names = [f.__name__.removeprefix("fig_") for f in figures]
+    for name in names:
+        assert (ctx.figure_dir / f"{name}.png").stat().st_size > 1000, name
+        assert (ctx.figure_dir / f"{name}.pdf").exists(), name
+    parser = _Images()
+    parser.feed((ctx.out / "report.html").read_text())
+    assert sorted(parser.files) == sorted(f"{n}.png" for n in names)
+    return json.loads((ctx.out / "manifest.json").read_text())
