@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -116,3 +117,26 @@ def study_model(ctx: Any, data: Any, task: str, **train_kwargs: Any) -> Any:
 def held_out(n: int, seed: int) -> np.ndarray:
     """Indices of the held-out (test) split used by the reference estimators."""
     return np.asarray(ip.mock.reference_split(n, seed).test)
+
+
+def colours(cat: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Colour columns ``"a-b"`` = mag_a - mag_b for every name whose two bands are in ``cat``."""
+    out = {}
+    for name in names:
+        a, b = name.split("-")
+        if a in cat and b in cat:
+            out[name] = cat[a].to_numpy(float) - cat[b].to_numpy(float)
+    return pd.DataFrame(out, index=cat.index)
+
+
+class BandNames:
+    """Minimal band container for user data given as a list of names (the trainer reads ``.names`` and
+    ``bands[name].name``)."""
+
+    def __init__(self, names: list[str]):
+        self.names = tuple(names)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.names:
+            raise KeyError(key)
+        return SimpleNamespace(name=key)

@@ -50,12 +50,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from _common import held_out, study_data, study_model
+from _common import BandNames, held_out, study_data, study_model
 
 import interpret as ip
 from interpret.exceptions import ConfigError
@@ -99,19 +98,6 @@ def _band_names(data: Any) -> list[str]:
 def _inputs(data: Any, bands: list[str], rows: np.ndarray | slice = slice(None)) -> tuple[np.ndarray, ...]:
     mags = data.catalog[bands].to_numpy(np.float32)[rows]
     return np.asarray(data.images[rows], dtype=np.float32), mags
-
-
-class BandNames:
-    """Minimal band container for user data given as a list of names (the trainer reads ``.names`` and
-    ``bands[name].name``)."""
-
-    def __init__(self, names: list[str]):
-        self.names = tuple(names)
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in self.names:
-            raise KeyError(key)
-        return SimpleNamespace(name=key)
 
 
 def _trainable(data: Any) -> Any:

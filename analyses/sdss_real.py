@@ -55,12 +55,11 @@ import logging
 import warnings
 from functools import cache
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from _common import held_out, study_model, user_data
+from _common import BandNames, colours, held_out, study_model, user_data
 
 import interpret as ip
 from interpret.exceptions import ConfigError, EstimationWarning
@@ -106,18 +105,6 @@ _TITLE = {"photoz": "photo-z", "stellar_mass": "stellar mass"}
 
 
 # --- data --------------------------------------------------------------------------------------------------
-class _BandNames:
-    """Minimal band container for a user catalogue (train_reference reads ``bands[name].name``)."""
-
-    def __init__(self, names: list[str]):
-        self.names = tuple(names)
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in self.names:
-            raise KeyError(key)
-        return SimpleNamespace(name=key)
-
-
 def _raw_sample(ctx: Any) -> tuple[pd.DataFrame, Any, str, list[str]]:
     data = user_data(ctx)
     bands = list(ctx.config.get("data", {}).get("bands") or ctx.params["bands"])
@@ -131,7 +118,7 @@ def _raw_sample(ctx: Any) -> tuple[pd.DataFrame, Any, str, list[str]]:
     if need:
         raise ConfigError(f"sdss_real: [data] catalog lacks column(s) {need}; it needs one AB magnitude column "
                           f"per band in 'bands' plus 'redshift' and 'log_mstar'")
-    return data.catalog, _BandNames(bands), "user", bands
+    return data.catalog, BandNames(bands), "user", bands
 
 
 def load_sample(ctx: Any) -> tuple[Any, list[str]]:
@@ -152,14 +139,6 @@ def load_sample(ctx: Any) -> tuple[Any, list[str]]:
     return ds, bands
 
 
-def colours(cat: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """Colour columns ``"a-b"`` = mag_a - mag_b for every name whose two bands are in ``cat``."""
-    out = {}
-    for name in names:
-        a, b = name.split("-")
-        if a in cat and b in cat:
-            out[name] = cat[a].to_numpy(float) - cat[b].to_numpy(float)
-    return pd.DataFrame(out, index=cat.index)
 
 
 def _inputs(cat: pd.DataFrame, bands: list[str], task: str) -> np.ndarray:

@@ -54,6 +54,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _common import colours as colour_frame
 from _common import study_data, study_model
 
 import interpret as ip
@@ -242,16 +243,6 @@ def metrics_table(cat: pd.DataFrame, pred: dict, p: dict, seed: int) -> pd.DataF
 
 
 # --- causal ------------------------------------------------------------------------------------------------
-def colour_frame(cat: pd.DataFrame, names: list[str]) -> pd.DataFrame:
-    """Colour columns ``"a-b"`` (mag a - mag b) for every name whose bands are in ``cat``."""
-    out = {}
-    for name in names:
-        a, b = name.split("-")
-        if a in cat and b in cat:
-            out[name] = cat[a].to_numpy(float) - cat[b].to_numpy(float)
-    return pd.DataFrame(out, index=cat.index)
-
-
 def causal_frame(cat: pd.DataFrame, pred: dict, p: dict) -> pd.DataFrame:
     """Analysis rows: redshift, intrinsic, observable and predicted columns (sizes as log10)."""
     sub = cat.iloc[pred["analysis"]].reset_index(drop=True)

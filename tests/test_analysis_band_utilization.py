@@ -2,20 +2,15 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
+import band_utilization as bu
 import numpy as np
 import pytest
 from _study_checks import check_figures_and_report
+from _study_checks import run_config as _run
 
 import interpret as ip
 from interpret.exceptions import ConfigError
-from interpret.runner import run_study
-
-ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
-sys.path.insert(0, str(ANALYSES))
-import band_utilization as bu  # noqa: E402
 
 TINY = """
 study = "band_utilization"
@@ -35,13 +30,6 @@ ig_steps = 4
 batch_size = 256
 """
 HEAVY = ("model", "predictions", "mask_mean", "mask_inpaint", "retrain", "all_subsets", "attribution")
-
-
-def _run(tmp_path: Path, name: str, text: str) -> ip.runner.RunContext:
-    cfg = tmp_path / "configs" / f"{name}.toml"
-    cfg.parent.mkdir(parents=True, exist_ok=True)
-    cfg.write_text(text)
-    return run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(tmp_path / name)})
 
 
 # --- known answers -----------------------------------------------------------------------------------------

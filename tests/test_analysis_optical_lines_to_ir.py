@@ -2,21 +2,16 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
+import optical_lines_to_ir as olir
 import pandas as pd
 import pytest
 from _study_checks import check_figures_and_report
+from _study_checks import run_config as _run
 
 import interpret as ip
 from interpret.exceptions import ConfigError
-from interpret.runner import run_study
-
-ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
-sys.path.insert(0, str(ANALYSES))
-import optical_lines_to_ir as olir  # noqa: E402
 
 TINY = """
 study = "optical_lines_to_ir"
@@ -37,13 +32,6 @@ n_randomization = 3
 randomization_steps = 2
 """
 HEAVY = ("predictions", "ig_W1", "ig_W2", "ig_W3", "ig_W4", "lines_W1", "lines_W3", "stack", "randomization_W3")
-
-
-def _run(tmp_path: Path, name: str, text: str) -> ip.runner.RunContext:
-    cfg = tmp_path / "configs" / f"{name}.toml"
-    cfg.parent.mkdir(parents=True, exist_ok=True)
-    cfg.write_text(text)
-    return run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(tmp_path / name)})
 
 
 # --- known answers -----------------------------------------------------------------------------------------

@@ -1,22 +1,16 @@
 """The stellar_mass study: known answers of its helpers, then end to end on tiny configs (mock and user files)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+import stellar_mass as sm
 from _study_checks import check_figures_and_report
+from _study_checks import run_config as _run
 
 import interpret as ip
 from interpret.exceptions import ConfigError
-from interpret.runner import run_study
-
-ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
-sys.path.insert(0, str(ANALYSES))
-import stellar_mass as sm  # noqa: E402
 
 TINY = """
 study = "stellar_mass"
@@ -46,13 +40,6 @@ local_n_perm = 10
 """
 HEAVY = ("predictions", "stability_pc", "stability_fci", "graph_pc", "pid_phot_vs_cnn_broja", "pointwise",
          "attribution", "local")
-
-
-def _run(tmp_path: Path, name: str, text: str) -> ip.runner.RunContext:
-    cfg = tmp_path / "configs" / f"{name}.toml"
-    cfg.parent.mkdir(parents=True, exist_ok=True)
-    cfg.write_text(text)
-    return run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(tmp_path / name)})
 
 
 # --- known answers -----------------------------------------------------------------------------------------

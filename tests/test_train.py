@@ -102,6 +102,33 @@ def test_models_rebuild_from_state_dict(cls, kwargs, inputs, out_shape, tmp_path
     np.testing.assert_allclose(pred, out.numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_aperture_fluxes_are_weighted_sums_in_asinh_units():
+    enc = mm.ImageCNN(n_bands=2, image_size=9).encoder
+    enc.scale.copy_(torch.tensor([1.0, 2.0]))
+    x = torch.zeros(1, 2, 9, 9)
+    x[0, :, 4, 4] = torch.tensor([30.0, 30.0])              # a point source at the stamp centre
+    w = mm._aperture_weights(9, x)
+    assert w.shape == (len(mm.APERTURES), 9, 9) and torch.all(w[:, 4, 4] == 1) and torch.all(w[-1] == 1)
+    raw = enc.raw_flux(x).reshape(len(mm.APERTURES), 2)
+    noise = torch.sqrt((w * w).sum(dim=(1, 2)))[:, None] * enc.scale[None, :]
+    torch.testing.assert_close(raw, torch.asinh(30.0 / noise))
+    enc.calibrate(torch.randn(50, 2, 9, 9) * torch.tensor([1.0, 2.0])[None, :, None, None])
+    torch.testing.assert_close(enc.scale, torch.tensor([1.0, 2.0]), rtol=0.2, atol=0)  # noise from the border
+
+
+def test_spectrum_net_shape_view_ignores_the_flux_level_and_bins_keep_it():
+    torch.manual_seed(0)
+    net = mm.SpectrumNet(n_wave=64, n_bins=8).eval()
+    spec = 5.0 + torch.rand(20, 64)
+    net.calibrate(spec)
+    torch.testing.assert_close(net.compress(3.0 * spec), net.compress(spec))
+    bins = net._raw_bins(spec)
+    expect = torch.asinh(spec.reshape(20, 8, 8).mean(dim=2) / net.bin_scale)
+    torch.testing.assert_close(bins, expect)
+    assert torch.all(net._raw_bins(3.0 * spec) > bins)
+    torch.testing.assert_close(net.bin_mean, bins.mean(dim=0))
+
+
 # --- known answers on planted signals -------------------------------------------------------------------
 def test_cnn_learns_planted_mass_from_flux(toy, cache):
     est = tr.train_reference(toy, "stellar_mass", n_epochs=8, cache_dir=cache, progress=False, batch_size=32,
@@ -149,6 +176,16 @@ def test_same_seed_same_weights_and_cache_reload(toy, cache, monkeypatch):
     assert c.training.config["train_seconds"] > 0
     with pytest.raises(AssertionError, match="retrained"):
         tr.train_reference(toy, "stellar_mass", seed=1, **kw)     # another seed -> another key -> trains
+
+
+def test_early_stopping_on_validation(toy, cache, monkeypatch):
+    monkeypatch.setattr(tr, "_PATIENCE", 1)
+    losses = iter([1.0, 0.5, 0.7, 0.1, 0.1, 0.1])          # best at epoch 2, no gain at epoch 3 -> stop
+    monkeypatch.setattr(tr, "_val_loss", lambda *a, **k: next(losses))
+    est = tr.train_reference(toy, "stellar_mass", n_epochs=6, cache=False, progress=False)
+    rep = est.training
+    assert (rep.epochs, rep.best_epoch) == (3, 2) and len(rep.to_frame()) == 3
+    assert rep.config["hyperparameters"]["patience"] == 1
 
 
 def _fail(*args, **kwargs):

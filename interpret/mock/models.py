@@ -4,15 +4,17 @@ Every model takes *raw* inputs (image fluxes, AB magnitudes, spectral flux densi
 physical units: input scaling and output de-standardisation live inside the module as buffers, so a state
 dict plus the constructor keyword arguments rebuild the full estimator
 (``load_estimator(path, factory="interpret.mock.models:ImageCNN", factory_kwargs=...)``). The buffers are
-set from the training split by :meth:`set_normalisation`.
+set from the training split by ``calibrate(*inputs)`` (input scaling) and :meth:`set_normalisation` (outputs).
 
 * :class:`PhotometryMLP` - magnitudes (+ extra scalars such as redshift) -> outputs.
 * :class:`ImageCNN` - multi-band cutouts (n, B, H, W) -> outputs.
 * :class:`ImageCatalogNet` - two inputs, cutouts and magnitudes (the PICZL / Mantis Shrimp design) -> outputs.
 * :class:`SpectrumNet` - 1-D convolutional network on spectra (n, L) -> outputs (e.g. W1-W4).
 
-Images and spectra are compressed with ``asinh(x / scale)`` (Lupton et al. 1999) before standardisation, so
-faint and bright galaxies share one dynamic range while total flux stays recoverable.
+Images are compressed with ``asinh(x / scale)`` (Lupton et al. 1999, arXiv:astro-ph/9903081) before the
+convolutions, and the image encoders add per-band Gaussian-aperture and total (sum-pooled) fluxes as asinh
+magnitudes to the pooled features, so luminosity is never lost by pooling. The spectrum network convolves the
+continuum-normalised spectrum and adds asinh magnitudes of the flux in broad wavelength bins.
 
 Examples
 --------
@@ -30,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["PhotometryMLP", "ImageCNN", "ImageCatalogNet", "SpectrumNet", "MODEL_CLASSES"]
+__all__ = ["PhotometryMLP", "ImageCNN", "ImageCatalogNet", "SpectrumNet", "MODEL_CLASSES", "APERTURES"]
 
 
 def _as_tensor(x: np.ndarray | torch.Tensor | Sequence[float], like: torch.Tensor) -> torch.Tensor:
@@ -91,6 +93,13 @@ class _PhotometryEncoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (self.raw_features(x) - self.f_mean) / self.f_std
 
+    @torch.no_grad()
+    def calibrate(self, x: torch.Tensor) -> None:
+        """Set ``f_mean`` / ``f_std`` from training inputs (n, n_mags + n_extra)."""
+        f = self.raw_features(x).double()
+        self.f_mean.copy_(f.mean(dim=0))
+        self.f_std.copy_(f.std(dim=0) + 1e-6)
+
 
 class PhotometryMLP(_Normalised):
     """MLP on magnitudes (colours computed inside) plus optional extra scalar inputs.
@@ -123,12 +132,37 @@ class PhotometryMLP(_Normalised):
         """Outputs in physical units, (n,) or (n, n_outputs); ``x`` is (n, n_mags + n_extra)."""
         return self._finish(self.raw(x))
 
+    def calibrate(self, x: torch.Tensor) -> None:
+        """Set the input-scaling buffers from training inputs."""
+        self.encoder.calibrate(x)
+
+
+#: Gaussian aperture widths (pixels, sigma) of the image encoders' flux features; ``inf`` is the plain sum.
+APERTURES: tuple[float, ...] = (1.0, 2.0, 4.0, float("inf"))
+
+
+def _aperture_weights(size: int, like: torch.Tensor) -> torch.Tensor:
+    """Weights (A, size, size) of the apertures in :data:`APERTURES`, centred on the stamp, peak 1."""
+    c = (size - 1) / 2
+    r2 = ((torch.arange(size, dtype=like.dtype, device=like.device) - c) ** 2)
+    r2 = r2[:, None] + r2[None, :]
+    return torch.stack([torch.ones_like(r2) if not np.isfinite(s) else torch.exp(-r2 / (2 * s * s))
+                        for s in APERTURES])
+
 
 class _ImageEncoder(nn.Module):
-    """asinh-compressed, standardised cutouts -> pooled convolutional features."""
+    """Cutouts -> [pooled convolutional features, asinh aperture fluxes].
+
+    The convolution sees ``asinh(x / scale)`` per band, standardised. The flux features are the Gaussian-weighted
+    sums of each band (apertures of :data:`APERTURES`, the last the plain sum: sum pooling), each
+    ``asinh(flux / noise)`` with the aperture's own sky noise as softening (an asinh magnitude, Lupton et al.
+    1999), standardised: pooling of convolutional features alone would lose the luminosity the stellar mass
+    and redshift depend on.
+    """
 
     def __init__(self, n_bands: int, channels: Sequence[int] = (16, 32, 64)) -> None:
         super().__init__()
+        self.n_bands = int(n_bands)
         self.register_buffer("scale", torch.ones(n_bands))
         self.register_buffer("x_mean", torch.zeros(n_bands))
         self.register_buffer("x_std", torch.ones(n_bands))
@@ -140,23 +174,44 @@ class _ImageEncoder(nn.Module):
             nn.Conv2d(c2, c3, 3, stride=2, padding=1), nn.BatchNorm2d(c3), nn.SiLU(),
             nn.Conv2d(c3, c3, 3, padding=1), nn.BatchNorm2d(c3), nn.SiLU(),
         )
-        # total-flux channel: per-band asinh of the summed flux, so luminosity is never lost by pooling
-        self.register_buffer("tot_mean", torch.zeros(n_bands))
-        self.register_buffer("tot_std", torch.ones(n_bands))
-        self.n_features = 2 * c3 + n_bands
+        n_ap = len(APERTURES) * self.n_bands
+        self.register_buffer("ap_mean", torch.zeros(n_ap))
+        self.register_buffer("ap_std", torch.ones(n_ap))
+        self.n_flux = n_ap
+        self.n_features = 2 * c3 + n_ap
 
     def compress(self, x: torch.Tensor) -> torch.Tensor:
         s = self.scale[None, :, None, None]
         return (torch.asinh(x / s) - self.x_mean[None, :, None, None]) / self.x_std[None, :, None, None]
 
-    def total_flux(self, x: torch.Tensor) -> torch.Tensor:
-        tot = torch.asinh(x.sum(dim=(2, 3)) / self.scale[None, :])
-        return (tot - self.tot_mean) / self.tot_std
+    def raw_flux(self, x: torch.Tensor) -> torch.Tensor:
+        """asinh aperture fluxes (n, A * B), band-major within each aperture."""
+        w = _aperture_weights(x.shape[-1], x)                                     # (A, H, W)
+        flux = torch.einsum("nbhw,ahw->nab", x, w)                                # (n, A, B)
+        noise = self.scale[None, None, :] * torch.sqrt((w * w).sum(dim=(1, 2)))[None, :, None]
+        return torch.asinh(flux / noise).flatten(1)
+
+    def flux_features(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.raw_flux(x) - self.ap_mean) / self.ap_std
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.conv(self.compress(x))
         pooled = torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
-        return torch.cat([pooled, self.total_flux(x)], dim=1)
+        return torch.cat([pooled, self.flux_features(x)], dim=1)
+
+    @torch.no_grad()
+    def calibrate(self, x: torch.Tensor) -> None:
+        """Set the scaling buffers from training cutouts (n, B, H, W): sky noise from the stamp border."""
+        border = torch.cat([x[:, :, :2, :].flatten(2), x[:, :, -2:, :].flatten(2)], dim=2).double()
+        med = border.median(dim=2, keepdim=True).values
+        mad = 1.4826 * (border - med).abs().transpose(0, 1).flatten(1).median(dim=1).values
+        self.scale.copy_(torch.clamp(mad, min=1e-30).float())
+        comp = torch.asinh(x / self.scale[None, :, None, None])
+        self.x_mean.copy_(comp.mean(dim=(0, 2, 3)))
+        self.x_std.copy_(comp.std(dim=(0, 2, 3)) + 1e-6)
+        raw = self.raw_flux(x)
+        self.ap_mean.copy_(raw.mean(dim=0))
+        self.ap_std.copy_(raw.std(dim=0) + 1e-6)
 
 
 class ImageCNN(_Normalised):
@@ -172,16 +227,19 @@ class ImageCNN(_Normalised):
         Cutout side in pixels (documentation of the expected input; any size >= 8 works).
     channels : sequence of 3 int, default (16, 32, 64)
         Convolution widths of the three stages (two stride-2 reductions).
-    hidden : sequence of int, default (64,)
-        Widths of the head MLP.
+    hidden : sequence of int, default (128, 64)
+        Widths of the head MLP, which sees the pooled convolutional features and the per-band aperture fluxes.
+    dropout : float, default 0.1
+        Dropout after each hidden layer of the head.
     """
 
     def __init__(self, n_bands: int, n_outputs: int = 1, image_size: int = 32,
-                 channels: Sequence[int] = (16, 32, 64), hidden: Sequence[int] = (64,)) -> None:
+                 channels: Sequence[int] = (16, 32, 64), hidden: Sequence[int] = (128, 64),
+                 dropout: float = 0.1) -> None:
         super().__init__(n_outputs)
         self.image_size = int(image_size)
         self.encoder = _ImageEncoder(n_bands, channels)
-        self.head = _mlp(self.encoder.n_features, hidden, n_outputs)
+        self.head = _mlp(self.encoder.n_features, hidden, n_outputs, dropout)
 
     def raw(self, image: torch.Tensor) -> torch.Tensor:
         """Standardised outputs (n, n_outputs)."""
@@ -191,12 +249,17 @@ class ImageCNN(_Normalised):
         """Outputs in physical units from cutouts (n, B, H, W) in linear flux units."""
         return self._finish(self.raw(image))
 
+    def calibrate(self, image: torch.Tensor) -> None:
+        """Set the input-scaling buffers from training cutouts."""
+        self.encoder.calibrate(image)
+
 
 class ImageCatalogNet(_Normalised):
     """Two-input network: cutouts (n, B, H, W) and catalogue magnitudes (n, M) -> n_outputs.
 
-    The image branch is the :class:`ImageCNN` encoder; the catalogue branch is the
-    :class:`PhotometryMLP` encoder (magnitudes + colours); their features are concatenated before the head.
+    The image branch is the :class:`ImageCNN` encoder (its aperture fluxes are photometry whose noise is
+    independent of the catalogue's); the catalogue branch is an MLP on the standardised magnitudes and all
+    adjacent colours; their features are concatenated before the head.
 
     Parameters
     ----------
@@ -210,31 +273,50 @@ class ImageCatalogNet(_Normalised):
         Cutout side in pixels.
     channels : sequence of 3 int, default (16, 32, 64)
         Image-branch convolution widths.
-    hidden : sequence of int, default (128, 64)
+    hidden : sequence of int, default (256, 128)
         Widths of the joint head.
+    catalog_hidden : sequence of int, default (128, 128)
+        Widths of the catalogue branch (its output has the last width).
+    dropout : float, default 0.05
+        Dropout after each hidden layer of the head.
     """
 
     def __init__(self, n_bands: int, n_mags: int, n_outputs: int = 1, image_size: int = 32,
-                 channels: Sequence[int] = (16, 32, 64), hidden: Sequence[int] = (128, 64)) -> None:
+                 channels: Sequence[int] = (16, 32, 64), hidden: Sequence[int] = (256, 128),
+                 catalog_hidden: Sequence[int] = (128, 128), dropout: float = 0.05) -> None:
         super().__init__(n_outputs)
         self.image_size = int(image_size)
         self.encoder = _ImageEncoder(n_bands, channels)
         self.catalog = _PhotometryEncoder(n_mags)
-        self.catalog_net = _mlp(self.catalog.n_features, (64,), 64)
-        self.head = _mlp(self.encoder.n_features + 64, hidden, n_outputs)
+        width = int(catalog_hidden[-1])
+        self.catalog_net = _mlp(self.catalog.n_features, tuple(catalog_hidden[:-1]), width)
+        self.head = _mlp(self.encoder.n_features + self.catalog.n_features + width, hidden, n_outputs, dropout)
 
     def raw(self, image: torch.Tensor, magnitudes: torch.Tensor) -> torch.Tensor:
         """Standardised outputs (n, n_outputs)."""
-        cat = nn.functional.silu(self.catalog_net(self.catalog(magnitudes)))
-        return self.head(torch.cat([self.encoder(image), cat], dim=1))
+        f = self.catalog(magnitudes)
+        cat = nn.functional.silu(self.catalog_net(f))
+        return self.head(torch.cat([self.encoder(image), f, cat], dim=1))
 
     def forward(self, image: torch.Tensor, magnitudes: torch.Tensor) -> torch.Tensor:
         """Outputs in physical units from cutouts (n, B, H, W) and AB magnitudes (n, M)."""
         return self._finish(self.raw(image, magnitudes))
 
+    def calibrate(self, image: torch.Tensor, magnitudes: torch.Tensor) -> None:
+        """Set the input-scaling buffers from training cutouts and magnitudes."""
+        self.encoder.calibrate(image)
+        self.catalog.calibrate(magnitudes)
+
 
 class SpectrumNet(_Normalised):
     """1-D convolutional network on spectra (n, L) -> n_outputs (e.g. W1-W4 magnitudes).
+
+    Two views of each spectrum feed the head: the *shape* - the spectrum divided by its own mean flux
+    (continuum-normalised, so lines and breaks look alike at every distance), standardised per pixel and
+    convolved - and the *level* - asinh magnitudes of the mean flux in ``n_bins`` contiguous wavelength bins
+    (a low-resolution SED from which IR magnitudes extrapolate almost linearly). Measured against the plain
+    asinh-compressed spectrum (with or without the bins) on the same 12 000 mock galaxies, this did best on
+    every band (see :mod:`interpret.mock.train`).
 
     Parameters
     ----------
@@ -248,36 +330,74 @@ class SpectrumNet(_Normalised):
         Length the convolved spectrum is pooled to before the head.
     hidden : sequence of int, default (256, 64)
         Widths of the head MLP.
+    n_bins : int, default 32
+        Wavelength bins of the flux-level features (at most ``n_wave``).
+    dropout : float, default 0.1
+        Dropout after each hidden layer of the head.
     """
 
     def __init__(self, n_wave: int, n_outputs: int = 4, channels: Sequence[int] = (8, 16, 32, 64),
-                 n_pool: int = 16, hidden: Sequence[int] = (256, 64)) -> None:
+                 n_pool: int = 16, hidden: Sequence[int] = (256, 64), n_bins: int = 32,
+                 dropout: float = 0.1) -> None:
         super().__init__(n_outputs)
         self.n_wave = int(n_wave)
+        self.n_bins = int(min(n_bins, n_wave))
         self.register_buffer("scale", torch.ones(()))
         self.register_buffer("x_mean", torch.zeros(self.n_wave))
         self.register_buffer("x_std", torch.ones(self.n_wave))
+        self.register_buffer("bin_scale", torch.ones(self.n_bins))
+        self.register_buffer("bin_mean", torch.zeros(self.n_bins))
+        self.register_buffer("bin_std", torch.ones(self.n_bins))
         layers: list[nn.Module] = []
         c_in = 1
         for c in channels:
             layers += [nn.Conv1d(c_in, c, 7, stride=2, padding=3), nn.BatchNorm1d(c), nn.SiLU()]
             c_in = c
         self.conv = nn.Sequential(*layers, nn.AdaptiveAvgPool1d(n_pool))
-        # a global-level channel: mean asinh flux carries the distance/luminosity the shape cannot
-        self.head = _mlp(c_in * n_pool + 1, hidden, n_outputs)
+        self.head = _mlp(c_in * n_pool + self.n_bins, hidden, n_outputs, dropout)
+
+    def _level(self, spectra: torch.Tensor) -> torch.Tensor:
+        """Mean flux per galaxy, floored at the typical noise level ``scale`` (n, 1)."""
+        return torch.clamp(spectra.mean(dim=1, keepdim=True), min=self.scale)
+
+    def _shape(self, spectra: torch.Tensor) -> torch.Tensor:
+        return spectra / self._level(spectra)
+
+    def _raw_bins(self, spectra: torch.Tensor) -> torch.Tensor:
+        edges = np.linspace(0, self.n_wave, self.n_bins + 1).astype(int)
+        means = torch.stack([spectra[:, a:b].mean(dim=1) for a, b in zip(edges[:-1], edges[1:])], dim=1)
+        return torch.asinh(means / self.bin_scale)
 
     def compress(self, spectra: torch.Tensor) -> torch.Tensor:
-        return (torch.asinh(spectra / self.scale) - self.x_mean) / self.x_std
+        """Continuum-normalised, per-pixel standardised spectra (n, L)."""
+        return (self._shape(spectra) - self.x_mean) / self.x_std
 
     def raw(self, spectra: torch.Tensor) -> torch.Tensor:
         """Standardised outputs (n, n_outputs)."""
-        z = self.compress(spectra)
-        h = self.conv(z[:, None, :]).flatten(1)
-        return self.head(torch.cat([h, z.mean(dim=1, keepdim=True)], dim=1))
+        h = self.conv(self.compress(spectra)[:, None, :]).flatten(1)
+        bins = (self._raw_bins(spectra) - self.bin_mean) / self.bin_std
+        return self.head(torch.cat([h, bins], dim=1))
 
     def forward(self, spectra: torch.Tensor) -> torch.Tensor:
         """Outputs in physical units from spectra (n, L) in flux-density units."""
         return self._finish(self.raw(spectra))
+
+    @torch.no_grad()
+    def calibrate(self, spectra: torch.Tensor) -> None:
+        """Set the scaling buffers from training spectra (n, L)."""
+        s = spectra.double()
+        level = s.mean(dim=1)
+        self.scale.copy_(torch.clamp(0.05 * level.abs().median(), min=1e-30))
+        shape = self._shape(spectra)
+        self.x_mean.copy_(shape.mean(dim=0))
+        self.x_std.copy_(shape.std(dim=0) + 1e-6)
+        self.bin_scale.fill_(1.0)
+        edges = np.linspace(0, self.n_wave, self.n_bins + 1).astype(int)
+        med = torch.stack([s[:, a:b].mean(dim=1).abs().median() for a, b in zip(edges[:-1], edges[1:])])
+        self.bin_scale.copy_(torch.clamp(0.02 * med, min=1e-30).float())
+        raw = self._raw_bins(spectra)
+        self.bin_mean.copy_(raw.mean(dim=0))
+        self.bin_std.copy_(raw.std(dim=0) + 1e-6)
 
 
 #: Import strings of the reference architectures, by class name (for ``load_estimator(factory=...)``).
