@@ -68,20 +68,10 @@ class Occlusion(AttributionMethod):
         strides = self.opts.get("strides") or window
         if len(chunks.inputs) == 1 and strides and isinstance(strides[0], (int, np.integer)):
             strides = (tuple(strides),)
-        ppe = check_int(self.opts.get("perturbations_per_eval", 8), "perturbations_per_eval", "attribute",
-                        minimum=1)
-        base = make_baselines(chunks.inputs, baselines)
         algo = cattr.Occlusion(_forward_module(model))
-
-        def one(sl):
-            xs, bs = chunks.tensors(chunks.inputs, sl), chunks.tensors(base, sl)
-            with torch.no_grad():
-                res = algo.attribute(xs, sliding_window_shapes=tuple(map(tuple, window)),
-                                     strides=tuple(map(tuple, strides)), baselines=bs,
-                                     perturbations_per_eval=ppe)
-            return B.as_tuple(res)
-
-        return MethodOutput(B.to_numpy(chunks.run(one, progress=progress, desc=self.name)))
+        return _run_perturbation(self, chunks, baselines, progress, lambda xs, bs, ppe: algo.attribute(
+            xs, sliding_window_shapes=tuple(map(tuple, window)), strides=tuple(map(tuple, strides)),
+            baselines=bs, perturbations_per_eval=ppe))
 
 
 @register
@@ -105,15 +95,20 @@ class FeatureAblation(AttributionMethod):
             masks = tuple(torch.as_tensor(np.asarray(m), dtype=torch.long).reshape((1,) + x.shape[1:])
                           for m, x in zip(mask, chunks.inputs))
         masks = tuple(m.to(chunks.device) for m in masks)
-        ppe = check_int(self.opts.get("perturbations_per_eval", 8), "perturbations_per_eval", "attribute",
-                        minimum=1)
-        base = make_baselines(chunks.inputs, baselines)
         algo = cattr.FeatureAblation(_forward_module(model))
+        return _run_perturbation(self, chunks, baselines, progress, lambda xs, bs, ppe: algo.attribute(
+            xs, baselines=bs, feature_mask=masks, perturbations_per_eval=ppe))
 
-        def one(sl):
-            xs, bs = chunks.tensors(chunks.inputs, sl), chunks.tensors(base, sl)
-            with torch.no_grad():
-                res = algo.attribute(xs, baselines=bs, feature_mask=masks, perturbations_per_eval=ppe)
-            return B.as_tuple(res)
 
-        return MethodOutput(B.to_numpy(chunks.run(one, progress=progress, desc=self.name)))
+def _run_perturbation(method: AttributionMethod, chunks, baselines, progress, call) -> MethodOutput:
+    """Run a captum perturbation method chunk by chunk: ``call(inputs, baselines, perturbations_per_eval)``."""
+    ppe = check_int(method.opts.get("perturbations_per_eval", 8), "perturbations_per_eval", "attribute",
+                    minimum=1)
+    base = make_baselines(chunks.inputs, baselines)
+
+    def one(sl):
+        xs, bs = chunks.tensors(chunks.inputs, sl), chunks.tensors(base, sl)
+        with torch.no_grad():
+            return B.as_tuple(call(xs, bs, ppe))
+
+    return MethodOutput(B.to_numpy(chunks.run(one, progress=progress, desc=method.name)))
