@@ -26,13 +26,17 @@ import torch
 
 from .exceptions import ValidationError
 
-__all__ = ["auto_batch_size", "available_memory", "activation_bytes_per_row"]
+__all__ = ["auto_batch_size", "available_memory", "activation_bytes_per_row", "cpu_pass_rows", "CPU_PASS_BYTES"]
 
 log = logging.getLogger(__name__)
 
 _CPU_BUDGET_CAP = 2 * 2**30
 _PROBE_ROWS = 8
 _SCRIPT_FACTOR = 16     # per-row bytes = this x input bytes when activations cannot be hooked (TorchScript)
+#: Working set [bytes] of one CPU forward+backward pass that the attribution engines aim for. Larger passes spill
+#: the activations out of the caches and run slower per row: on a 2-core EPYC a 5x32x32 CNN ran IG at 1.1x the
+#: per-row speed of batch-64 fwd+bwd with 64-row passes but 0.39x with 3200-row passes (benchmarks/RESULTS.md).
+CPU_PASS_BYTES = 64 * 2**20
 
 
 def available_memory(device: torch.device | str = "cpu") -> int:
@@ -106,6 +110,39 @@ def activation_bytes_per_row(module: torch.nn.Module, xs: Sequence[torch.Tensor]
     if backward:   # activations kept for backward + one gradient of each, + the input and its gradient
         return 2.0 * (sum(sizes) / k + in_bytes)
     return in_bytes + 2.0 * max(sizes) / k   # no_grad: about one layer's input and output alive at a time
+
+
+def cpu_pass_rows(module: Callable, sample: Any, target_bytes: int = CPU_PASS_BYTES) -> int:
+    """Rows of one CPU forward+backward pass whose working set is about ``target_bytes`` (cache-friendly).
+
+    Parameters
+    ----------
+    module : torch.nn.Module or callable
+        The differentiable model; a plain callable is sized from its input bytes (``16 x`` per row).
+    sample : ndarray, tensor, or tuple of them
+        A few input rows (one array per input).
+    target_bytes : int, default :data:`CPU_PASS_BYTES`
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> net = torch.nn.Sequential(torch.nn.Linear(1000, 256), torch.nn.ReLU(), torch.nn.Linear(256, 1))
+    >>> 1000 < cpu_pass_rows(net, np.zeros((4, 1000), np.float32)) < 10000
+    True
+    """
+    params = list(module.parameters()) if isinstance(module, torch.nn.Module) else []
+    dtype = next((p.dtype for p in params if p.is_floating_point()), torch.float32)
+    xs = _as_tensors(sample, torch.device("cpu"), dtype, _PROBE_ROWS)
+    if isinstance(module, torch.nn.Module) and all(p.device.type == "cpu" for p in params):
+        per_row = activation_bytes_per_row(module, xs, backward=True)
+    else:
+        per_row = _SCRIPT_FACTOR * sum(_tensor_bytes(x) for x in xs) / _PROBE_ROWS
+    return max(1, int(target_bytes // max(per_row, 1.0)))
 
 
 def _cuda_per_row(forward: Callable, sample: Any, device: torch.device, dtype: torch.dtype,

@@ -277,3 +277,28 @@ def test_cuda_matches_cpu(images):
     a = attribute(model, images, n_steps=16, device="cpu", progress=False)
     b = attribute(SmallCNN(), images, n_steps=16, device="cuda", progress=False)
     np.testing.assert_allclose(a.values, b.values, atol=1e-4)
+
+
+def test_attribute_restores_each_weights_requires_grad_flag():
+    """Weights are frozen during attribution (input gradients only) and every flag comes back as it was."""
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    model[0].bias.requires_grad_(False)
+    before = [p.requires_grad for p in model.parameters()]
+    x = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
+    for method in ("integrated_gradients", "saliency", "deeplift"):
+        a = attribute(model, x, method=method, progress=False)
+        assert np.abs(a.values).sum() > 0
+        assert [p.requires_grad for p in model.parameters()] == before
+
+
+def test_fused_ig_multi_node_passes_match_one_node_passes():
+    """Passes of several nodes (GPU layout) and of one node (CPU cache-sized layout) give the same IG."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+    x = np.random.default_rng(1).normal(size=(10, 5)).astype(np.float32)
+    small = attribute(model, x, n_steps=12, batch_size=4, rows_per_pass=4, progress=False)
+    large = attribute(model, x, n_steps=12, batch_size=4, rows_per_pass=48, progress=False)
+    odd = attribute(model, x, n_steps=12, batch_size=4, rows_per_pass=20, progress=False)   # 5 nodes, 5, 2
+    np.testing.assert_allclose(small.values, large.values, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(odd.values, large.values, rtol=1e-5, atol=1e-7)
+    assert np.abs(large.delta).max() < 1e-4

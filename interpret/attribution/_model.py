@@ -7,8 +7,9 @@ DeepLiftShap) still see an ``nn.Module``; :class:`PredictForward` wraps a non-di
 """
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from torch import nn
 
 from ..exceptions import ValidationError
 
-__all__ = ["ResolvedModel", "TargetModule", "PredictForward", "resolve_model", "resolve_device"]
+__all__ = ["ResolvedModel", "TargetModule", "PredictForward", "resolve_model", "resolve_device", "frozen_weights"]
 
 
 def resolve_device(device: Any, module: nn.Module | None, estimator: Any = None) -> torch.device:
@@ -32,6 +33,23 @@ def resolve_device(device: Any, module: nn.Module | None, estimator: Any = None)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValidationError("attribute(): 'device' is 'cuda' but no CUDA device is available; use device='cpu'")
     return device
+
+
+@contextlib.contextmanager
+def frozen_weights(module: nn.Module | None) -> Iterator[None]:
+    """Turn off ``requires_grad`` on every parameter of ``module`` and restore each flag afterwards.
+
+    Attributions need gradients with respect to the inputs only; with trainable weights autograd still records
+    and runs the weight side of every layer's backward (1.4x slower forward+backward for a small CNN on CPU).
+    """
+    params = [p for p in module.parameters() if p.requires_grad] if module is not None else []
+    try:
+        for p in params:
+            p.requires_grad_(False)
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
 
 
 class TargetModule(nn.Module):

@@ -11,7 +11,7 @@ import torch
 from .._validation import check_array, check_choice, check_int, check_same_length
 from ..exceptions import ValidationError
 from . import _batching as B
-from ._model import resolve_model
+from ._model import frozen_weights, resolve_model
 from .methods import METHODS, MethodOutput
 from .result import Attribution
 
@@ -60,10 +60,12 @@ def _auto_batch(method: str, model: Any, inputs: tuple[np.ndarray, ...], options
 
 
 def _auto_module_batch(method: str, model: Any, sample: tuple, options: dict, budget: Any) -> tuple[int, dict]:
-    from .._memory import auto_batch_size
+    from .._memory import auto_batch_size, cpu_pass_rows
 
     if method == "integrated_gradients":
         rows = auto_batch_size(model.module, sample, model.device, budget)
+        if model.device.type == "cpu":   # within the memory budget, cache-sized passes are the fastest
+            rows = min(rows, cpu_pass_rows(model.module, sample))
         steps = options.get("n_steps", 50)
         per = steps if isinstance(steps, int) else 16
         options = {"rows_per_pass": rows, **options}
@@ -181,8 +183,9 @@ def attribute(
     try:   # evaluate in eval mode (dropout off, BatchNorm running stats), then restore the caller's mode
         if model.module is not None:
             model.module.eval()
-        out: MethodOutput = algo.compute(model, chunks, baselines, progress=progress, seed=seed)
-        output = out.output if out.output is not None else B.forward_outputs(model.forward, chunks)
+        with frozen_weights(model.module):   # input gradients only: autograd skips the weights' work
+            out: MethodOutput = algo.compute(model, chunks, baselines, progress=progress, seed=seed)
+            output = out.output if out.output is not None else B.forward_outputs(model.forward, chunks)
     finally:
         if model.module is not None:
             model.module.train(was_training)

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 from captum import attr as cattr
 
+from .._memory import cpu_pass_rows
 from .._validation import check_choice, check_int, spawn_seeds
 from ..exceptions import ValidationError
 from . import _batching as B
@@ -111,9 +112,12 @@ class IntegratedGradients(AttributionMethod):
         if precision not in (None, "float32") and o["engine"] != "fused":
             raise ValidationError("attribute(): 'precision'/'amp' (mixed precision) needs engine='fused'")
         if o["engine"] == "fused":
+            rows = o.get("rows_per_pass")
+            if rows is None and chunks.device.type == "cpu":   # cache-sized passes run fastest on the CPU
+                rows = cpu_pass_rows(model.module, tuple(a[:8] for a in chunks.inputs))
             r = fused_integrated_gradients(
                 model.forward, chunks.inputs, base, n_steps=o["n_steps"], rule=o["rule"],
-                batch_size=chunks.batch_size, rows_per_pass=o.get("rows_per_pass"), device=chunks.device,
+                batch_size=chunks.batch_size, rows_per_pass=rows, device=chunks.device,
                 rtol=o.get("rtol", 1e-3), atol=o.get("atol", 1e-6), max_steps=o.get("max_steps", 256),
                 progress=progress, precision=precision)
             return MethodOutput(r.values, r.output, r.baseline_output, r.delta, r.n_steps)
