@@ -47,7 +47,7 @@ CALIBRATION_FLOOR = 0.01
 DEFAULT_DEPTH = 22.0
 #: Magnitudes added to a band's survey depth by ``depths="deep"`` (the mock's default), by band name first,
 #: then by survey.
-DEEP_OFFSET: dict[str, float] = {"W3": 3.5, "W4": 4.0, "sdss": 1.5, "wise": 2.5, "unwise": 1.5}
+DEEP_OFFSET: dict[str, float] = {"W3": 3.5, "W4": 4.0, "sdss": 2.0, "wise": 2.5, "unwise": 1.5}
 _AB_FNU = 3631e-23
 _C_ANGSTROM = 2.99792458e18
 _LN10 = np.log(10.0)
@@ -75,8 +75,9 @@ def band_depths(bands: BandSet, depths: str | Mapping[str, float] | None = "deep
     bands : BandSet
     depths : {"deep", "survey"} or dict, default "deep"
         ``"survey"``: each band's published survey depth (22 where unknown). ``"deep"``: the survey depth
-        plus :data:`DEEP_OFFSET` (SDSS +1.5 mag ≈ the Stripe 82 co-add, Annis et al. 2014,
-        arXiv:1111.6619; W1/W2 +2.5, W3 +3.5, W4 +4.0 mag, a hypothetical deep mid-IR survey), so that most
+        plus :data:`DEEP_OFFSET` (SDSS +2.0 mag ≈ the Stripe 82 co-add, about 2 mag deeper than single-epoch
+        SDSS: Annis et al. 2014, arXiv:1111.6619; Jiang et al. 2014, arXiv:1405.7382, 1.9-2.2 mag;
+        W1/W2 +2.5, W3 +3.5, W4 +4.0 mag, a hypothetical deep mid-IR survey), so that most
         z <= 1 galaxies are detected in every default band. A dict maps band names to depths and uses ``"deep"`` for the others.
     """
     if depths is None:

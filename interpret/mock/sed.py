@@ -29,8 +29,10 @@ Emission lines
     Hα = SFR / 7.9e-42 erg/s (Kennicutt 1998, arXiv:astro-ph/9807187); Balmer series and He I from Case B
     (Osterbrock & Ferland 2006); [N II]/Hα and [O III]/Hβ from the N2 and O3N2 metallicity calibrations
     (Pettini & Pagel 2004, arXiv:astro-ph/0401128); [O II] from SFR with the metallicity dependence of
-    Kewley et al. 2004 (arXiv:astro-ph/0401172); an AGN narrow-line region with L[O III] = L_bol / 3500
-    (Heckman et al. 2004, arXiv:astro-ph/0406218) and Seyfert line ratios (Kewley et al. 2006,
+    Kewley et al. 2004 (arXiv:astro-ph/0401172); an AGN narrow-line region with intrinsic L[O III] =
+    L_bol / 600 - the relation for extinction-corrected [O III] (Kauffmann & Heckman 2009, arXiv:0812.1224;
+    L_bol / 3500 holds for the *observed* line, Heckman et al. 2004, arXiv:astro-ph/0406218, and the mock
+    attenuates every line itself, so that one would count the dust twice) - and Seyfert line ratios (Kewley et al. 2006,
     arXiv:astro-ph/0605681) boosting [O III], [Ne III], [N II] and [S II].
 Dust
     Calzetti et al. 2000 (arXiv:astro-ph/9911459) attenuation, R_V = 4.05; nebular lines see
@@ -79,6 +81,7 @@ __all__ = [
     "attenuated_line_fluxes_10pc",
     "L_TO_10PC",
     "SIGMA_V_KMS",
+    "AGN_BOL_PER_OIII",
 ]
 
 #: Emission lines the simulator sets (names from :mod:`interpret.data.lines`).
@@ -102,6 +105,8 @@ NEBULAR_MASK_LINES: tuple[float, ...] = (
 #: Conversion from luminosity [erg/s] to flux at 10 pc [erg/s/cm²]: 1 / (4π (10 pc)²).
 L_TO_10PC = 1.0 / (4.0 * np.pi * (10.0 * 3.0856775814913673e18) ** 2)
 #: Emission-line velocity dispersion (gas 80 km/s and R = 2000 instrument, in quadrature), km/s.
+#: L_bol / L[O III] for the intrinsic (extinction-corrected) line (Kauffmann & Heckman 2009).
+AGN_BOL_PER_OIII = 600.0
 SIGMA_V_KMS = float(np.hypot(80.0, 2.99792458e5 / 2000.0 / 2.3548))
 _C_KMS = 2.99792458e5
 _R_V = 4.05
@@ -301,7 +306,7 @@ def emission_line_luminosities(pop: Mapping[str, np.ndarray]) -> np.ndarray:
           "Hdelta": 0.259 * hb, "Hgamma": 0.468 * hb, "Hbeta": hb, "[OIII]4959": oiii / 2.98,
           "[OIII]5007": oiii, "HeI5876": 0.11 * hb, "[NII]6548": nii / 3.05, "Halpha": ha, "[NII]6584": nii,
           "[SII]6717": 0.3 * ha * 0.58, "[SII]6731": 0.3 * ha * 0.42}
-    o3a = agn_bolometric_luminosity(_pop(pop, "agn_frac"), _pop(pop, "log_mstar")) / 3500.0
+    o3a = agn_bolometric_luminosity(_pop(pop, "agn_frac"), _pop(pop, "log_mstar")) / AGN_BOL_PER_OIII
     hba = o3a / 8.0
     haa = 3.1 * hba
     agn = {"[OII]3727": 0.35 * o3a / 2.3, "[OII]3729": 0.35 * o3a * 1.3 / 2.3, "[NeIII]3869": 0.09 * o3a,

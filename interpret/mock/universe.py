@@ -326,10 +326,11 @@ def make_universe(
         Arcsec per pixel, common to all bands.
     depths : {"deep", "survey"} or dict, default "deep"
         5σ point-source depths: ``"survey"`` the real survey depths (SDSS, AllWISE), ``"deep"`` those plus
-        1.5 mag (SDSS) / 2.5-4 mag (WISE) so every band carries signal, or ``{band: AB depth}``
+        2.0 mag (SDSS) / 2.5-4 mag (WISE) so every band carries signal, or ``{band: AB depth}``
         (see :func:`interpret.mock.photometry.band_depths`).
-    spectral_noise : float, default 0.3
-        Per-pixel sky σ of the spectra [1e-17 erg/s/cm²/Å].
+    spectral_noise : float, default 0.15
+        Per-pixel sky σ of the spectra [1e-17 erg/s/cm²/Å]; SDSS depth is about 1.5 (see
+        :mod:`interpret.mock.spectra`).
     wavelength_range : (float, float), default (3800, 9200)
         Observed spectral range [Angstrom]; log-λ pixels of 1e-4 dex, resolution R = 2000.
     interventions : dict, optional
