@@ -2,8 +2,10 @@
 
 After Jespersen et al., who predicted WISE W1-W4 photometry from SDSS optical spectra with a neural network and
 asked which spectral features the network uses. On the mock universe a 1-D CNN (the reference
-``ip.mock.train_reference(u, task="ir_from_spectra")``: observed-frame spectra 3800-9200 A -> W1, W2, W3, W4
-asinh AB magnitudes) is trained, and for each WISE output:
+``ip.mock.train_reference(u, task="ir_from_spectra")``: observed-frame spectra 3800-9200 A plus the catalogue
+redshift, which the network uses to shift each spectrum to the rest frame -> W1, W2, W3, W4 asinh AB
+magnitudes) is trained, and for each WISE output (attributions go to the spectral pixels; the redshift keeps
+its own value in the baseline):
 
 1. **Accuracy**: residual scatter per band on the held-out 15 % (reference split) against the photometric noise
    injected into the W1-W4 magnitudes (``W*_err``): ratio 1 means the network is noise-limited.
@@ -37,6 +39,7 @@ W1-W4 magnitudes for the accuracy table; without ``redshift`` the grid is taken 
     [model]
     path = "my_spec2ir.pt"           # TorchScript, or state dict + factory; input (n, L) spectra
     output_names = ["W1", "W2", "W3", "W4"]
+    # input_names = ["spectra", "redshift"]   # a model whose second input is the redshift, shape (n, 1)
     [params]
     truth_lines = {W3 = ["Halpha", "Hbeta"]}   # optional expected lines per band (default: the mock truth)
 """
@@ -126,7 +129,7 @@ def model_id(ctx: Any, est: Any) -> str:
 def predictions(est: Any, data: Any, p: dict, seed: int) -> dict[str, np.ndarray]:
     """Held-out predictions (n_test, 4) and the seeded attribution / randomisation subsamples (test rows)."""
     test = held_out(len(data), seed)
-    pred = np.asarray(est.predict(np.asarray(data.spectra[test], np.float32), batch_size=256, progress=False),
+    pred = np.asarray(est.predict(model_inputs(est, data, test), batch_size=256, progress=False),
                       float).reshape(len(test), -1)
     rng = np.random.default_rng([seed, 29])
     attr = np.sort(rng.choice(test, min(int(p["n_attribution"]), len(test)), replace=False))
@@ -155,17 +158,37 @@ def accuracy_table(pred: dict, data: Any, names: list[str]) -> pd.DataFrame:
 
 
 # --- attribution and line importance -----------------------------------------------------------------------
-def _baseline(data: Any, p: dict, seed: int) -> Any:
+def takes_redshift(est: Any) -> bool:
+    """Whether the model's second input is the redshift (the reference :class:`RestFrameSpectrumNet`)."""
+    return "redshift" in tuple(getattr(est, "input_names", None) or ())
+
+
+def model_inputs(est: Any, data: Any, rows: np.ndarray) -> Any:
+    """The model's inputs for ``rows``: the spectra, plus the catalogue redshifts (n, 1) when it takes them."""
+    x = np.asarray(data.spectra[rows], np.float32)
+    if not takes_redshift(est):
+        return x
+    z = _redshift(data)
+    if z is None:
+        raise ConfigError("optical_lines_to_ir: the model takes redshifts but the catalogue has no 'redshift'")
+    return x, z[rows, None].astype(np.float32)
+
+
+def _baseline(est: Any, data: Any, rows: np.ndarray, p: dict, seed: int) -> Any:
+    """IG baseline of the spectra; a redshift input keeps its own value (attributions go to the spectrum only)."""
     if p["ig_baseline"] == "zeros":
-        return "zeros"
-    train = np.setdiff1d(np.arange(len(data)), held_out(len(data), seed))
-    return np.asarray(data.spectra[train], np.float64).mean(axis=0).astype(np.float32)
+        spec: Any = "zeros"
+    else:
+        train = np.setdiff1d(np.arange(len(data)), held_out(len(data), seed))
+        spec = np.asarray(data.spectra[train], np.float64).mean(axis=0).astype(np.float32)
+    return (spec, model_inputs(est, data, rows)[1]) if takes_redshift(est) else spec
 
 
 def attribute_band(est: Any, data: Any, rows: np.ndarray, band: str, p: dict, seed: int, progress: Any) -> Any:
     """Integrated gradients of output ``band`` per spectral pixel for the galaxies ``rows``."""
-    x = np.asarray(data.spectra[rows], np.float32)
-    return ip.attribution.attribute(est, x, "integrated_gradients", target=band, baselines=_baseline(data, p, seed),
+    x = model_inputs(est, data, rows)
+    return ip.attribution.attribute(est, x, "integrated_gradients", target=band,
+                                    baselines=_baseline(est, data, rows, p, seed),
                                     n_steps=int(p["ig_steps"]), batch_size=int(p["batch_size"]), progress=progress)
 
 
@@ -313,10 +336,10 @@ def compute(ctx: Any) -> None:
     li_key = {**ig_key, **{k: p[k] for k in ("n_boot", "ci", "continuum_width", "min_coverage")}}
     for b in bands:
         table = ctx.cached(f"lines_{b}", {**li_key, "band": b},
-                           lambda b=b: band_lines(attrs[b].values, data.wavelength, zr, p, ctx.seed))
+                           lambda b=b: band_lines(attrs[b].input_values(0), data.wavelength, zr, p, ctx.seed))
         ctx.add_table(f"lines_{b}", table.reset_index())
     ctx.cached("stack", {**ig_key, "bands": bands, "step": p["rest_step"], "cover": p["rest_min_coverage"]},
-               lambda: rest_frame_stack({b: attrs[b].values for b in bands},
+               lambda: rest_frame_stack({b: attrs[b].input_values(0) for b in bands},
                                         np.asarray(data.spectra[pred["attribution_rows"]], float),
                                         np.asarray(data.wavelength, float), zr, float(p["rest_step"]),
                                         float(p["rest_min_coverage"])))
@@ -336,14 +359,16 @@ def _sanity(ctx: Any, est: Any, data: Any, pred: dict, attrs: dict, base: dict) 
     p = ctx.params
     comp = completeness_table(attrs, float(p["completeness_rtol"]))
     tests = {}
-    x = np.asarray(data.spectra[pred["randomization_rows"]], np.float32)
+    x = model_inputs(est, data, pred["randomization_rows"])
     for b in p["randomization_bands"]:
         if getattr(est, "module", None) is None:
             break
-        key = {**base, "band": b, "n_galaxies": len(x), "steps": p["randomization_steps"], "baseline": p["ig_baseline"]}
+        key = {**base, "band": b, "n_galaxies": len(pred["randomization_rows"]), "steps": p["randomization_steps"],
+               "baseline": p["ig_baseline"]}
         tests[b] = ctx.cached(f"randomization_{b}", key, lambda b=b: ip.attribution.randomization_test(
             est, x, "integrated_gradients", mode="cascading", target=b, seed=ctx.seed, progress=False,
-            n_steps=int(p["randomization_steps"]), baselines=_baseline(data, p, ctx.seed),
+            n_steps=int(p["randomization_steps"]),
+            baselines=_baseline(est, data, pred["randomization_rows"], p, ctx.seed),
             batch_size=int(p["batch_size"])))
     ctx.store["randomization_bands"] = list(tests)
     ctx.add_table("sanity", pd.concat([comp, randomization_table(tests)], ignore_index=True))

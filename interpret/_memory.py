@@ -56,7 +56,7 @@ def _as_tensors(sample: Any, device: torch.device, dtype: torch.dtype, k: int) -
     arrays = sample if isinstance(sample, (tuple, list)) else (sample,)
     out = []
     for a in arrays:
-        t = torch.as_tensor(a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a))
+        t = torch.as_tensor(a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.array(a))  # copy: may be read-only
         t = t[:k] if len(t) >= k else t[torch.arange(k) % len(t)]     # repeat rows up to k
         out.append(t.to(device=device, dtype=dtype if t.is_floating_point() else t.dtype))
     return tuple(out)

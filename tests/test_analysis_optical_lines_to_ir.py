@@ -113,7 +113,7 @@ def test_mock_run_end_to_end(mock_run):
     assert len(comp) == 4 and (comp["median_relative_error"] < 0.3).all()      # 4 IG nodes only
     assert (sanity["band"] == "W3").sum() == 2                             # completeness + randomisation
     a = ctx.load("ig_W3")
-    assert a.values.shape == (10, ctx.load("data").spectra.shape[1]) and a.target_name == "W3"
+    assert a.input_values(0).shape == (10, ctx.load("data").spectra.shape[1]) and a.target_name == "W3"
     assert len(ctx.notes) >= 7 and manifest["notes"] == ctx.notes
 
 
@@ -137,13 +137,18 @@ def test_user_files_with_and_without_model(tmp_path):
     assert ctx.load("data").source == "user" and set(ctx.tables["truth_overlap"]["band"]) == {"W1", "W3"}
     assert (ctx.figure_dir / "lines_W2.png").exists()                       # placeholder: band not analysed
     stem = next((tmp_path / "user" / "cache" / "models").glob("ir_from_spectra-*.json"))
-    cfg = json.loads(stem.read_text())["config"]
+    report = json.loads(stem.read_text())
+    cfg = report["config"]
+    assert report["model"] == "interpret.mock.models:RestFrameSpectrumNet" and cfg["input_names"] == ["spectra",
+                                                                                                      "redshift"]
     kwargs = ", ".join(f"{k} = {v}" for k, v in cfg["model_kwargs"].items())
-    model_block = (f'[model]\npath = "{stem.with_suffix(".pt")}"\nfactory = "interpret.mock.models:SpectrumNet"\n'
-                   f'factory_kwargs = {{{kwargs}}}\noutput_names = ["W1", "W2", "W3", "W4"]\n')
+    model_block = (f'[model]\npath = "{stem.with_suffix(".pt")}"\nfactory = "{report["model"]}"\n'
+                   f'factory_kwargs = {{{kwargs}}}\noutput_names = ["W1", "W2", "W3", "W4"]\n'
+                   'input_names = ["spectra", "redshift"]\n')
     ctx2 = _run(tmp_path, "user_model", text + model_block)
     np.testing.assert_allclose(ctx2.load("predictions")["pred"], ctx.load("predictions")["pred"], rtol=1e-5)
-    np.testing.assert_allclose(ctx2.load("ig_W3").values, ctx.load("ig_W3").values, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(ctx2.load("ig_W3").input_values(0), ctx.load("ig_W3").input_values(0), rtol=1e-4,
+                               atol=1e-7)
     assert not (tmp_path / "user_model" / "cache" / "models").exists()
 
 

@@ -302,3 +302,15 @@ def test_fused_ig_multi_node_passes_match_one_node_passes():
     np.testing.assert_allclose(small.values, large.values, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(odd.values, large.values, rtol=1e-5, atol=1e-7)
     assert np.abs(large.delta).max() < 1e-4
+
+
+@pytest.mark.parametrize("method", ["integrated_gradients", "saliency", "smoothgrad", "gradient_shap", "occlusion"])
+def test_read_only_inputs_and_unseeded_stochastic_methods(method):
+    """pandas columns and memory maps are read-only; seed=None must still run the stochastic methods."""
+    model = torch.nn.Linear(3, 1)
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    x.flags.writeable = False
+    opts = {"window": (1,)} if method == "occlusion" else {}
+    a = attribute(model, x, method=method, baselines=x[:1] * 0 if method == "integrated_gradients" else None,
+                  seed=None, progress=False, **opts)
+    assert a.values.shape == x.shape and np.isfinite(a.values).all()

@@ -31,11 +31,15 @@ def test_spectrum_to_ir_line_importance_end_to_end(trained):
     precision@5 0.8, W1/W2 0.0 on its full config)."""
     u, est = trained
     sel = np.arange(40)
-    a = attribute(est, u.spectra[sel], target="W1", baselines="mean", n_steps=8, batch_size=40, progress=False)
-    assert a.target_name == "W1" and a.values.shape == (40, u.wavelength.size)
-    assert completeness_check(a, rtol=1e-2).fraction_passed > 0.9
     z = u.catalog["redshift"].to_numpy()[sel]
-    table = line_importance(a, u.wavelength, redshift=z, n_boot=100, seed=0)
+    assert est.input_names == ("spectra", "redshift")     # the rest-frame reference network
+    x = (np.asarray(u.spectra[sel], np.float32), z[:, None].astype(np.float32))
+    # the redshift keeps its own value in the baseline: the attribution goes to the spectrum alone
+    a = attribute(est, x, target="W1", baselines=("mean", x[1]), n_steps=8, batch_size=40, progress=False)
+    assert a.target_name == "W1" and a.input_values(0).shape == (40, u.wavelength.size)
+    assert np.all(a.input_values(1) == 0)
+    assert completeness_check(a, rtol=1e-2).fraction_passed > 0.9
+    table = line_importance(a.input_values(0), u.wavelength, redshift=z, n_boot=100, seed=0)
     assert table["significant"].any()
     assert set(table.index) <= {line.name for line in ip.data.lines.LINES}
     assert (np.diff(table["rank"].to_numpy()) > 0).all()

@@ -260,4 +260,39 @@ def test_fast_reference_models_on_the_mock(universe, cache, task):
         assert est.predict((universe.images[:3], mags[:3]), progress=False).shape == (3,)
     else:                           # full run: scatter <= 1.5 x injected noise
         assert rep.metrics["W4_ratio"] < 3.0
-        assert est.predict(universe.spectra[:3], progress=False).shape == (3, 4)
+        z = universe.catalog["redshift"].to_numpy()[:3, None]
+        assert est.input_names == ("spectra", "redshift")
+        assert est.predict((universe.spectra[:3], z), progress=False).shape == (3, 4)
+
+
+def test_rest_frame_net_puts_a_line_on_the_same_rest_pixel_at_every_redshift():
+    """Known answer: a line at rest pixel p, observed at p + log10(1+z)/dlog, lands on the same rest pixel."""
+    net = mm.RestFrameSpectrumNet(n_wave=400, z_range=(0.0, 0.2), dlog=1e-3)
+    rest_pixel = 40
+    peaks, masks = [], []
+    for z in (0.0, 0.05, 0.1, 0.2):
+        shift = np.log10(1 + z) / 1e-3
+        obs = torch.zeros(1, 400)
+        i = int(np.floor(rest_pixel + shift))
+        f = rest_pixel + shift - i
+        obs[0, i], obs[0, i + 1] = 1 - f, f          # the line at fractional observed pixel rest_pixel + shift
+        rest, mask = net.rest_frame(obs, torch.tensor([z]))
+        peaks.append(int(rest[0].argmax()))
+        masks.append(mask[0])
+        assert float(rest[0].sum()) == pytest.approx(1.0, abs=1e-5)
+    assert len(set(peaks)) == 1
+    # the window covers n_wave rest pixels, starting later for lower redshifts
+    assert all(float(m.sum()) == pytest.approx(400, abs=1) for m in masks)
+    assert int(masks[0].nonzero()[0]) > int(masks[-1].nonzero()[0])
+
+
+def test_rest_frame_net_gradients_reach_the_observed_pixels():
+    torch.manual_seed(0)
+    net = mm.RestFrameSpectrumNet(n_wave=300, z_range=(0.0, 0.5), channels=(4, 8), n_pool=4, hidden=(16,)).eval()
+    spec = 1.0 + torch.rand(6, 300)
+    z = torch.linspace(0.0, 0.5, 6)[:, None]
+    net.calibrate(spec, z)
+    x = spec.clone().requires_grad_(True)
+    net(x, z).sum().backward()
+    assert torch.isfinite(x.grad).all() and (x.grad.abs().sum(dim=1) > 0).all()
+    assert torch.isfinite(net.x_std).all() and float(net.x_std.min()) > 0

@@ -92,7 +92,10 @@ class TorchEstimator(Estimator):
         self._dtype = params[0].dtype if params else torch.float32
 
     def _to_tensor(self, a: np.ndarray) -> torch.Tensor:
-        t = torch.as_tensor(np.ascontiguousarray(a))
+        a = np.ascontiguousarray(a)
+        if not a.flags.writeable:   # pandas (copy-on-write) and memory maps hand out read-only views
+            a = a.copy()
+        t = torch.as_tensor(a)
         if t.is_floating_point():
             t = t.to(self._dtype)
         return t.to(self.device)

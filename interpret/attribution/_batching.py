@@ -10,7 +10,7 @@ import torch
 
 from ..parallel import parallel_map, seeded_map
 
-__all__ = ["Chunks", "as_tuple", "forward_outputs"]
+__all__ = ["Chunks", "as_tuple", "forward_outputs", "to_tensor"]
 
 
 def as_tuple(value: torch.Tensor | Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
@@ -35,8 +35,7 @@ class Chunks:
     def tensors(self, arrays: tuple[np.ndarray, ...], sl: slice | None = None, *,
                 grad: bool = False) -> tuple[torch.Tensor, ...]:
         """Slice ``arrays`` (all rows when ``sl`` is None), move them to the device, optionally track grads."""
-        out = tuple(torch.as_tensor(a if sl is None else a[sl], device=self.device, dtype=self.dtype)
-                    for a in arrays)
+        out = tuple(to_tensor(a if sl is None else a[sl], self.device, self.dtype) for a in arrays)
         return tuple(t.clone().requires_grad_(True) for t in out) if grad else out
 
     def run(self, func: Callable[[slice], tuple], *, progress: bool | None, desc: str,
@@ -45,6 +44,13 @@ class Chunks:
         if seed is None:
             return parallel_map(func, self.slices, n_jobs=1, progress=progress, desc=desc)
         return seeded_map(func, self.slices, seed=seed, n_jobs=1, progress=progress, desc=desc)
+
+
+def to_tensor(a: np.ndarray, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """``a`` as a tensor on ``device``; read-only arrays (pandas views, memory maps) are copied first."""
+    if isinstance(a, np.ndarray) and not a.flags.writeable:
+        a = np.array(a)
+    return torch.as_tensor(a, device=device, dtype=dtype)
 
 
 def to_numpy(parts: list[tuple[torch.Tensor, ...]]) -> tuple[np.ndarray, ...]:

@@ -259,4 +259,7 @@ class SmoothGrad(AttributionMethod):
                 res = tunnel.attribute(xs, nt_type=o["nt_type"], nt_samples=n, stdevs=tuple(stdevs), **extra)
                 return B.as_tuple(res)
 
+        # seed=None draws fresh noise, but every chunk still needs its own generator
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
         return MethodOutput(B.to_numpy(chunks.run(one, progress=progress, desc=self.name, seed=seed)))

@@ -8,7 +8,9 @@ task               mock universe (images + spectra)        photometric Dataset (
 "stellar_mass"     :class:`ImageCNN` on ``u.images``       :class:`PhotometryMLP` on magnitudes + spec-z
 "photoz"           :class:`ImageCatalogNet` (images +      :class:`PhotometryMLP` on magnitudes
                    catalogue magnitudes of ``u.bands``)
-"ir_from_spectra"  :class:`SpectrumNet`, spectra -> W1-W4  (not available: no spectra)
+"ir_from_spectra"  :class:`RestFrameSpectrumNet`, spectra  (not available: no spectra)
+                   + redshift -> W1-W4 (``SpectrumNet``
+                   without redshifts or a log-λ grid)
 =================  ======================================  ==========================================
 
 Every run uses the split of :func:`reference_split` (70 / 15 / 15 % train / validation / test, seeded),
@@ -232,10 +234,28 @@ def _task_from_spectra(data: Any, task: str) -> _Task:
         raise ValidationError(f"train_reference(): 'data.spectra' must have shape (n, L) with n={len(cat)}; "
                               f"got {spectra.shape}")
     target = np.column_stack([_column(cat, b, task) for b in IR_BANDS])
-    wave = np.asarray(data.wavelength)
-    return _Task(task, [spectra], target, _models.SpectrumNet, {"n_wave": spectra.shape[1], "n_outputs": 4},
-                 None, IR_BANDS, {"spectra": [f"{wave[0]:.2f}", f"{wave[-1]:.2f}", str(wave.size)]},
-                 noise=_injected_noise(cat))
+    wave = np.asarray(data.wavelength, dtype=float)
+    names = {"spectra": [f"{wave[0]:.2f}", f"{wave[-1]:.2f}", str(wave.size)]}
+    dlog = _log_step(wave)
+    if dlog is None or "redshift" not in cat:   # no uniform log-λ grid or no redshifts: observed frame only
+        return _Task(task, [spectra], target, _models.SpectrumNet, {"n_wave": spectra.shape[1], "n_outputs": 4},
+                     None, IR_BANDS, names, noise=_injected_noise(cat))
+    z = _column(cat, "redshift", task)
+    lo, hi = float(np.nanmin(z)), float(np.nanmax(z))
+    pad = 0.02 * (hi - lo) + 1e-3
+    kwargs = {"n_wave": spectra.shape[1], "n_outputs": 4, "z_range": [max(lo - pad, -0.5), hi + pad],
+              "dlog": dlog}
+    return _Task(task, [spectra, z[:, None]], target, _models.RestFrameSpectrumNet, kwargs, ("spectra", "redshift"),
+                 IR_BANDS, {**names, "redshift": ["redshift"]}, noise=_injected_noise(cat))
+
+
+def _log_step(wave: np.ndarray) -> float | None:
+    """Pixel size in log10(λ) of a log-uniform wavelength grid, None when the grid is not log-uniform."""
+    if wave.ndim != 1 or wave.size < 3 or np.any(wave <= 0):
+        return None
+    d = np.diff(np.log10(wave))
+    step = float(np.median(d))
+    return step if step > 0 and np.allclose(d, step, rtol=1e-3, atol=0) else None
 
 
 def _injected_noise(cat: pd.DataFrame) -> np.ndarray | None:
