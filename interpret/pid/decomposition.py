@@ -176,10 +176,10 @@ def decompose(
         ``"shuffle"`` subtracts from every atom its mean over ``n_shuffles`` target permutations.
     n_shuffles : int, default 20
     n_boot : int, default 0
-        Bootstrap resamples for bias-corrected percentile intervals (0: none; draws re-centred on the plug-in value). BROJA resamples (bootstrap and
-        shuffles) are solved to a certified 1e-4 bits, far below their sampling spread. Resampling repeats
-        rows, which inflates plug-in information, so with few samples per bin the interval can sit above
-        the estimate (use ``bias_correction="shuffle"`` and fewer bins).
+        Bootstrap resamples for percentile intervals (0: none). Resampling repeats rows, which inflates
+        plug-in information beyond the data's own bias, so the draws are re-centred on the plug-in value
+        before the percentiles are taken (and shifted by the shuffle bias like the estimate). BROJA
+        resamples (bootstrap and shuffles) are solved to a certified 1e-4 bits, far below their spread.
     ci_level : float, default 0.9
     min_samples_per_bin : float, default 10
         Warn (:class:`~interpret.exceptions.EstimationWarning`) below this many samples per occupied joint bin.
