@@ -35,7 +35,7 @@ def test_spectrum_to_ir_line_importance_end_to_end(trained):
     assert est.input_names == ("spectra", "redshift")     # the rest-frame reference network
     x = (np.asarray(u.spectra[sel], np.float32), z[:, None].astype(np.float32))
     # the redshift keeps its own value in the baseline: the attribution goes to the spectrum alone
-    a = attribute(est, x, target="W1", baselines=("mean", x[1]), n_steps=8, batch_size=40, progress=False)
+    a = attribute(est, x, target="W1", baselines=("mean", x[1]), n_steps=32, batch_size=40, progress=False)
     assert a.target_name == "W1" and a.input_values(0).shape == (40, u.wavelength.size)
     assert np.all(a.input_values(1) == 0)
     assert completeness_check(a, rtol=1e-2).fraction_passed > 0.9

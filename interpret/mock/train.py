@@ -246,7 +246,7 @@ def _task_from_spectra(data: Any, task: str) -> _Task:
     lo, hi = float(np.nanmin(z)), float(np.nanmax(z))
     pad = 0.02 * (hi - lo) + 1e-3
     kwargs = {"n_wave": spectra.shape[1], "n_outputs": 4, "z_range": [max(lo - pad, -0.5), hi + pad],
-              "dlog": dlog}
+              "dlog": dlog, "wave0": float(wave[0])}
     return _Task(task, [spectra, z[:, None]], target, _models.RestFrameSpectrumNet, kwargs, ("spectra", "redshift"),
                  IR_BANDS, {**names, "redshift": ["redshift"]}, noise=_injected_noise(cat))
 
