@@ -10,8 +10,8 @@ node sum is a plain add), so its cost is that of ``n_steps`` forward+backward pa
 the weight side of every layer's backward) and sizes the passes for the device: on a GPU a pass holds
 ``batch_size * n_steps`` rows, on the CPU about :data:`interpret._memory.CPU_PASS_BYTES` of activations
 (:func:`interpret._memory.cpu_pass_rows`), because passes that spill out of the caches run slower per row.
-On a 2-core EPYC this reached 0.89-1.00 of the ``n_steps`` x forward+backward limit (weights frozen in the
-limit too) and 1.9-3.3x captum's throughput (``benchmarks/RESULTS.md``).
+On a 2-core EPYC this reached 0.88-1.00 of the ``n_steps`` x forward+backward limit (weights frozen in the
+limit too) over three runs and 1.7-3.3x captum's throughput (``benchmarks/RESULTS.md``).
 
 Quadrature rules: ``"gauss_legendre"`` (default; with 16 nodes it reaches the completeness error of the
 trapezoid rule at 64), ``"trapezoid"``, ``"riemann_left"``, ``"riemann_right"``, ``"riemann_middle"`` -- the

@@ -25,6 +25,7 @@ from ..exceptions import ValidationError
 from . import _batching as B
 from .baselines import baseline_distribution, make_baselines
 from .fused_ig import RULES, captum_method_name, fused_integrated_gradients
+from .fused_sampled import fused_gradient_shap, fused_smoothgrad
 
 __all__ = ["METHODS", "AttributionMethod", "MethodOutput", "register", "IntegratedGradients", "Saliency",
            "InputXGradient", "DeepLift", "DeepLiftShap", "GradientShap", "SmoothGrad"]
@@ -189,6 +190,14 @@ def _distribution_call(algo_factory, model, chunks, baselines, kwargs, n_baselin
     return B.to_numpy(parts), dist
 
 
+def _pass_rows(opts: dict, model: Any, chunks: B.Chunks) -> int | None:
+    """Rows per pass of a fused engine: the user's ``rows_per_pass``, cache-sized on the CPU, else None."""
+    rows = opts.get("rows_per_pass")
+    if rows is None and chunks.device.type == "cpu":
+        rows = cpu_pass_rows(model.module, tuple(a[:8] for a in chunks.inputs))
+    return rows
+
+
 @register
 class DeepLiftShap(AttributionMethod):
     """DeepLIFT averaged over a distribution of baselines (default: ``n_baselines`` random galaxies)."""
@@ -210,33 +219,47 @@ class DeepLiftShap(AttributionMethod):
 class GradientShap(AttributionMethod):
     """Expected gradients: IG-like path samples between random baselines and noisy inputs.
 
-    Options: ``n_samples`` (default 16), ``stdevs`` (input noise, default 0.0), ``n_baselines`` (16).
+    Options: ``n_samples`` (default 16), ``stdevs`` (input noise, default 0.0), ``n_baselines`` (16),
+    ``engine`` ("fused", the default, :func:`~interpret.attribution.fused_sampled.fused_gradient_shap`; or
+    "captum"), ``rows_per_pass``.
     """
 
     name = "gradient_shap"
-    options = ("n_samples", "stdevs", "n_baselines")
+    options = ("n_samples", "stdevs", "n_baselines", "engine", "rows_per_pass")
     stochastic = True
 
     def compute(self, model, chunks, baselines, *, progress, seed):
         nb = check_int(self.opts.get("n_baselines", 16), "n_baselines", "attribute", minimum=1)
         kw = {"n_samples": check_int(self.opts.get("n_samples", 16), "n_samples", "attribute", minimum=1),
               "stdevs": float(self.opts.get("stdevs", 0.0))}
-        vals, _ = _distribution_call(cattr.GradientShap, model, chunks, baselines, kw, nb, progress, seed,
-                                     self.name)
+        engine = self.opts.get("engine", "fused")
+        check_choice(engine, "engine", "attribute", ("fused", "captum"))
+        if engine == "captum":
+            vals, _ = _distribution_call(cattr.GradientShap, model, chunks, baselines, kw, nb, progress, seed,
+                                         self.name)
+            return MethodOutput(vals)
+        dist_seed, chunk_seed = spawn_seeds(seed, 2)
+        dist = baseline_distribution(chunks.inputs, baselines, n_baselines=nb, rng=np.random.default_rng(dist_seed))
+        vals = fused_gradient_shap(model.forward, chunks.inputs, dist, n_samples=kw["n_samples"],
+                                   stdevs=(kw["stdevs"],) * len(chunks.inputs), batch_size=chunks.batch_size,
+                                   rows_per_pass=_pass_rows(self.opts, model, chunks), device=chunks.device,
+                                   seed=np.random.default_rng(chunk_seed), progress=progress)
         return MethodOutput(vals)
 
 
 @register
 class SmoothGrad(AttributionMethod):
-    """SmoothGrad noise tunnel around a gradient method (captum ``NoiseTunnel``).
+    """SmoothGrad noise tunnel around a gradient method.
 
     Options: ``nt_samples`` (default 16), ``noise_level`` (noise sigma as a fraction of each input's
     standard deviation over the sample, default 0.1; ``stdevs`` gives absolute sigmas instead),
-    ``nt_type`` ("smoothgrad", "smoothgrad_sq", "vargrad"), ``base`` ("saliency" or "input_x_gradient").
+    ``nt_type`` ("smoothgrad", "smoothgrad_sq", "vargrad"), ``base`` ("saliency" or "input_x_gradient"),
+    ``engine`` ("fused", the default, :func:`~interpret.attribution.fused_sampled.fused_smoothgrad`; or
+    "captum", its ``NoiseTunnel``), ``rows_per_pass``.
     """
 
     name = "smoothgrad"
-    options = ("nt_samples", "noise_level", "stdevs", "nt_type", "base")
+    options = ("nt_samples", "noise_level", "stdevs", "nt_type", "base", "engine", "rows_per_pass")
     stochastic = True
 
     def compute(self, model, chunks, baselines, *, progress, seed):
@@ -248,10 +271,17 @@ class SmoothGrad(AttributionMethod):
             stdevs = tuple(float(o["noise_level"]) * float(x.std()) for x in chunks.inputs)
         elif np.isscalar(stdevs):
             stdevs = (float(stdevs),) * len(chunks.inputs)
+        n = check_int(o["nt_samples"], "nt_samples", "attribute", minimum=1)
+        check_choice(o.get("engine", "fused"), "engine", "attribute", ("fused", "captum"))
+        if o.get("engine", "fused") == "fused":
+            vals = fused_smoothgrad(model.forward, chunks.inputs, stdevs=tuple(stdevs), n_samples=n,
+                                    nt_type=o["nt_type"], times_input=o["base"] == "input_x_gradient",
+                                    batch_size=chunks.batch_size, rows_per_pass=_pass_rows(self.opts, model, chunks),
+                                    device=chunks.device, seed=seed, progress=progress)
+            return MethodOutput(vals)
         base = cattr.Saliency(model.module) if o["base"] == "saliency" else cattr.InputXGradient(model.module)
         tunnel = cattr.NoiseTunnel(base)
         extra = {"abs": False} if o["base"] == "saliency" else {}
-        n = check_int(o["nt_samples"], "nt_samples", "attribute", minimum=1)
 
         def one(sl, gen):
             with B.seeded_globals(B.torch_seed(gen), chunks.device):
