@@ -161,7 +161,7 @@ def plot_graph(graph: CausalGraph | pd.DataFrame, *, frequencies: pd.DataFrame |
                                             0.55 * (np.ptp(ys) + 1.0) + 0.4), layout="constrained")
     fig = ax.figure
     with style():
-        mids = []
+        mids, placed = [], []
         for a, b, m, f in drawn:
             others = [p for n, p in pos.items() if n not in (a, b)]
             rad = 0.3 if _blocked(pos[a], pos[b], others) else 0.0
@@ -170,7 +170,9 @@ def plot_graph(graph: CausalGraph | pd.DataFrame, *, frequencies: pd.DataFrame |
                              rad=rad)
             mids.append(mid)
             if annotate and freq is not None:
-                ax.text(mid[0], mid[1], f"{f:.2f}", fontsize=5.5, color=PALETTE["vermillion"], ha="center",
+                at = _label_position(np.asarray(mid), np.asarray(pos[a]), np.asarray(pos[b]), placed)
+                placed.append(at)
+                ax.text(at[0], at[1], f"{f:.2f}", fontsize=5.5, color=PALETTE["vermillion"], ha="center",
                         va="center", zorder=4, bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none"))
         for n, p in pos.items():
             ax.add_patch(Ellipse(p, 2 * _half_width(n), _NODE_H, facecolor=PALETTE["skyblue"],
@@ -182,6 +184,18 @@ def plot_graph(graph: CausalGraph | pd.DataFrame, *, frequencies: pd.DataFrame |
     ax.set_aspect("equal")
     ax.set_axis_off()
     return fig
+
+
+def _label_position(mid: np.ndarray, a: np.ndarray, b: np.ndarray, placed: list[np.ndarray],
+                    min_distance: float = 0.3) -> np.ndarray:
+    """Where an edge's frequency label goes: its midpoint, else slid along the edge until it clears the labels
+    already placed (edges that cross or run side by side would otherwise print their numbers on top of each
+    other); the midpoint when no position is clear."""
+    for t in (0.5, 0.38, 0.62, 0.28, 0.72, 0.2, 0.8):
+        at = mid + (t - 0.5) * (b - a)
+        if all(np.hypot(*(at - p)) >= min_distance for p in placed):
+            return at
+    return mid
 
 
 def _pair_labels(freq: pd.DataFrame) -> list[str]:
