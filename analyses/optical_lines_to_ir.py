@@ -166,12 +166,15 @@ def takes_redshift(est: Any) -> bool:
 def model_inputs(est: Any, data: Any, rows: np.ndarray) -> Any:
     """The model's inputs for ``rows``: the spectra, plus the catalogue redshifts (n, 1) when it takes them."""
     x = np.asarray(data.spectra[rows], np.float32)
-    if not takes_redshift(est):
-        return x
+    return (x, _redshift_input(data, rows)) if takes_redshift(est) else x
+
+
+def _redshift_input(data: Any, rows: np.ndarray) -> np.ndarray:
+    """The catalogue redshifts of ``rows`` as a model input, shape (n, 1)."""
     z = _redshift(data)
     if z is None:
         raise ConfigError("optical_lines_to_ir: the model takes redshifts but the catalogue has no 'redshift'")
-    return x, z[rows, None].astype(np.float32)
+    return z[rows, None].astype(np.float32)
 
 
 def _baseline(est: Any, data: Any, rows: np.ndarray, p: dict, seed: int) -> Any:
@@ -181,7 +184,7 @@ def _baseline(est: Any, data: Any, rows: np.ndarray, p: dict, seed: int) -> Any:
     else:
         train = np.setdiff1d(np.arange(len(data)), held_out(len(data), seed))
         spec = np.asarray(data.spectra[train], np.float64).mean(axis=0).astype(np.float32)
-    return (spec, model_inputs(est, data, rows)[1]) if takes_redshift(est) else spec
+    return (spec, _redshift_input(data, rows)) if takes_redshift(est) else spec
 
 
 def attribute_band(est: Any, data: Any, rows: np.ndarray, band: str, p: dict, seed: int, progress: Any) -> Any:

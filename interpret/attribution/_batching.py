@@ -10,7 +10,7 @@ import torch
 
 from ..parallel import parallel_map, seeded_map
 
-__all__ = ["Chunks", "as_tuple", "forward_outputs", "to_tensor"]
+__all__ = ["Chunks", "as_tuple", "forward_outputs", "to_tensor", "slices"]
 
 
 def as_tuple(value: torch.Tensor | Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
@@ -29,8 +29,7 @@ class Chunks:
 
     @property
     def slices(self) -> list[slice]:
-        n = self.inputs[0].shape[0]
-        return [slice(i, min(i + self.batch_size, n)) for i in range(0, n, self.batch_size)]
+        return slices(self.inputs[0].shape[0], self.batch_size)
 
     def tensors(self, arrays: tuple[np.ndarray, ...], sl: slice | None = None, *,
                 grad: bool = False) -> tuple[torch.Tensor, ...]:
@@ -44,6 +43,11 @@ class Chunks:
         if seed is None:
             return parallel_map(func, self.slices, n_jobs=1, progress=progress, desc=desc)
         return seeded_map(func, self.slices, seed=seed, n_jobs=1, progress=progress, desc=desc)
+
+
+def slices(n: int, size: int) -> list[slice]:
+    """Consecutive slices of ``size`` rows (the last may be shorter) covering ``n`` rows."""
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
 
 def to_tensor(a: np.ndarray, device: torch.device, dtype: torch.dtype) -> torch.Tensor:

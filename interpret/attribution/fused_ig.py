@@ -51,7 +51,7 @@ import torch
 from .._validation import check_choice, check_int
 from ..exceptions import ValidationError
 from ..parallel import parallel_map
-from ._batching import to_tensor
+from ._batching import slices, to_tensor
 
 __all__ = ["RULES", "PRECISIONS", "path_nodes", "fused_integrated_gradients", "FusedResult", "captum_method_name"]
 
@@ -162,7 +162,7 @@ def _run(forward, inputs, baselines, n_steps, rule, batch_size, rows, device, dt
     # a chunk holds up to batch_size galaxies; each pass covers rows // gal of its nodes (at least one), so a
     # pass never exceeds max(rows, batch_size) rows and the accumulators stay at batch_size inputs
     gal = max(1, min(batch_size, rows))
-    chunks = [slice(i, min(i + gal, n)) for i in range(0, n, gal)]
+    chunks = slices(n, gal)
     worker = _ChunkIG(forward, inputs, baselines, alphas, weights, rows, device, dtype, amp_dtype)
     parts = parallel_map(worker, chunks, n_jobs=1, progress=progress, desc=f"IG ({n_steps} steps)")
     values = tuple(np.concatenate([p[0][i] for p in parts]) for i in range(len(inputs)))

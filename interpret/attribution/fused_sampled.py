@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from ..parallel import seeded_map
-from ._batching import to_tensor
+from ._batching import slices, to_tensor
 
 __all__ = ["fused_smoothgrad", "fused_gradient_shap", "NT_TYPES"]
 
@@ -123,8 +123,7 @@ def fused_smoothgrad(forward: Callable[..., torch.Tensor], inputs: tuple[np.ndar
     dtype = torch.float64 if inputs[0].dtype == np.float64 else torch.float32
     rows = rows_per_pass or batch_size * n_samples
     worker = _SmoothChunk(forward, inputs, stdevs, n_samples, nt_type, times_input, rows, device, dtype)
-    chunks = _slices(len(inputs[0]), batch_size)
-    parts = seeded_map(worker, chunks, seed=seed, n_jobs=1, progress=progress, desc="smoothgrad")
+    parts = seeded_map(worker, slices(len(inputs[0]), batch_size), seed=seed, n_jobs=1, progress=progress, desc="smoothgrad")
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(len(inputs)))
 
 
@@ -196,10 +195,6 @@ def fused_gradient_shap(forward: Callable[..., torch.Tensor], inputs: tuple[np.n
     stdevs = tuple(stdevs) if stdevs is not None else (0.0,) * len(inputs)
     rows = rows_per_pass or batch_size * n_samples
     worker = _ShapChunk(forward, inputs, distribution, stdevs, n_samples, rows, device, dtype)
-    parts = seeded_map(worker, _slices(len(inputs[0]), batch_size), seed=seed, n_jobs=1, progress=progress,
+    parts = seeded_map(worker, slices(len(inputs[0]), batch_size), seed=seed, n_jobs=1, progress=progress,
                        desc="gradient_shap")
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(len(inputs)))
-
-
-def _slices(n: int, size: int) -> list[slice]:
-    return [slice(i, min(i + size, n)) for i in range(0, n, size)]

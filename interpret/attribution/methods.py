@@ -113,12 +113,9 @@ class IntegratedGradients(AttributionMethod):
         if precision not in (None, "float32") and o["engine"] != "fused":
             raise ValidationError("attribute(): 'precision'/'amp' (mixed precision) needs engine='fused'")
         if o["engine"] == "fused":
-            rows = o.get("rows_per_pass")
-            if rows is None and chunks.device.type == "cpu":   # cache-sized passes run fastest on the CPU
-                rows = cpu_pass_rows(model.module, tuple(a[:8] for a in chunks.inputs))
             r = fused_integrated_gradients(
                 model.forward, chunks.inputs, base, n_steps=o["n_steps"], rule=o["rule"],
-                batch_size=chunks.batch_size, rows_per_pass=rows, device=chunks.device,
+                batch_size=chunks.batch_size, rows_per_pass=_pass_rows(o, model, chunks), device=chunks.device,
                 rtol=o.get("rtol", 1e-3), atol=o.get("atol", 1e-6), max_steps=o.get("max_steps", 256),
                 progress=progress, precision=precision)
             return MethodOutput(r.values, r.output, r.baseline_output, r.delta, r.n_steps)
@@ -191,7 +188,8 @@ def _distribution_call(algo_factory, model, chunks, baselines, kwargs, n_baselin
 
 
 def _pass_rows(opts: dict, model: Any, chunks: B.Chunks) -> int | None:
-    """Rows per pass of a fused engine: the user's ``rows_per_pass``, cache-sized on the CPU, else None."""
+    """Rows per pass of a fused engine: the user's ``rows_per_pass``, else cache-sized on the CPU (where such
+    passes run fastest), else None (the engine's large GPU passes)."""
     rows = opts.get("rows_per_pass")
     if rows is None and chunks.device.type == "cpu":
         rows = cpu_pass_rows(model.module, tuple(a[:8] for a in chunks.inputs))

@@ -311,7 +311,60 @@ class ImageCatalogNet(_Normalised):
         self.catalog.calibrate(magnitudes)
 
 
-class SpectrumNet(_Normalised):
+class _SpectrumBase(_Normalised):
+    """Shared parts of the spectrum networks: the flux level, the broad-bin asinh magnitudes, the conv stages.
+
+    Buffers: ``scale`` (level floor), ``bin_scale`` / ``bin_mean`` / ``bin_std`` (bin features).
+    """
+
+    def __init__(self, n_wave: int, n_outputs: int, n_bins: int) -> None:
+        super().__init__(n_outputs)
+        self.n_wave = int(n_wave)
+        self.n_bins = int(min(n_bins, n_wave))
+        self.register_buffer("scale", torch.ones(()))
+        self.register_buffer("bin_scale", torch.ones(self.n_bins))
+        self.register_buffer("bin_mean", torch.zeros(self.n_bins))
+        self.register_buffer("bin_std", torch.ones(self.n_bins))
+
+    @staticmethod
+    def _conv_stages(c_in: int, channels: Sequence[int], n_pool: int) -> tuple[nn.Sequential, int]:
+        """Stride-2 convolutions (kernel 7) + BatchNorm + SiLU, pooled to ``n_pool``; returns (stack, width)."""
+        layers: list[nn.Module] = []
+        for c in channels:
+            layers += [nn.Conv1d(c_in, c, 7, stride=2, padding=3), nn.BatchNorm1d(c), nn.SiLU()]
+            c_in = c
+        return nn.Sequential(*layers, nn.AdaptiveAvgPool1d(n_pool)), c_in
+
+    def _level(self, spectra: torch.Tensor) -> torch.Tensor:
+        """Mean flux per galaxy, floored at the typical noise level ``scale`` (n, 1)."""
+        return torch.clamp(spectra.mean(dim=1, keepdim=True), min=self.scale)
+
+    def _edges(self) -> np.ndarray:
+        return np.linspace(0, self.n_wave, self.n_bins + 1).astype(int)
+
+    def _raw_bins(self, spectra: torch.Tensor) -> torch.Tensor:
+        means = torch.stack([spectra[:, a:b].mean(dim=1) for a, b in zip(self._edges()[:-1], self._edges()[1:])],
+                            dim=1)
+        return torch.asinh(means / self.bin_scale)
+
+    def _bins(self, spectra: torch.Tensor) -> torch.Tensor:
+        """Standardised bin features (n, n_bins)."""
+        return (self._raw_bins(spectra) - self.bin_mean) / self.bin_std
+
+    @torch.no_grad()
+    def _calibrate_level_and_bins(self, spectra: torch.Tensor) -> None:
+        s = spectra.double()
+        self.scale.copy_(torch.clamp(0.05 * s.mean(dim=1).abs().median(), min=1e-30))
+        self.bin_scale.fill_(1.0)
+        edges = self._edges()
+        med = torch.stack([s[:, a:b].mean(dim=1).abs().median() for a, b in zip(edges[:-1], edges[1:])])
+        self.bin_scale.copy_(torch.clamp(0.02 * med, min=1e-30).float())
+        raw = self._raw_bins(spectra)
+        self.bin_mean.copy_(raw.mean(dim=0))
+        self.bin_std.copy_(raw.std(dim=0) + 1e-6)
+
+
+class SpectrumNet(_SpectrumBase):
     """1-D convolutional network on spectra (n, L) -> n_outputs (e.g. W1-W4 magnitudes).
 
     Two views of each spectrum feed the head: the *shape* - the spectrum divided by its own mean flux
@@ -342,34 +395,14 @@ class SpectrumNet(_Normalised):
     def __init__(self, n_wave: int, n_outputs: int = 4, channels: Sequence[int] = (8, 16, 32, 64),
                  n_pool: int = 16, hidden: Sequence[int] = (256, 64), n_bins: int = 32,
                  dropout: float = 0.1) -> None:
-        super().__init__(n_outputs)
-        self.n_wave = int(n_wave)
-        self.n_bins = int(min(n_bins, n_wave))
-        self.register_buffer("scale", torch.ones(()))
+        super().__init__(n_wave, n_outputs, n_bins)
         self.register_buffer("x_mean", torch.zeros(self.n_wave))
         self.register_buffer("x_std", torch.ones(self.n_wave))
-        self.register_buffer("bin_scale", torch.ones(self.n_bins))
-        self.register_buffer("bin_mean", torch.zeros(self.n_bins))
-        self.register_buffer("bin_std", torch.ones(self.n_bins))
-        layers: list[nn.Module] = []
-        c_in = 1
-        for c in channels:
-            layers += [nn.Conv1d(c_in, c, 7, stride=2, padding=3), nn.BatchNorm1d(c), nn.SiLU()]
-            c_in = c
-        self.conv = nn.Sequential(*layers, nn.AdaptiveAvgPool1d(n_pool))
-        self.head = _mlp(c_in * n_pool + self.n_bins, hidden, n_outputs, dropout)
-
-    def _level(self, spectra: torch.Tensor) -> torch.Tensor:
-        """Mean flux per galaxy, floored at the typical noise level ``scale`` (n, 1)."""
-        return torch.clamp(spectra.mean(dim=1, keepdim=True), min=self.scale)
+        self.conv, width = self._conv_stages(1, channels, n_pool)
+        self.head = _mlp(width * n_pool + self.n_bins, hidden, n_outputs, dropout)
 
     def _shape(self, spectra: torch.Tensor) -> torch.Tensor:
         return spectra / self._level(spectra)
-
-    def _raw_bins(self, spectra: torch.Tensor) -> torch.Tensor:
-        edges = np.linspace(0, self.n_wave, self.n_bins + 1).astype(int)
-        means = torch.stack([spectra[:, a:b].mean(dim=1) for a, b in zip(edges[:-1], edges[1:])], dim=1)
-        return torch.asinh(means / self.bin_scale)
 
     def compress(self, spectra: torch.Tensor) -> torch.Tensor:
         """Continuum-normalised, per-pixel standardised spectra (n, L)."""
@@ -378,8 +411,7 @@ class SpectrumNet(_Normalised):
     def raw(self, spectra: torch.Tensor) -> torch.Tensor:
         """Standardised outputs (n, n_outputs)."""
         h = self.conv(self.compress(spectra)[:, None, :]).flatten(1)
-        bins = (self._raw_bins(spectra) - self.bin_mean) / self.bin_std
-        return self.head(torch.cat([h, bins], dim=1))
+        return self.head(torch.cat([h, self._bins(spectra)], dim=1))
 
     def forward(self, spectra: torch.Tensor) -> torch.Tensor:
         """Outputs in physical units from spectra (n, L) in flux-density units."""
@@ -388,25 +420,16 @@ class SpectrumNet(_Normalised):
     @torch.no_grad()
     def calibrate(self, spectra: torch.Tensor) -> None:
         """Set the scaling buffers from training spectra (n, L)."""
-        s = spectra.double()
-        level = s.mean(dim=1)
-        self.scale.copy_(torch.clamp(0.05 * level.abs().median(), min=1e-30))
+        self._calibrate_level_and_bins(spectra)
         shape = self._shape(spectra)
         self.x_mean.copy_(shape.mean(dim=0))
         self.x_std.copy_(shape.std(dim=0) + 1e-6)
-        self.bin_scale.fill_(1.0)
-        edges = np.linspace(0, self.n_wave, self.n_bins + 1).astype(int)
-        med = torch.stack([s[:, a:b].mean(dim=1).abs().median() for a, b in zip(edges[:-1], edges[1:])])
-        self.bin_scale.copy_(torch.clamp(0.02 * med, min=1e-30).float())
-        raw = self._raw_bins(spectra)
-        self.bin_mean.copy_(raw.mean(dim=0))
-        self.bin_std.copy_(raw.std(dim=0) + 1e-6)
 
 
 _CLIP = 10.0   # standardised rest-frame fluxes are clipped to +-_CLIP (cosmic-ray-like outliers, edge pixels)
 
 
-class RestFrameSpectrumNet(_Normalised):
+class RestFrameSpectrumNet(_SpectrumBase):
     """Spectra (n, L) on an observed-frame log-λ grid plus redshifts (n,) or (n, 1) -> n_outputs (e.g. W1-W4).
 
     Inside the network every spectrum is shifted by ``log10(1 + z) / dlog`` pixels onto one rest-frame grid
@@ -456,8 +479,7 @@ class RestFrameSpectrumNet(_Normalised):
     def __init__(self, n_wave: int, n_outputs: int = 4, z_range: Sequence[float] = (0.0, 1.0), dlog: float = 1e-4,
                  channels: Sequence[int] = (16, 32, 32, 32), n_pool: int = 16, hidden: Sequence[int] = (256, 64),
                  n_bins: int = 32, dropout: float = 0.2, wave0: float | None = None) -> None:
-        super().__init__(n_outputs)
-        self.n_wave = int(n_wave)
+        super().__init__(n_wave, n_outputs, n_bins)
         self.wave0 = None if wave0 is None else float(wave0)
         self.z_range = (float(z_range[0]), float(z_range[1]))
         if not -1.0 < self.z_range[0] <= self.z_range[1]:
@@ -465,13 +487,8 @@ class RestFrameSpectrumNet(_Normalised):
         self.dlog = float(dlog)
         self.max_shift = (np.log10(1.0 + self.z_range[1]) - np.log10(1.0 + self.z_range[0])) / self.dlog
         self.n_rest = self.n_wave + int(np.ceil(self.max_shift)) + 1
-        self.n_bins = int(min(n_bins, n_wave))
-        self.register_buffer("scale", torch.ones(()))
         self.register_buffer("x_mean", torch.zeros(self.n_rest))
         self.register_buffer("x_std", torch.ones(self.n_rest))
-        self.register_buffer("bin_scale", torch.ones(self.n_bins))
-        self.register_buffer("bin_mean", torch.zeros(self.n_bins))
-        self.register_buffer("bin_std", torch.ones(self.n_bins))
         self.register_buffer("z_mean", torch.zeros(()))
         self.register_buffer("z_std", torch.ones(()))
         weights = self._line_weights()
@@ -480,16 +497,8 @@ class RestFrameSpectrumNet(_Normalised):
         self.register_buffer("line_scale", torch.ones(self.n_lines))
         self.register_buffer("line_mean", torch.zeros(self.n_lines))
         self.register_buffer("line_std", torch.ones(self.n_lines))
-        layers: list[nn.Module] = []
-        c_in = 2    # normalised flux and the coverage mask
-        for c in channels:
-            layers += [nn.Conv1d(c_in, c, 7, stride=2, padding=3), nn.BatchNorm1d(c), nn.SiLU()]
-            c_in = c
-        self.conv = nn.Sequential(*layers, nn.AdaptiveAvgPool1d(n_pool))
-        self.head = _mlp(c_in * n_pool + self.n_bins + 1 + 2 * self.n_lines, hidden, n_outputs, dropout)
-
-    def _level(self, spectra: torch.Tensor) -> torch.Tensor:
-        return torch.clamp(spectra.mean(dim=1, keepdim=True), min=self.scale)
+        self.conv, width = self._conv_stages(2, channels, n_pool)   # normalised flux and the coverage mask
+        self.head = _mlp(width * n_pool + self.n_bins + 1 + 2 * self.n_lines, hidden, n_outputs, dropout)
 
     def _line_weights(self) -> torch.Tensor:
         """(n_rest, n_lines) weights: +1 over each emission line's window, minus the mean of its side bands.
@@ -539,19 +548,13 @@ class RestFrameSpectrumNet(_Normalised):
         rest = torch.gather(spectra, 1, i0) * (1 - frac) + torch.gather(spectra, 1, i0 + 1) * frac
         return rest * mask, mask
 
-    def _raw_bins(self, spectra: torch.Tensor) -> torch.Tensor:
-        edges = np.linspace(0, self.n_wave, self.n_bins + 1).astype(int)
-        means = torch.stack([spectra[:, a:b].mean(dim=1) for a, b in zip(edges[:-1], edges[1:])], dim=1)
-        return torch.asinh(means / self.bin_scale)
-
     def raw(self, spectra: torch.Tensor, redshift: torch.Tensor) -> torch.Tensor:
         """Standardised outputs (n, n_outputs)."""
         rest, mask = self.rest_frame(spectra / self._level(spectra), redshift)
         x = torch.clamp((rest - self.x_mean) / self.x_std, -_CLIP, _CLIP) * mask
         h = self.conv(torch.stack([x, mask], dim=1)).flatten(1)
-        bins = (self._raw_bins(spectra) - self.bin_mean) / self.bin_std
         z = ((redshift.reshape(-1, 1).to(spectra.dtype)) - self.z_mean) / self.z_std
-        feats = [h, bins, z]
+        feats = [h, self._bins(spectra), z]
         if self.n_lines:   # explicit line fluxes of the absolute (not continuum-normalised) rest-frame spectrum
             abs_rest, abs_mask = self.rest_frame(spectra, redshift)
             lines, covered = self._raw_lines(abs_rest, abs_mask)
@@ -565,8 +568,7 @@ class RestFrameSpectrumNet(_Normalised):
     @torch.no_grad()
     def calibrate(self, spectra: torch.Tensor, redshift: torch.Tensor) -> None:
         """Set the scaling buffers from training spectra (n, L) and redshifts (n,)."""
-        s = spectra.double()
-        self.scale.copy_(torch.clamp(0.05 * s.mean(dim=1).abs().median(), min=1e-30))
+        self._calibrate_level_and_bins(spectra)
         rest, mask = self.rest_frame(spectra / self._level(spectra), redshift)
         rest, mask = rest.double(), mask.double()
         count = mask.sum(dim=0).clamp(min=1.0)
@@ -578,12 +580,6 @@ class RestFrameSpectrumNet(_Normalised):
         floor = std[covered].median() if covered.any() else std.median()
         self.x_mean.copy_(torch.where(covered, mean, torch.ones_like(mean)).float())
         self.x_std.copy_((torch.maximum(std, floor) + 1e-6).float())
-        edges = np.linspace(0, self.n_wave, self.n_bins + 1).astype(int)
-        med = torch.stack([s[:, a:b].mean(dim=1).abs().median() for a, b in zip(edges[:-1], edges[1:])])
-        self.bin_scale.copy_(torch.clamp(0.02 * med, min=1e-30).float())
-        raw = self._raw_bins(spectra)
-        self.bin_mean.copy_(raw.mean(dim=0))
-        self.bin_std.copy_(raw.std(dim=0) + 1e-6)
         z = redshift.reshape(-1).double()
         self.z_mean.copy_(z.mean().float())
         self.z_std.copy_((z.std() + 1e-6).float())
