@@ -7,12 +7,17 @@ lines have a 80 km/s gas dispersion plus the instrumental resolution R = 2000, a
 The observed spectrum is ``f_10pc(λ/(1+z)) (10 pc / d_L)² / (1+z)`` in **1e-17 erg/s/cm²/Å** (SDSS units),
 total-flux (aperture-corrected), over 3800–9200 Å by default.
 
-Noise: Gaussian with ``σ² = σ_sky² + 0.01 |f|`` per pixel (sky plus a Poisson-like term, both in 1e-17
-units). SDSS-like spectra have σ_sky ≈ 1.5; the default σ_sky = 0.15, ten times lower (a deep, stacked
-spectroscopic field rather than a wide survey), keeps the lines that set the mid-infrared in this mock
-(Hβ, [O III], [O II] and the Balmer decrement) measurable out to z ≈ 1, where Hα has left the window: with
-0.3 a gradient-boosting probe on the measured line fluxes predicted W3 to 1.74x its noise, with 0.15 to 1.57x
-(see :mod:`interpret.mock.train`). Pass ``spectral_noise=1.5`` for SDSS depth. ``spectra_ivar`` is ``1 / σ²``.
+Noise: Gaussian with ``σ² = σ_sky² + 0.01 (σ_sky / 1.5)² |f|`` per pixel (sky plus the source's own shot
+noise, both in 1e-17 units). SDSS-like spectra have σ_sky ≈ 1.5 and there the shot-noise coefficient is 0.01:
+a 45-minute SDSS exposure collects about 120 photons per 1.4 Å pixel per 1e-17 erg/s/cm²/Å at 6000 Å (4.1 m²
+of aperture, 25 % throughput), so the variance of a flux f from its own photons is about f / 120. A deeper
+spectrum lowers both terms together: both variances fall as 1 / exposure, hence the ``(σ_sky / 1.5)²``.
+(Before version 0.2.1 the shot-noise coefficient stayed 0.01 at every depth, so a "deep" spectrum carried the
+source noise of a single SDSS exposure, five times its sky noise for a bright galaxy.) The default
+σ_sky = 0.15, ten times lower than SDSS (a deep, stacked spectroscopic field rather than a wide survey; a
+hundred times the exposure), keeps the lines that set the mid-infrared in this mock (Hβ, [O III], [O II] and
+the Balmer decrement) measurable out to z ≈ 1, where Hα has left the window. Pass ``spectral_noise=1.5`` for
+SDSS depth. ``spectra_ivar`` is ``1 / σ²``.
 
 Examples
 --------
@@ -29,7 +34,7 @@ import numpy as np
 
 from .sed import SEDGrid, fine_grid, rest_frame_sed
 
-__all__ = ["OBSERVED_RANGE", "DLOG", "DEFAULT_SKY_SIGMA", "observed_grid", "rest_grid_for",
+__all__ = ["OBSERVED_RANGE", "DLOG", "DEFAULT_SKY_SIGMA", "SDSS_SKY_SIGMA", "SDSS_SHOT_COEFF", "observed_grid", "rest_grid_for",
            "noise_free_spectra", "spectral_sigma"]
 
 #: Default observed wavelength range [Angstrom] (SDSS spectrograph).
@@ -38,6 +43,10 @@ OBSERVED_RANGE = (3800.0, 9200.0)
 DLOG = 1e-4
 #: Default per-pixel sky noise [1e-17 erg/s/cm^2/A].
 DEFAULT_SKY_SIGMA = 0.15
+#: Per-pixel sky noise of a single SDSS exposure [1e-17 erg/s/cm^2/A] and the shot-noise variance per unit
+#: flux at that depth (photons of the source itself; both variances scale as 1 / exposure).
+SDSS_SKY_SIGMA = 1.5
+SDSS_SHOT_COEFF = 0.01
 
 
 def observed_grid(lo: float = OBSERVED_RANGE[0], hi: float = OBSERVED_RANGE[1], dlog: float = DLOG) -> np.ndarray:
@@ -78,5 +87,17 @@ def noise_free_spectra(pop: Mapping[str, np.ndarray], redshift: np.ndarray, d_l_
 
 
 def spectral_sigma(spec: np.ndarray, sky_sigma: float) -> np.ndarray:
-    """Per-pixel noise σ [1e-17 erg/s/cm²/Å]: ``sqrt(σ_sky² + 0.01 |f|)``."""
-    return np.sqrt(np.float32(sky_sigma) ** 2 + np.float32(0.01) * np.abs(spec)).astype(np.float32)
+    """Per-pixel noise σ [1e-17 erg/s/cm²/Å]: ``sqrt(σ_sky² + 0.01 (σ_sky / 1.5)² |f|)``.
+
+    The exposure that sets the sky noise sets the source's shot noise too (see the module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(spectral_sigma(np.array([0.0]), 1.5)[0]), round(float(spectral_sigma(np.array([100.0]), 1.5)[0]), 3)
+    (1.5, 1.803)
+    >>> round(float(spectral_sigma(np.array([100.0]), 0.15)[0]), 4)   # ten times deeper: both terms / 10
+    0.1803
+    """
+    shot = SDSS_SHOT_COEFF * (float(sky_sigma) / SDSS_SKY_SIGMA) ** 2
+    return np.sqrt(np.float32(sky_sigma) ** 2 + np.float32(shot) * np.abs(spec)).astype(np.float32)

@@ -104,7 +104,10 @@ _BATCH = {"stellar_mass": 128, "photoz": 128, "ir_from_spectra": 128}
 _PATIENCE = 8          # stop when the validation loss has not improved for this many epochs (full runs)
 _EPOCHS_FAST = 6
 _MLP_EPOCHS = 150
-_LINE_SIGMA_KMS = 100.0   # matched-filter line width of the spectrum read-out (mock lines: 102 km/s)
+#: RestFrameSpectrumNet arguments of the IR reference (passed explicitly: the class defaults are those that
+#: weights saved by earlier versions were built with): a matched-filter line read-out for 100 km/s lines (the
+#: mock's are 102 km/s) and a wider, less regularised head than the class default (W3 1.61 -> 1.59 x noise).
+_SPECTRUM_NET = {"line_sigma_kms": 100.0, "hidden": [512, 128], "dropout": 0.05}
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,7 @@ def _task_from_spectra(data: Any, task: str) -> _Task:
     lo, hi = float(np.nanmin(z)), float(np.nanmax(z))
     pad = 0.02 * (hi - lo) + 1e-3
     kwargs = {"n_wave": spectra.shape[1], "n_outputs": 4, "z_range": [max(lo - pad, -0.5), hi + pad],
-              "dlog": dlog, "wave0": float(wave[0]), "line_sigma_kms": _LINE_SIGMA_KMS}
+              "dlog": dlog, "wave0": float(wave[0]), **_SPECTRUM_NET}
     return _Task(task, [spectra, z[:, None]], target, _models.RestFrameSpectrumNet, kwargs, ("spectra", "redshift"),
                  IR_BANDS, {**names, "redshift": ["redshift"]}, noise=_injected_noise(cat))
 
