@@ -50,6 +50,20 @@ def test_truth_dag_covers_catalogue_and_ir_lines_are_catalogue_lines(uni):
     assert "Halpha" not in uni.truth.ir_lines["W1"]
 
 
+def test_ir_drivers_are_the_quantities_whose_intervention_moves_the_band():
+    """do(x) on a listed driver moves the band in the galaxies it touches; the AGN sets W3 too (torus)."""
+    from interpret.mock.truth import IR_DRIVERS
+
+    base = simulate_catalog(600, seed=3)
+    agn = base["agn_frac"].to_numpy() > 0.01
+    off = simulate_catalog(600, seed=3, interventions={"agn_frac": 0.0})
+    for band in ("W1", "W2", "W3", "W4"):
+        shift = np.median(np.abs(base[band] - off[band])[agn])
+        assert ("agn_frac" in IR_DRIVERS[band]) == (shift > 0.1), (band, shift)
+    assert {"[OIII]5007", "Halpha"} <= set(ip.mock.make_universe(20, seed=0, images=False, spectra=False,
+                                                                   progress=False).truth.ir_lines["W3"])
+
+
 # --- determinism --------------------------------------------------------------------------------------------
 def test_same_seed_same_universe_independent_of_chunking(uni):
     again = make_universe(n=72, seed=3, chunk_size=64, progress=False)

@@ -74,12 +74,14 @@ PRIMARY_LINE_DRIVERS: dict[str, tuple[str, ...]] = {
                                             "D4000")},
 }
 #: Quantities shaping each WISE band's flux (beyond overall mass and distance), per the simulator:
-#: W1/W2 old stars (age, metallicity of the template mix) + AGN hot dust; W3 PAH (SFR, metallicity);
-#: W4 warm dust (SFR) + AGN torus.
+#: W1/W2 old stars (age, metallicity of the template mix) + AGN hot dust; W3 PAH (SFR, metallicity) + AGN
+#: torus; W4 warm dust (SFR) + AGN torus. The 350 K torus peaks near 8 µm, so an AGN brightens W3 most:
+#: switching it off (do(agn_frac=0)) dims W1 / W2 / W3 / W4 of AGN hosts by a median 0.25 / 0.61 / 1.02 /
+#: 0.49 mag (3000 galaxies, seed 0). Before 0.2.1 W3 left the AGN out.
 IR_DRIVERS: dict[str, tuple[str, ...]] = {
     "W1": ("age", "metallicity", "agn_frac"),
     "W2": ("age", "metallicity", "agn_frac"),
-    "W3": ("log_sfr", "metallicity"),
+    "W3": ("log_sfr", "metallicity", "agn_frac"),
     "W4": ("log_sfr", "agn_frac"),
 }
 #: Emission lines reported in the catalogue as ``flux_<line>``.
@@ -97,8 +99,8 @@ def ir_lines(bands: Sequence[str] = ("W1", "W2", "W3", "W4")) -> dict[str, list[
     """IR band -> lines whose primary drivers are all among the quantities setting that band's flux.
 
     With the simulator's tables: W1/W2 -> [O III], [Ne III] (AGN) and the absorption lines + D4000 (old
-    stars); W3 -> Balmer, He I, [S II], [O II], [N II] (SFR modulated by metallicity); W4 -> Balmer, He I,
-    [S II], [O III], [Ne III] (SFR and AGN).
+    stars); W3 -> Balmer, He I, [S II], [O II], [N II] (SFR modulated by metallicity) and [O III], [Ne III]
+    (AGN torus); W4 -> Balmer, He I, [S II], [O III], [Ne III] (SFR and AGN).
     """
     return {band: [line for line, d in PRIMARY_LINE_DRIVERS.items() if set(d) <= set(IR_DRIVERS[band])]
             for band in bands}

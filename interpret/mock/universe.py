@@ -344,7 +344,9 @@ def make_universe(
         ``catalog`` columns: physical (see :func:`interpret.mock.population.simulate_population`), one asinh
         AB magnitude per band named by the band (Lupton et al. 1999 softening = the band's 1σ sky noise;
         equal to AB for detected sources) with ``<band>_err``, and ``flux_<line>`` emission-line fluxes
-        [1e-17 erg/s/cm²] for Hα, Hβ, [O III]5007, [N II]6584, [O II]3727.
+        [1e-17 erg/s/cm²] for Hα, Hβ, [O III]5007, [N II]6584, [O II]3727. Their noise is that of a
+        matched-filter measurement on the spectra's sky noise alone (drawn apart from the spectra's noise);
+        the continuum's shot noise, left out, would add <= 4 % to it for 99 % of galaxies at the default depth.
 
     Raises
     ------
