@@ -29,7 +29,7 @@ Accuracy targets (issue 3) and what the defaults measured on held-out data, ``ma
 * photoz: sigma_NMAD **0.0288**, outlier fraction **0.8 %**, bias -0.0012; bars sigma_NMAD <= 0.03 and
   eta <= 5 %: **met**. 30 epochs, 268 s.
 * ir_from_spectra: residual scatter / injected noise **1.23** (W1), **1.19** (W2), **1.59** (W3),
-  **1.29** (W4); bar <= 1.5: **met for W1, W2, W4, not for W3**. 592 s. With ``n_members=3``: ENSEMBLE_LINE.
+  **1.29** (W4); bar <= 1.5: **met for W1, W2, W4, not for W3**. 592 s. With ``n_members=3`` (a deep ensemble): **1.17 / 1.16 / 1.52 / 1.24**, 2259 s.
 
 What changed to get there (the mock, then the networks), each measured on the same 12 000 galaxies:
 
@@ -59,9 +59,8 @@ Version 0.2.1, W1 / W2 / W3 / W4 in turn (single networks, seed 0 unless said):
   1.24 / 1.19 / **1.61** / 1.28 (seed 1: 1.20 / 1.18 / 1.62 / 1.28).
 * 50 epochs instead of 30: 1.29 / 1.24 / 1.63 / 1.28 (the longer one-cycle schedule stops early, at 23).
 * Head widths 512-128 and dropout 0.05 (the default now): **1.23 / 1.19 / 1.59 / 1.29**.
-* Deep ensembles (``n_members``): two seeds 1.20 / 1.18 / 1.58 / 1.26; the mean of three networks above
-  1.19 / 1.17 / 1.55 / 1.25; five networks of 0.2.0 gained no more than two (W3 1.62 for both).
-  WIDE_LINE
+* Deep ensembles (``n_members``): with the 256-64 head, two seeds 1.20 / 1.18 / 1.58 / 1.26; with the
+  default head, three seeds (members 1.59, 1.62, 1.57 on W3) **1.17 / 1.16 / 1.52 / 1.24**.
 
 Where the W3 excess lies (held-out, the 0.2.1 single network): 62 % of the variance above the noise comes
 from star-forming galaxies, 20 % from the 11 % with an AGN and 19 % from the 9 % quiescent ones; by W3 error,
@@ -563,9 +562,9 @@ def train_reference(data: Any, task: str = "stellar_mass", *, n_epochs: int | No
     n_members : int, default 1
         Train this many networks (seeds ``seed``, ``seed + 1``, ...; same split) and return their mean, an
         :class:`~interpret.mock.models.EnsembleNet` (``est.module.spread(...)``: the members' scatter). Costs
-        ``n_members`` times the training time; two members took the IR ratios from 1.26 / 1.22 / 1.65 / 1.27
-        to 1.21 / 1.19 / 1.62 / 1.27 (five: no better on W3). The report's metrics are the ensemble's; each
-        member's are in ``config["members"]``.
+        ``n_members`` times the training time; three members took the IR ratios (W1-W4 residual scatter /
+        noise) from 1.23 / 1.19 / 1.59 / 1.29 to 1.17 / 1.16 / 1.52 / 1.24. The report's metrics are the
+        ensemble's; each member's are in ``config["members"]``.
 
     Returns
     -------
