@@ -501,7 +501,7 @@ class RestFrameSpectrumNet(_SpectrumBase):
         self.register_buffer("x_std", torch.ones(self.n_rest))
         self.register_buffer("z_mean", torch.zeros(()))
         self.register_buffer("z_std", torch.ones(()))
-        weights = self._line_weights()
+        weights, self.line_wave = self._line_weights()
         self.n_lines = weights.shape[1]
         self.register_buffer("line_weights", weights)
         self.register_buffer("line_scale", torch.ones(self.n_lines))
@@ -510,15 +510,14 @@ class RestFrameSpectrumNet(_SpectrumBase):
         self.conv, width = self._conv_stages(2, channels, n_pool)   # normalised flux and the coverage mask
         self.head = _mlp(width * n_pool + self.n_bins + 1 + 2 * self.n_lines, hidden, n_outputs, dropout)
 
-    def _line_weights(self) -> torch.Tensor:
+    def _line_weights(self) -> tuple[torch.Tensor, np.ndarray]:
         """(n_rest, n_lines) box read-out on the rest-frame grid: +1 over +-4 pixels around each emission line
         (2.7 sigma of 100 km/s lines at SDSS's 69 km/s per pixel), minus the mean of side bands 25-45 pixels
-        away on both sides (clear of [N II] next to H-alpha). Sets ``line_wave`` (rest wavelengths of the lines
-        kept: those at least 50 pixels inside the grid). Empty (no lines) when ``wave0`` is not given.
+        away on both sides (clear of [N II] next to H-alpha); and the rest wavelengths of the lines kept (those
+        at least 50 pixels inside the grid). Empty (no lines) when ``wave0`` is not given.
         """
-        self.line_wave = np.zeros(0)
         if self.wave0 is None:
-            return torch.zeros(self.n_rest, 0)
+            return torch.zeros(self.n_rest, 0), np.zeros(0)
         from ..data.lines import LINES
 
         log0 = np.log10(self.wave0) - np.log10(1.0 + self.z_range[1])
@@ -535,8 +534,8 @@ class RestFrameSpectrumNet(_SpectrumBase):
             w[side] = -core.sum() / side.sum()
             cols.append(w)
             kept.append(line.wavelength)
-        self.line_wave = np.asarray(kept, dtype=float)
-        return torch.as_tensor(np.stack(cols, axis=1) if cols else np.zeros((self.n_rest, 0)), dtype=torch.float32)
+        weights = np.stack(cols, axis=1) if cols else np.zeros((self.n_rest, 0))
+        return torch.as_tensor(weights, dtype=torch.float32), np.asarray(kept, dtype=float)
 
     def _matched_lines(self, spectra: torch.Tensor, redshift: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Matched-filter line fluxes on the observed pixels (n, n_lines) and their coverage.
