@@ -8,7 +8,8 @@ training time. A full run takes about an hour on a busy 2-core machine (each net
 epochs; the three IR networks about 10 minutes each); ``--from-cache DIR`` instead records the rows of runs already made
 (the JSON reports :func:`train_reference` writes next to the cached weights), without training.
 
-Usage: ``python -m benchmarks.bench_reference [--n 12000] [--from-cache DIR]``
+Usage: ``python -m benchmarks.bench_reference [--n 12000] [--tasks ir_from_spectra] [--cache-dir DIR]
+[--from-cache DIR]``
 """
 from __future__ import annotations
 
@@ -86,6 +87,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--label", default=None, help="text after the task name in the benchmark column")
     parser.add_argument("--ir-members", type=int, default=IR_MEMBERS,
                         help="deep-ensemble size of the spectrum -> IR reference (1: a single network)")
+    parser.add_argument("--tasks", nargs="+", choices=list(BARS), default=list(BARS), help="tasks to train")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="keep the trained weights here (default: a temporary folder)")
     args = parser.parse_args(argv)
     label = args.label or f"make_universe({args.n}, seed=0)"
     if args.from_cache is not None:
@@ -97,9 +101,13 @@ def main(argv: list[str] | None = None) -> None:
     universe = ip.mock.make_universe(n=args.n, seed=0, progress=False)
     label += f", generated in {time.perf_counter() - t0:.0f} s"
     with tempfile.TemporaryDirectory() as tmp:
-        for task in BARS:
+        for task in args.tasks:
             k = args.ir_members if task == "ir_from_spectra" else 1
-            record_report(run_task(universe, task, Path(tmp), k), label + (f", n_members={k}" if k > 1 else ""))
+            report = run_task(universe, task, args.cache_dir or Path(tmp), k)
+            record_report(report, label + (f", n_members={k}" if k > 1 else ""))
+            for i, member in enumerate(report["config"].get("members", [])):   # each network of the ensemble
+                record_report({**report, **member, "config": {"train_seconds": report["config"]["train_seconds"] / k}},
+                              label + f", member {i + 1}/{k} (seed {report['config']['seed'] + i})")
 
 
 if __name__ == "__main__":

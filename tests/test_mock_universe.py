@@ -131,6 +131,21 @@ def test_images_sum_to_catalogue_fluxes(uni):
     np.testing.assert_allclose(deep.images.sum(axis=(2, 3)), deep.true_flux, rtol=2e-3)
 
 
+def test_noise_free_magnitudes_are_the_catalogue_without_its_injected_noise():
+    u = make_universe(n=3000, seed=5, images=False, spectra=False, progress=False)
+    clean = u.noise_free_magnitudes()
+    assert list(clean.columns) == list(BANDS) and clean.index.equals(u.catalog.index)
+    for b in BANDS:   # the catalogue minus the noise-free magnitude is the injected noise: unbiased, err-sized
+        d = u.catalog[b] - clean[b]
+        rms_err = float(np.sqrt((u.catalog[f"{b}_err"] ** 2).mean()))
+        assert abs(float(d.mean())) < 0.1 * rms_err + 0.002, b
+        assert 0.9 < float(d.std()) / rms_err < 1.1, b
+    deep = make_universe(n=5, seed=5, images=False, spectra=False, depths={b: 40.0 for b in BANDS}, progress=False)
+    np.testing.assert_allclose(deep.noise_free_magnitudes(["W3"])["W3"], deep.catalog["W3"], atol=0.05)
+    with pytest.raises(ValidationError, match="unknown bands"):
+        u.noise_free_magnitudes(["W5"])
+
+
 def test_subset_and_save_load_round_trip(uni, tmp_path):
     sub = uni.subset([0, 5, 7])
     assert len(sub) == 3 and sub.images.shape[0] == 3
@@ -143,6 +158,7 @@ def test_subset_and_save_load_round_trip(uni, tmp_path):
     np.testing.assert_array_equal(back.images, uni.images)
     assert back.bands.names == uni.bands.names and back.config == uni.config
     assert set(back.truth.dag.edges) == set(uni.truth.dag.edges) and back.truth.ir_lines == uni.truth.ir_lines
+    pd.testing.assert_frame_equal(back.noise_free_magnitudes(), uni.noise_free_magnitudes())
 
 
 def test_custom_bands_and_no_images():

@@ -147,6 +147,7 @@ def test_spectrum_net_learns_planted_ir(toy, cache):
     assert m["W4_scatter"] < 0.5 * np.std(toy.catalog["W4"])
     assert {"W1_ratio", "max_ratio", "W1_noise"} <= set(m)
     assert m["W1_noise"] == pytest.approx(0.05)
+    assert est.training.config["labels"] == "observed" and "W1_model_error" not in m   # no noise-free labels
 
 
 def test_two_input_photoz_model(toy, cache):
@@ -260,6 +261,16 @@ def test_refusals(toy, sdss_small, cache):
         tr.train_reference(toy, "stellar_mass", n_epochs=0, cache_dir=cache)
     with pytest.raises(ValidationError, match="fractions"):
         tr.reference_split(10, fractions=(0.5, 0.5, 0.5))
+    with pytest.raises(ValidationError, match="labels='noise_free' needs a mock universe"):
+        tr.train_reference(toy, "ir_from_spectra", labels="noise_free", cache_dir=cache)
+    with pytest.raises(ValidationError, match="labels"):
+        tr.train_reference(toy, "ir_from_spectra", labels="clean", cache_dir=cache)
+    with pytest.raises(ValidationError, match=r"auxiliary targets \['sfr'\] are not catalogue columns"):
+        tr.train_reference(toy, "ir_from_spectra", auxiliary=["sfr"], cache_dir=cache)
+    with pytest.raises(ValidationError, match="'auxiliary' must be 'auto'"):
+        tr.train_reference(toy, "ir_from_spectra", auxiliary="all", cache_dir=cache)
+    with pytest.raises(ValidationError, match="auxiliary targets need the rest-frame network"):
+        tr.train_reference(toy, "ir_from_spectra", auxiliary=["log_mstar"], cache_dir=cache)
 
 
 # --- end to end on the mock universe (fast mode, looser bars) ----------------------------------------------
@@ -284,6 +295,20 @@ def test_fast_reference_models_on_the_mock(universe, cache, task):
         assert est.predict((universe.images[:3], mags[:3]), progress=False).shape == (3,)
     else:                           # full run: scatter <= 1.5 x injected noise
         assert rep.metrics["W4_ratio"] < 3.0
+        # fitted on the noise-free magnitudes, scored against the observed ones (and the noise-free ones)
+        assert rep.config["labels"] == "noise_free"
+        assert all(0 < rep.metrics[f"W{k}_model_error"] < rep.metrics[f"W{k}_scatter"] for k in (1, 3))
+        # multi-task: the head also predicts the physical drivers of the IR, which forward() leaves out
+        assert rep.config["auxiliary_targets"] == list(tr.IR_AUXILIARY)
+        assert rep.config["model_kwargs"]["n_aux"] == len(tr.IR_AUXILIARY)
+        spec = torch.as_tensor(universe.spectra[split.test])
+        zt = torch.as_tensor(test_cat["redshift"].to_numpy(np.float32))[:, None]
+        with torch.no_grad():
+            bands, aux = est.module.raw_with_aux(spec, zt)
+            torch.testing.assert_close(bands, est.module.raw(spec, zt))
+        assert aux.shape == (len(split.test), len(tr.IR_AUXILIARY))
+        mass = np.corrcoef(aux[:, tr.IR_AUXILIARY.index("log_mstar")].numpy(), test_cat["log_mstar"])[0, 1]
+        assert mass > 0.5
         z = universe.catalog["redshift"].to_numpy()[:3, None]
         assert est.input_names == ("spectra", "redshift")
         assert est.predict((universe.spectra[:3], z), progress=False).shape == (3, 4)

@@ -109,7 +109,7 @@ from ..estimators import Estimator, load_estimator, resolve_device
 from ..exceptions import ValidationError
 from . import models as _models
 
-__all__ = ["train_reference", "reference_split", "DataSplit", "TrainingReport", "TASKS", "IR_BANDS"]
+__all__ = ["train_reference", "reference_split", "DataSplit", "TrainingReport", "TASKS", "IR_BANDS", "IR_AUXILIARY"]
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +123,11 @@ _MLP_EPOCHS = 150
 #: RestFrameSpectrumNet arguments of the IR reference (passed explicitly: the class defaults are those that
 #: weights saved by earlier versions were built with): a matched-filter line read-out for 100 km/s lines (the
 #: mock's are 102 km/s) and a wider, less regularised head than the class default (W3 1.61 -> 1.59 x noise).
+_LABELS: tuple[str, ...] = ("auto", "noise_free", "observed")
+#: Auxiliary targets of the IR reference (multi-task learning): the physical quantities that set the mid-IR
+#: in the mock (:mod:`interpret.mock.infrared`). agn_frac enters as log10(agn_frac + 1e-4) (mostly zero).
+IR_AUXILIARY: tuple[str, ...] = ("log_sfr", "metallicity", "agn_frac", "log_mstar", "dust_av")
+_AUX_WEIGHT = 1.0      # weight of the auxiliary mean squared error (standardised) beside the bands' one
 _SPECTRUM_NET = {"line_sigma_kms": 100.0, "hidden": [512, 128], "dropout": 0.05}
 
 
@@ -222,6 +227,13 @@ class _Task:
     feature_names: dict
     noise: np.ndarray | None = None       # injected noise per output (IR task)
     image: bool = False
+    fit_target: np.ndarray | None = None  # labels fitted and early-stopped on, when not ``target`` (noise-free)
+    aux: np.ndarray | None = None         # auxiliary training targets (n, k), standardised on the train split
+    aux_names: tuple[str, ...] = ()
+
+    @property
+    def fit_y(self) -> np.ndarray:
+        return self.target if self.fit_target is None else self.fit_target
 
 
 # --- data -> task ------------------------------------------------------------------------------------------
@@ -255,7 +267,49 @@ def _task_from_universe(data: Any, task: str, bands: Sequence[str] | None) -> _T
                  ("redshift",), {"image": img_names, "magnitudes": names}, image=True)
 
 
-def _task_from_spectra(data: Any, task: str) -> _Task:
+def _noise_free_labels(data: Any, labels: str) -> np.ndarray | None:
+    """Noise-free W1-W4 magnitudes of a mock universe for ``labels`` "noise_free" / "auto", else None."""
+    if labels == "observed":
+        return None
+    has = getattr(data, "true_flux", None) is not None and hasattr(data, "noise_free_magnitudes") and all(
+        b in getattr(data.bands, "names", ()) for b in IR_BANDS)
+    if not has:
+        if labels == "noise_free":
+            raise ValidationError("train_reference(): labels='noise_free' needs a mock universe whose bands include "
+                                  f"{', '.join(IR_BANDS)} (its noise-free fluxes, Universe.true_flux); this data has "
+                                  "none - pass labels='observed'")
+        return None
+    return data.noise_free_magnitudes(IR_BANDS).to_numpy(dtype=np.float32)
+
+
+def _auxiliary_targets(cat: pd.DataFrame, auxiliary: Any) -> tuple[tuple[str, ...], np.ndarray | None]:
+    """Names and raw values (n, k) of the auxiliary targets: "auto" -> :data:`IR_AUXILIARY` when the catalogue
+    has them all, None / () -> none, a sequence -> those columns (each must exist)."""
+    if auxiliary is None:
+        return (), None
+    if isinstance(auxiliary, str):
+        if auxiliary != "auto":
+            raise ValidationError(f"train_reference(): 'auxiliary' must be 'auto', None or a sequence of catalogue "
+                                  f"columns; got {auxiliary!r}")
+        if not all(c in cat for c in IR_AUXILIARY):
+            return (), None
+        names = IR_AUXILIARY
+    else:
+        names = tuple(str(c) for c in auxiliary)
+        missing = [c for c in names if c not in cat]
+        if missing:
+            raise ValidationError(f"train_reference(): auxiliary targets {missing} are not catalogue columns; "
+                                  f"the catalogue has {', '.join(map(str, cat.columns[:20]))}")
+    if not names:
+        return (), None
+    values = np.column_stack([cat[c].to_numpy(dtype=np.float64) for c in names])
+    for j, c in enumerate(names):
+        if c == "agn_frac":   # zero for most galaxies, up to ~1: a log keeps the AGN hosts apart
+            values[:, j] = np.log10(np.clip(values[:, j], 0.0, None) + 1e-4)
+    return names, values.astype(np.float32)
+
+
+def _task_from_spectra(data: Any, task: str, labels: str = "observed", auxiliary: Any = None) -> _Task:
     cat = data.catalog
     spectra = np.asarray(data.spectra, dtype=np.float32)
     if spectra.ndim != 2 or spectra.shape[0] != len(cat):
@@ -265,16 +319,24 @@ def _task_from_spectra(data: Any, task: str) -> _Task:
     wave = np.asarray(data.wavelength, dtype=float)
     names = {"spectra": [f"{wave[0]:.2f}", f"{wave[-1]:.2f}", str(wave.size)]}
     dlog = _log_step(wave)
+    aux_names, aux = _auxiliary_targets(cat, auxiliary)
     if dlog is None or "redshift" not in cat:   # no uniform log-λ grid or no redshifts: observed frame only
+        if aux_names and not isinstance(auxiliary, str):
+            raise ValidationError("train_reference(): auxiliary targets need the rest-frame network (spectra on a "
+                                  "log-uniform wavelength grid and a 'redshift' column); pass auxiliary=None")
         return _Task(task, [spectra], target, _models.SpectrumNet, {"n_wave": spectra.shape[1], "n_outputs": 4},
-                     None, IR_BANDS, names, noise=_injected_noise(cat))
+                     None, IR_BANDS, names, noise=_injected_noise(cat), fit_target=_noise_free_labels(data, labels))
     z = _column(cat, "redshift", task)
     lo, hi = float(np.nanmin(z)), float(np.nanmax(z))
     pad = 0.02 * (hi - lo) + 1e-3
     kwargs = {"n_wave": spectra.shape[1], "n_outputs": 4, "z_range": [max(lo - pad, -0.5), hi + pad],
               "dlog": dlog, "wave0": float(wave[0]), **_SPECTRUM_NET}
+    if aux_names:   # only then: the constructor arguments (and cache keys) of earlier versions stay valid
+        kwargs["n_aux"] = len(aux_names)
+        names["auxiliary"] = list(aux_names)
     return _Task(task, [spectra, z[:, None]], target, _models.RestFrameSpectrumNet, kwargs, ("spectra", "redshift"),
-                 IR_BANDS, {**names, "redshift": ["redshift"]}, noise=_injected_noise(cat))
+                 IR_BANDS, {**names, "redshift": ["redshift"]}, noise=_injected_noise(cat),
+                 fit_target=_noise_free_labels(data, labels), aux=aux, aux_names=aux_names)
 
 
 def _log_step(wave: np.ndarray) -> float | None:
@@ -307,7 +369,8 @@ def _task_from_catalog(data: Any, task: str, bands: Sequence[str] | None) -> _Ta
                  {"x": names + extra})
 
 
-def _make_task(data: Any, task: str, bands: Sequence[str] | None) -> _Task:
+def _make_task(data: Any, task: str, bands: Sequence[str] | None, labels: str = "observed",
+               auxiliary: Any = None) -> _Task:
     if not hasattr(data, "catalog") or not hasattr(data, "bands"):
         raise ValidationError(f"train_reference(): 'data' must have .catalog and .bands (a mock universe or a "
                               f"Dataset such as ip.datasets.sdss_sample()); got {type(data).__name__}")
@@ -315,7 +378,7 @@ def _make_task(data: Any, task: str, bands: Sequence[str] | None) -> _Task:
         if getattr(data, "spectra", None) is None:
             raise ValidationError("train_reference(): task 'ir_from_spectra' needs spectra; this data set has "
                                   "none - use the mock universe (ip.mock.make_universe(..., spectra=True))")
-        return _task_from_spectra(data, task)
+        return _task_from_spectra(data, task, labels, auxiliary)
     if getattr(data, "images", None) is not None:
         return _task_from_universe(data, task, bands)
     return _task_from_catalog(data, task, bands)
@@ -323,6 +386,9 @@ def _make_task(data: Any, task: str, bands: Sequence[str] | None) -> _Task:
 
 def _finite_rows(t: _Task) -> np.ndarray:
     ok = np.isfinite(t.target.reshape(len(t.target), -1)).all(axis=1)
+    ok &= np.isfinite(t.fit_y.reshape(len(t.fit_y), -1)).all(axis=1)
+    if t.aux is not None:
+        ok &= np.isfinite(t.aux).all(axis=1)
     for a in t.inputs:
         ok &= np.isfinite(a.reshape(len(a), -1)).all(axis=1)
     return ok
@@ -334,7 +400,7 @@ _CALIBRATION_ROWS = 4000
 
 def _set_normalisation(model: torch.nn.Module, t: _Task, train: np.ndarray) -> None:
     """Output standardisation from the training targets; input scaling from (up to 4000) training rows."""
-    y = t.target[train].reshape(len(train), -1).astype(np.float64)
+    y = t.fit_y[train].reshape(len(train), -1).astype(np.float64)
     model.set_normalisation(y_mean=y.mean(axis=0), y_std=y.std(axis=0) + 1e-6)
     rows = train[:_CALIBRATION_ROWS]
     device = next(model.parameters()).device
@@ -342,7 +408,12 @@ def _set_normalisation(model: torch.nn.Module, t: _Task, train: np.ndarray) -> N
 
 
 # --- training ----------------------------------------------------------------------------------------------
-def _loss(model: torch.nn.Module, task: str, inputs: list[torch.Tensor], y: torch.Tensor) -> torch.Tensor:
+def _loss(model: torch.nn.Module, task: str, inputs: list[torch.Tensor], y: torch.Tensor,
+          aux: torch.Tensor | None = None) -> torch.Tensor:
+    if aux is not None and model.training:   # multi-task: the bands plus the auxiliary targets (training only)
+        raw, raw_aux = model.raw_with_aux(*inputs)
+        return (torch.nn.functional.mse_loss(raw, model.standardise_target(y))
+                + _AUX_WEIGHT * torch.nn.functional.mse_loss(raw_aux, aux))
     raw = model.raw(*inputs)
     if task == "photoz":   # robust loss on dz = (z_pred - z) / (1 + z), in units of 0.02
         pred = model._finish(raw)
@@ -366,9 +437,11 @@ def _batches(idx: np.ndarray, batch_size: int, rng: np.random.Generator | None):
         yield order[start:start + batch_size]
 
 
-def _tensors(t: _Task, rows: np.ndarray, device: torch.device) -> tuple[list[torch.Tensor], torch.Tensor]:
+def _tensors(t: _Task, rows: np.ndarray, device: torch.device
+             ) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor | None]:
     xs = [torch.as_tensor(a[rows]).to(device) for a in t.inputs]
-    return xs, torch.as_tensor(t.target[rows]).to(device)
+    aux = None if t.aux is None else torch.as_tensor(t.aux[rows]).to(device)
+    return xs, torch.as_tensor(t.fit_y[rows]).to(device), aux
 
 
 def _val_loss(model: torch.nn.Module, t: _Task, rows: np.ndarray, device: torch.device, bs: int) -> float:
@@ -376,8 +449,8 @@ def _val_loss(model: torch.nn.Module, t: _Task, rows: np.ndarray, device: torch.
     total = 0.0
     with torch.no_grad():
         for b in _batches(rows, bs, None):
-            xs, y = _tensors(t, b, device)
-            total += float(_loss(model, t.name, xs, y)) * len(b)
+            xs, y, _ = _tensors(t, b, device)
+            total += float(_loss(model, t.name, xs, y)) * len(b)   # validation: the bands alone
     return total / len(rows)
 
 
@@ -395,10 +468,10 @@ def _fit(model: torch.nn.Module, t: _Task, split: DataSplit, hp: dict, seed: int
         model.train()
         total = 0.0
         for b in _batches(split.train, hp["batch_size"], rng):
-            xs, y = _tensors(t, b, device)
+            xs, y, aux = _tensors(t, b, device)
             if t.image:
                 xs[0] = _augment(xs[0], gen)
-            loss = _loss(model, t.name, xs, y)
+            loss = _loss(model, t.name, xs, y, aux)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -431,15 +504,19 @@ def _evaluate(est: Estimator, t: _Task, rows: np.ndarray) -> dict[str, float]:
         resid = pred - truth
         return {"scatter": float(np.std(resid)), "sigma_nmad": _metrics.sigma_nmad(pred, truth, normalize=False),
                 "bias": float(np.mean(resid)), "outlier_fraction_0.3dex": float(np.mean(np.abs(resid) > 0.3))}
-    return _ir_metrics(pred, truth, None if t.noise is None else t.noise[rows])
+    return _ir_metrics(pred, truth, None if t.noise is None else t.noise[rows],
+                       None if t.fit_target is None else t.fit_target[rows])
 
 
-def _ir_metrics(pred: np.ndarray, truth: np.ndarray, noise: np.ndarray | None) -> dict[str, float]:
+def _ir_metrics(pred: np.ndarray, truth: np.ndarray, noise: np.ndarray | None,
+                noise_free: np.ndarray | None = None) -> dict[str, float]:
     out: dict[str, float] = {}
     for j, band in enumerate(IR_BANDS):
         scatter = float(np.std(pred[:, j] - truth[:, j]))
         out[f"{band}_scatter"] = scatter
         out[f"{band}_bias"] = float(np.mean(pred[:, j] - truth[:, j]))
+        if noise_free is not None:   # the model's own error, without the photometric noise of the labels
+            out[f"{band}_model_error"] = float(np.std(pred[:, j] - noise_free[:, j]))
         if noise is not None:
             injected = float(np.sqrt(np.mean(noise[:, j] ** 2)))
             out[f"{band}_noise"] = injected
@@ -452,7 +529,7 @@ def _ir_metrics(pred: np.ndarray, truth: np.ndarray, noise: np.ndarray | None) -
 # --- caching -----------------------------------------------------------------------------------------------
 def _fingerprint(t: _Task) -> str:
     h = hashlib.blake2b(digest_size=16)
-    for a in [*t.inputs, t.target]:
+    for a in [*t.inputs, t.target, *(a for a in (t.fit_target, t.aux) if a is not None)]:
         arr = np.ascontiguousarray(a)
         h.update(f"{arr.shape}{arr.dtype}".encode())
         h.update(memoryview(arr).cast("B"))
@@ -526,7 +603,8 @@ def train_reference(data: Any, task: str = "stellar_mass", *, n_epochs: int | No
                     device: str = "cpu", cache: bool = True, cache_dir: str | Path | None = None,
                     fast: bool = False, progress: bool | None = None, bands: Sequence[str] | None = None,
                     batch_size: int | None = None, lr: float | None = None,
-                    num_threads: int | None = None, n_members: int = 1) -> Estimator:
+                    num_threads: int | None = None, n_members: int = 1, labels: str = "auto",
+                    auxiliary: Sequence[str] | str | None = "auto") -> Estimator:
     """Train (or load from the cache) a reference estimator for ``task`` on ``data``.
 
     Parameters
@@ -567,6 +645,18 @@ def train_reference(data: Any, task: str = "stellar_mass", *, n_epochs: int | No
         ``n_members`` times the training time; three members took the IR ratios (W1-W4 residual scatter /
         noise) from 1.23 / 1.19 / 1.59 / 1.29 to 1.17 / 1.16 / 1.52 / 1.24. The report's metrics are the
         ensemble's; each member's are in ``config["members"]``.
+    labels : {"auto", "noise_free", "observed"}, default "auto"
+        What the "ir_from_spectra" network is fitted (and early-stopped) on. ``"noise_free"``: the mock
+        universe's noise-free W1-W4 magnitudes (:meth:`~interpret.mock.Universe.noise_free_magnitudes`), as
+        the stellar-mass and photo-z references fit the true mass and redshift; ``"observed"``: the catalogue's
+        noisy magnitudes; ``"auto"``: noise-free when the data has them (a mock universe), else observed.
+        Held-out metrics are always against the observed magnitudes (plus ``W*_model_error`` against the
+        noise-free ones when known). Other tasks ignore it.
+    auxiliary : "auto", sequence of str or None, default "auto"
+        Catalogue columns the "ir_from_spectra" network also learns to predict while training (multi-task
+        learning; extra head outputs that :meth:`forward` does not return). ``"auto"``: :data:`IR_AUXILIARY`
+        (log_sfr, metallicity, agn_frac, log_mstar, dust_av: what sets the mid-IR in the mock) when the
+        catalogue has them all; None: no auxiliary targets. Other tasks ignore it.
 
     Returns
     -------
@@ -588,7 +678,8 @@ def train_reference(data: Any, task: str = "stellar_mass", *, n_epochs: int | No
     check_choice(task, "task", "train_reference", TASKS)
     seed = check_int(seed, "seed", "train_reference")
     dev = resolve_device(device, "train_reference")
-    t = _make_task(data, task, bands)
+    check_choice(labels, "labels", "train_reference", _LABELS)
+    t = _make_task(data, task, bands, labels, auxiliary)
     n_members = check_int(n_members, "n_members", "train_reference", minimum=1)
     hp = _hyperparameters(t, n_epochs, fast, batch_size, lr, n_members)
     key = _cache_key(t, hp, seed, _fingerprint(t))
@@ -615,6 +706,9 @@ def _train(t: _Task, hp: dict, seed: int, dev: torch.device, progress: bool | No
                               "need at least 10")
     base = reference_split(len(t.target), seed)
     split = DataSplit(*(np.intersect1d(s, usable) for s in (base.train, base.val, base.test)))
+    if t.aux is not None:   # standardise the auxiliary targets on the training rows (a copy: t.aux is fingerprinted)
+        mean, std = t.aux[split.train].mean(axis=0), t.aux[split.train].std(axis=0) + 1e-6
+        t = dataclasses.replace(t, aux=((t.aux - mean) / std).astype(np.float32))
     t0 = time.perf_counter()
     n_members = int(hp.get("n_members", 1))
     models, histories, best_epochs = [], [], []
@@ -648,7 +742,9 @@ def _train(t: _Task, hp: dict, seed: int, dev: torch.device, progress: bool | No
                          input_shapes=_input_shapes(t))
     metrics = _evaluate(est, t, split.test)
     config = {"model_kwargs": model_kwargs, "input_names": t.input_names, "output_names": list(t.output_names),
-              "features": t.feature_names, "hyperparameters": hp, "seed": seed, "device": str(dev),
+              "features": t.feature_names, "hyperparameters": hp,
+              "labels": "observed" if t.fit_target is None else "noise_free",
+              "auxiliary_targets": list(t.aux_names), "seed": seed, "device": str(dev),
               "cache_key": key, "path": path, "input_shapes": _input_shapes(t), "train_seconds": seconds, "torch": torch.__version__, "interpret": __version__,
               **({"members": members} if members else {})}
     est.training = TrainingReport(task=t.name, model=model_path, metrics=metrics, seconds=seconds,

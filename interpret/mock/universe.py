@@ -116,6 +116,44 @@ class Universe:
         """Number of galaxies."""
         return len(self.catalog)
 
+    def noise_free_magnitudes(self, bands: Sequence[str] | None = None) -> pd.DataFrame:
+        """Asinh AB magnitudes of the noise-free band fluxes (``true_flux``), one column per band.
+
+        The same softening as the catalogue's magnitudes (each band's 1σ sky noise), so that
+        ``catalog[b] - noise_free_magnitudes()[b]`` is exactly the injected photometric noise in magnitudes.
+
+        Parameters
+        ----------
+        bands : sequence of str, optional
+            Band names (default: every band of :attr:`bands`).
+
+        Examples
+        --------
+        >>> import interpret as ip
+        >>> u = ip.mock.make_universe(n=50, seed=0, images=False, spectra=False, progress=False)
+        >>> clean = u.noise_free_magnitudes(["r", "W3"])
+        >>> list(clean.columns), bool(abs(float((u.catalog["r"] - clean["r"]).median())) < 0.01)
+        (['r', 'W3'], True)
+        """
+        if self.true_flux is None:
+            raise ValidationError("Universe.noise_free_magnitudes(): this universe has no 'true_flux' "
+                                  "(made before it was stored); regenerate it with make_universe()")
+        names = list(self.bands.names)
+        wanted = names if bands is None else [str(b) for b in bands]
+        unknown = [b for b in wanted if b not in names]
+        if unknown:
+            raise ValidationError(f"Universe.noise_free_magnitudes(): unknown bands {unknown}; this universe "
+                                  f"has {', '.join(names)}")
+        depths = self.config.get("depths", {})
+        missing = [b for b in wanted if b not in depths]
+        if missing:
+            raise ValidationError(f"Universe.noise_free_magnitudes(): the config has no depth for {missing}")
+        out = {}
+        for b in wanted:
+            soft = 10.0 ** (-0.4 * float(depths[b])) / 5.0        # the catalogue's softening: 1σ sky noise
+            out[b] = asinh_magnitude(self.true_flux[:, names.index(b)] * 1e-9, soft)
+        return pd.DataFrame(out, index=self.catalog.index)
+
     def subset(self, idx: Any) -> Universe:
         """The galaxies ``idx`` (integer positions or boolean mask), as a new Universe (index reset)."""
         idx = np.asarray(idx)
