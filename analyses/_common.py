@@ -42,9 +42,21 @@ class StudyData:
     spectra: np.ndarray | None = None
     truth: Any = None
     source: str = "mock"
+    universe: Any = None      # the mock Universe itself (None for user data)
 
     def __len__(self) -> int:
         return len(self.catalog)
+
+    @property
+    def true_flux(self) -> np.ndarray | None:
+        """The mock's noise-free band fluxes (None for user data): the IR reference is fitted on them."""
+        return None if self.universe is None else self.universe.true_flux
+
+    def noise_free_magnitudes(self, bands: Any = None) -> pd.DataFrame:
+        """See :meth:`interpret.mock.Universe.noise_free_magnitudes` (mock data only)."""
+        if self.universe is None:
+            raise ValueError("noise-free magnitudes exist for the mock universe only")
+        return self.universe.noise_free_magnitudes(bands)
 
 
 def _resolve(path: str, ctx: Any) -> Path:
@@ -96,7 +108,7 @@ def study_data(ctx: Any, n_default: int, **kwargs: Any) -> StudyData:
         return data
     u = mock_universe(ctx, n_default, **kwargs)
     return StudyData(catalog=u.catalog, bands=u.bands, images=u.images, wavelength=u.wavelength,
-                     spectra=u.spectra, truth=u.truth, source="mock")
+                     spectra=u.spectra, truth=u.truth, source="mock", universe=u)
 
 
 def study_model(ctx: Any, data: Any, task: str, **train_kwargs: Any) -> Any:

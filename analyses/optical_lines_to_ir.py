@@ -418,7 +418,8 @@ def _panel(ax: Any, letter: str) -> None:
 
 
 def fig_accuracy(ctx: Any) -> Any:
-    """Held-out predicted vs true W1-W4 magnitudes with residual scatter and the injected-noise ratio."""
+    """Held-out predicted vs catalogue (observed, noisy) W1-W4 magnitudes with residual scatter and the
+    injected-noise ratio."""
     import matplotlib.pyplot as plt
 
     from interpret.plots._style import PAGE_WIDTH, PALETTE
@@ -439,7 +440,7 @@ def fig_accuracy(ctx: Any) -> Any:
         else:
             ax.scatter(t, yp, s=4, color=PALETTE["blue"], alpha=0.6, lw=0)
         ax.plot([lo, hi], [lo, hi], color="k", lw=0.7)
-        ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel=f"true {r['band']} [AB mag]")
+        ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel=f"catalogue {r['band']} [AB mag]")
         ax.set_aspect("equal")
         ratio = f"\n= {r['ratio']:.2f}x noise" if np.isfinite(r["ratio"]) else ""
         ax.text(0.04, 0.96, f"σ = {r['scatter']:.3f} mag{ratio}", transform=ax.transAxes, va="top", fontsize=7)

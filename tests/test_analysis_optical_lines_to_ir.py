@@ -115,6 +115,10 @@ def test_mock_run_end_to_end(mock_run):
     a = ctx.load("ig_W3")
     assert a.input_values(0).shape == (10, ctx.load("data").spectra.shape[1]) and a.target_name == "W3"
     assert len(ctx.notes) >= 7 and manifest["notes"] == ctx.notes
+    # the mock's reference is fitted on the noise-free magnitudes, with the physical drivers as auxiliary targets
+    tmp, _ = mock_run
+    cfg = json.loads(next((tmp / "tiny" / "cache" / "models").glob("ir_from_spectra-*.json")).read_text())["config"]
+    assert cfg["labels"] == "noise_free" and cfg["auxiliary_targets"] == list(ip.mock.train.IR_AUXILIARY)
 
 
 def test_rerun_hits_cache(mock_run):
@@ -139,6 +143,7 @@ def test_user_files_with_and_without_model(tmp_path):
     stem = next((tmp_path / "user" / "cache" / "models").glob("ir_from_spectra-*.json"))
     report = json.loads(stem.read_text())
     cfg = report["config"]
+    assert cfg["labels"] == "observed" and cfg["auxiliary_targets"] == []   # user data: no noise-free truth
     assert report["model"] == "interpret.mock.models:RestFrameSpectrumNet" and cfg["input_names"] == ["spectra",
                                                                                                       "redshift"]
     kwargs = ", ".join(f"{k} = {v}" for k, v in cfg["model_kwargs"].items())

@@ -480,7 +480,8 @@ class RestFrameSpectrumNet(_SpectrumBase):
         :meth:`raw_with_aux` but not by :meth:`forward`, so the estimator still maps spectra to the
         ``n_outputs`` bands. :func:`~interpret.mock.train_reference` fits them to the physical quantities that
         set the mid-infrared in the mock (SFR, metallicity, AGN fraction, mass, dust): noise-free labels that
-        steer the shared features (W3 1.59 -> 1.46 x noise, single network).
+        steer the shared features (alone: W3 1.59 -> 1.46 x noise, single network; see
+        :mod:`interpret.mock.train`).
 
     Examples
     --------
@@ -665,8 +666,8 @@ class EnsembleNet(nn.Module):
 
     A deep ensemble (Lakshminarayanan, Pritzel & Blundell 2017, arXiv:1612.01474): the members share the data
     and the split but not the initial weights or the batch order, and their mean is more accurate than any of
-    them (on the mock IR task, three members took W1-W4 from 1.23 / 1.19 / 1.59 / 1.29 to 1.17 / 1.16 / 1.52 /
-    1.24 x noise). :meth:`spread` is the members' standard deviation, a measure of the model (epistemic)
+    them (on the mock IR task, with the 0.2.2 defaults three members took W1-W4 from 1.16 / 1.15 / 1.48 / 1.20
+    to 1.13 / 1.13 / 1.44 / 1.19 x noise). :meth:`spread` is the members' standard deviation, a measure of the model (epistemic)
     uncertainty. Attribution methods see one differentiable module (the mean).
 
     Parameters
