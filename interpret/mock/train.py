@@ -89,7 +89,8 @@ model error in brackets):
   (0.222 mag rms in W3 against 0.233 from their quoted errors; seed 0: 0.233 and 0.239) and a larger model error,
   so the ratio is higher; with 1800 galaxies a held-out ratio is uncertain by about +-0.04.
 * Most runs keep their last epochs (best 25-30 of 30), yet a longer schedule does not help: 45 epochs on
-  ``make_universe(12_000, seed=1)`` gave W3 1.59 (best epoch 45) against 1.54 with 30. Not kept.
+  ``make_universe(12_000, seed=1)`` gave W3 1.59 (best epoch 45) against 1.54 with 30, on seed 0 1.49 against
+  1.48. Not kept.
 
 Where the W3 excess lay (held-out, the 0.2.1 single network): 62 % of the variance above the noise comes
 from star-forming galaxies, 20 % from the 11 % with an AGN and 19 % from the 9 % quiescent ones; by W3 error,
