@@ -32,6 +32,7 @@ from .sed import SEDGrid
 __all__ = [
     "band_maggies",
     "flux_noise",
+    "sky_sigma",
     "asinh_magnitude",
     "asinh_magnitude_error",
     "flux_from_asinh_magnitude",
@@ -132,9 +133,14 @@ def band_maggies(sed: np.ndarray, grid: SEDGrid, redshift: np.ndarray, d_l_pc: n
     return out * dim[:, None]
 
 
+def sky_sigma(depths: np.ndarray | float) -> np.ndarray:
+    """1σ sky noise [maggies] of a 5σ point-source depth (AB); also the asinh-magnitude softening."""
+    return 10.0 ** (-0.4 * np.asarray(depths, dtype=float)) / 5.0
+
+
 def flux_noise(maggies: np.ndarray, depths: np.ndarray) -> np.ndarray:
     """1σ flux errors [maggies]: sky noise of the 5σ depth plus a 1 % calibration floor, in quadrature."""
-    sky = 10.0 ** (-0.4 * depths) / 5.0
+    sky = sky_sigma(depths)
     return np.sqrt(sky[None, :] ** 2 + (CALIBRATION_FLOOR * maggies) ** 2)
 
 

@@ -45,6 +45,7 @@ from .photometry import (
     band_depths,
     band_maggies,
     flux_noise,
+    sky_sigma,
 )
 from .population import (
     PHYSICAL_COLUMNS,
@@ -150,8 +151,7 @@ class Universe:
             raise ValidationError(f"Universe.noise_free_magnitudes(): the config has no depth for {missing}")
         out = {}
         for b in wanted:
-            soft = 10.0 ** (-0.4 * float(depths[b])) / 5.0        # the catalogue's softening: 1σ sky noise
-            out[b] = asinh_magnitude(self.true_flux[:, names.index(b)] * 1e-9, soft)
+            out[b] = asinh_magnitude(self.true_flux[:, names.index(b)] * 1e-9, sky_sigma(depths[b]))
         return pd.DataFrame(out, index=self.catalog.index)
 
     def subset(self, idx: Any) -> Universe:
@@ -447,7 +447,7 @@ def _observed_columns(pop_df: pd.DataFrame, merged: dict[str, np.ndarray], bands
                       seed: int, cfg: dict[str, Any]) -> pd.DataFrame:
     """Add noisy asinh magnitudes, their errors and noisy line fluxes to the physical catalogue."""
     true = merged["maggies"]
-    soft = 10.0 ** (-0.4 * depths) / 5.0
+    soft = sky_sigma(depths)
     sigma = flux_noise(true, depths)
     cols: dict[str, np.ndarray] = {}
     errs: dict[str, np.ndarray] = {}
