@@ -58,9 +58,9 @@ def test_plot_comparison_side_by_side(results):
 
 def test_plot_shapley_bars_and_error_bars(results):
     exact, sampled = results[2:]
-    fig = plot_shapley(exact, sign=-1)
+    fig = plot_shapley(exact)
     heights = [p.get_height() for p in fig.axes[0].patches]
-    np.testing.assert_allclose(heights, -exact.values.to_numpy())
+    np.testing.assert_allclose(heights, exact.values.to_numpy())   # positive = helps, plotted as is
     fig2 = plot_shapley(sampled)
     bars = [c for c in fig2.axes[0].containers if hasattr(c, "errorbar")]
     assert bars and bars[0].errorbar is not None

@@ -88,8 +88,11 @@ class ShapleyResult(Result):
 
     The players are the bands, the value of a coalition ``S`` is ``v(S)`` = the metric of the estimator
     when only the bands in ``S`` are kept (the others masked, or the model retrained on ``S``). Values
-    satisfy efficiency: ``values.sum() == v_all - v_none`` (to float precision). For error metrics such
-    as ``"rmse"``, a useful band has a *negative* value (adding it lowers the error).
+    satisfy efficiency (to float precision). **Sign convention: a positive value means the band helps**,
+    for every metric: for error metrics (``greater_is_better=False``: rmse, sigma_nmad, ...) the game is
+    the *decrease* of the error, ``values.sum() == v_none - v_all``; for scores (``r2``, and callables by
+    default) it is the increase, ``values.sum() == v_all - v_none``. ``v_all``, ``v_none`` and
+    ``subset_values`` are always the raw metric values.
 
     Attributes
     ----------
@@ -99,12 +102,14 @@ class ShapleyResult(Result):
         Monte-Carlo standard error per band when permutation sampling was used (None when exact).
     interactions : pandas.DataFrame
         Pairwise Shapley interaction indices (Grabisch & Roubens 1999), bands x bands, symmetric; the
-        diagonal is NaN. Positive: the pair is worth more together than the sum of its parts (in metric
-        units, so for an error metric a negative entry means synergy in lowering the error).
+        diagonal is NaN. Same sign convention as ``values``: positive means the pair helps more together
+        than the sum of its parts (synergy in lowering an error); negative means redundancy.
     interaction_standard_errors : pandas.DataFrame or None
         Monte-Carlo standard errors of ``interactions`` when sampled.
     v_all, v_none : float
-        Value of the full band set and of the empty set.
+        Raw metric of the full band set and of the empty set.
+    greater_is_better : bool
+        False for error metrics (values are the decrease of the error), True for scores.
     metric : str
         Metric name.
     strategy : str or None
@@ -131,6 +136,12 @@ class ShapleyResult(Result):
     interaction_standard_errors: pd.DataFrame | None = None
     subset_values: pd.Series | None = None
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
+    greater_is_better: bool = False
+
+    @property
+    def gain(self) -> float:
+        """Improvement of the metric from no band to all bands (``v_none - v_all`` for error metrics)."""
+        return float(self.v_all - self.v_none) if self.greater_is_better else float(self.v_none - self.v_all)
 
     @property
     def bands(self) -> tuple[str, ...]:
@@ -153,7 +164,7 @@ class ShapleyResult(Result):
         return self.values.index
 
     def sum(self) -> float:
-        """Sum of the Shapley values, equal to ``v_all - v_none`` (efficiency)."""
+        """Sum of the Shapley values, equal to :attr:`gain` (efficiency)."""
         return float(np.sum(self.values.to_numpy()))
 
     def to_series(self) -> pd.Series:
@@ -162,8 +173,8 @@ class ShapleyResult(Result):
 
     @property
     def efficiency_gap(self) -> float:
-        """``values.sum() - (v_all - v_none)``: zero up to float rounding."""
-        return float(np.sum(self.values.to_numpy()) - (self.v_all - self.v_none))
+        """``values.sum() - gain``: zero up to float rounding."""
+        return float(np.sum(self.values.to_numpy()) - self.gain)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per band: ``value`` and ``standard_error`` (NaN when exact)."""

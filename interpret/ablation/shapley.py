@@ -191,6 +191,7 @@ def band_shapley(
     bands: Any = None,
     metric: str | Callable[..., float] = "rmse",
     metric_kwargs: Mapping[str, Any] | None = None,
+    greater_is_better: bool | None = None,
     strategy: str | FillStrategy = "mean",
     mode: str = "mask",
     fit: Callable[..., Any] | None = None,
@@ -215,8 +216,9 @@ def band_shapley(
 
     ``v(S)`` is the metric with only the bands in ``S`` kept (masked with ``strategy``, or - with
     ``mode="retrain"`` - a model refitted on ``S``, the empty set scored as the constant mean predictor).
-    ``values.sum() == v(all) - v(none)`` holds to float precision. For error metrics (rmse, sigma_nmad,
-    ...) useful bands get *negative* values: adding them lowers the error.
+    **Positive values mean the band helps** (one convention across the library): for error metrics the
+    game is the decrease of the error, so ``values.sum() == v(none) - v(all)``; for scores (``r2``) the
+    increase, ``values.sum() == v(all) - v(none)``. Both hold to float precision (``efficiency_gap``).
 
     Parameters
     ----------
@@ -224,7 +226,10 @@ def band_shapley(
     batch_size, max_bytes, n_jobs, progress
         As in :func:`interpret.ablation.band_ablation`.
     metric : str or callable, default "rmse"
-        One name from ``interpret.metrics.METRICS`` or a callable ``f(y_pred, y_true) -> float``.
+        One name from ``interpret.metrics.METRICS`` or a callable ``f(y_true, y_pred) -> float``.
+    greater_is_better : bool, optional
+        Whether a larger metric is better. Default: from the named metric (False for errors, True for
+        ``r2``); True for a callable (as scikit-learn's ``make_scorer``). Sets the sign: positive = helps.
     metric_kwargs : dict, optional
         E.g. ``{"normalize": False}`` for targets that are not redshifts.
     exact : bool, optional
@@ -288,10 +293,23 @@ def band_shapley(
         else:
             inter, inter_se = np.full((n, n), np.nan), None
     v_all, v_none = value(np.array([full, empty]))
+    better = _greater_is_better(metric, greater_is_better)
+    if not better:     # positive = the band lowers the error (helps)
+        phi, inter = -phi, -inter
     return _result(names, phi, se, inter, inter_se, float(v_all), float(v_none), metric_name(metric), probe,
-                   exact, n_perm, value, {"mode": mode, "seconds": time.perf_counter() - t0,
+                   exact, n_perm, value, better, {"mode": mode, "seconds": time.perf_counter() - t0,
                                           "n_evaluations": len(value.cache), "n_samples": probe.n_scored,
                                           "batch_size": batch_size})
+
+
+def _greater_is_better(metric: Any, declared: bool | None) -> bool:
+    if declared is not None:
+        return bool(declared)
+    if isinstance(metric, str):
+        from ..metrics import get_metric
+
+        return bool(getattr(get_metric(metric), "greater_is_better", False))
+    return bool(getattr(metric, "greater_is_better", True))
 
 
 def _resolve_exact(exact: bool | None, n: int, max_exact_bands: int, func: str) -> bool:
@@ -309,7 +327,7 @@ def _resolve_exact(exact: bool | None, n: int, max_exact_bands: int, func: str) 
     return bool(exact)
 
 
-def _result(names, phi, se, inter, inter_se, v_all, v_none, metric, probe, exact, n_perm, value,
+def _result(names, phi, se, inter, inter_se, v_all, v_none, metric, probe, exact, n_perm, value, better,
             details) -> ShapleyResult:
     idx = pd.Index(names, name="band")
     frame = lambda a: None if a is None else pd.DataFrame(a, index=idx, columns=list(names))  # noqa: E731
@@ -317,4 +335,5 @@ def _result(names, phi, se, inter, inter_se, v_all, v_none, metric, probe, exact
         values=pd.Series(phi, index=idx, name=metric), interactions=frame(inter), v_all=v_all, v_none=v_none,
         metric=metric, strategy=probe.strategy.name if probe.strategy else None, exact=exact,
         n_permutations=n_perm, standard_errors=None if se is None else pd.Series(se, index=idx, name="se"),
-        interaction_standard_errors=frame(inter_se), subset_values=value.series(), details=details)
+        interaction_standard_errors=frame(inter_se), subset_values=value.series(), details=details,
+        greater_is_better=better)

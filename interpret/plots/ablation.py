@@ -92,34 +92,36 @@ def plot_ablation_comparison(masked, retrained, metric: str | None = None, *, ax
     return fig
 
 
-def plot_shapley(result, *, ax: Axes | None = None, sign: float = 1.0) -> Figure:
-    """Shapley value per band with ±1 standard-error bars when sampled.
+def plot_shapley(result, *, ax: Axes | None = None) -> Figure:
+    """Shapley value per band (positive = the band helps), with ±1 standard-error bars when available.
 
     Parameters
     ----------
     result : ShapleyResult
     ax : matplotlib Axes, optional
-    sign : float, default 1
-        Multiply values by this (``-1`` shows the *decrease* of an error metric as positive bars).
     """
     bands = list(result.bands)
-    values = sign * result.values.to_numpy()
+    values = result.values.to_numpy()
     err = None if result.standard_errors is None else result.standard_errors.to_numpy()
     fig, ax = get_ax(ax, figsize=(3.5, 2.4))
     with style():
-        colors = [PALETTE["vermillion"] if v > 0 else PALETTE["blue"] for v in values]
+        colors = [PALETTE["blue"] if v > 0 else PALETTE["vermillion"] for v in values]
         ax.bar(np.arange(len(bands)), values, yerr=err, color=colors, width=0.7,
                error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "k"})
         ax.set_xticks(np.arange(len(bands)), bands)
         ax.xaxis.set_minor_locator(_null())
         ax.axhline(0, color="k", lw=0.8)
-        prefix = "−" if sign < 0 else ""
-        ax.set_ylabel(f"{prefix}Shapley value ({_metric_label(result.metric)})")
+        ax.set_ylabel(shapley_label(result))
         how = "exact" if result.exact else f"{result.n_permutations} permutations"
-        total = sign * (result.v_all - result.v_none)
-        diff = "−[v(all) − v(none)]" if sign < 0 else "v(all) − v(none)"
-        ax.set_title(f"{how}; sum = {diff} = {total:.3g}", loc="left")
+        diff = "v(all) − v(none)" if result.greater_is_better else "v(none) − v(all)"
+        ax.set_title(f"{how}; sum = {diff} = {result.gain:.3g}", loc="left")
     return fig
+
+
+def shapley_label(result) -> str:
+    """Axis label of Shapley values: what a positive value means, in the metric's words."""
+    what = "increase" if result.greater_is_better else "decrease"
+    return f"Shapley value: {what} of {_metric_label(result.metric)}\n(positive = band helps)"
 
 
 def plot_interactions(result, *, ax: Axes | None = None, annotate: bool | None = None) -> Figure:
