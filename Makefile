@@ -5,6 +5,10 @@ BIN     := $(VENV)/bin
 # torch is installed first and pinned to the local CPU wheel: a looser requirement resolved on its own
 # downloads a multi-GB CUDA build (measured: torch 2.14.1 + 5.5 GB of CUDA libraries).
 TORCH   ?= torch==2.13.0
+# PICZL (ip.zoo.piczl, ip.datasets.piczl_demo) is a data package here: its trained Keras weights and demo
+# galaxies. --no-deps: its declared dependencies pull TensorFlow, which nothing here uses (Keras 3 runs the
+# models on torch).
+PICZL   ?= piczl==0.1.4
 STAMP   := $(VENV)/.installed
 JOBS    ?= 2
 
@@ -14,7 +18,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask,keras]'
+	$(BIN)/python -m pip install --quiet --no-deps "$(PICZL)"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -15,6 +15,7 @@ import torch
 
 from ..exceptions import EstimatorLoadError, UnsafeLoadError, ValidationError
 from ._base import Estimator, resolve_device
+from ._keras import KERAS_SUFFIXES, keras_estimator, load_keras_model
 from ._wrappers import CallableEstimator, SklearnEstimator, TorchEstimator
 
 __all__ = ["load_estimator", "as_estimator", "resolve_factory"]
@@ -189,6 +190,8 @@ def _load_path(path: Path, device: torch.device, allow_pickle: bool, trusted: Se
     if path.is_dir():
         raise EstimatorLoadError(f"load_estimator(): {str(path)!r} is a folder; give the model file inside it")
     suffix = path.suffix.lower()
+    if suffix in KERAS_SUFFIXES:
+        return load_keras_model(path)
     if suffix == ".skops":
         return _load_skops(path, trusted)
     if suffix in _PICKLE_SUFFIXES:
@@ -205,6 +208,8 @@ def _wrap(obj: Any, factory: Any, factory_kwargs: dict | None, strict: bool, whe
         obj = _build_from_state_dict(obj, factory, factory_kwargs, strict, where)
     elif factory is not None:
         logger.warning("load_estimator(): 'factory' is ignored: %s is not a state_dict", where)
+    if _is_keras_model(obj):
+        return keras_estimator(obj, **kw)
     if isinstance(obj, torch.nn.Module):
         return TorchEstimator(obj, **kw)
     kw.pop("device")
@@ -217,6 +222,11 @@ def _wrap(obj: Any, factory: Any, factory_kwargs: dict | None, strict: bool, whe
     raise ValidationError(f"load_estimator(): cannot make an estimator from {where} ({type(obj).__name__}); "
                           f"give a torch.nn.Module, TorchScript/state_dict/skops file, fitted scikit-learn "
                           f"model or a callable")
+
+
+def _is_keras_model(obj: Any) -> bool:
+    """A Keras 3 model (checked by class path, so Keras is never imported here)."""
+    return any(c.__module__.split(".")[0] == "keras" and c.__name__ == "Model" for c in type(obj).__mro__)
 
 
 def _check_fitted(obj: Any, where: str) -> None:
@@ -252,6 +262,9 @@ def load_estimator(source: Any, factory: Callable[..., Any] | str | None = None,
         * a ``.skops`` file (scikit-learn via ``skops.io``; types outside skops' trusted set must be listed
           in ``trusted``);
         * a full-pickle file (``torch.save(model)``, ``.joblib``/``.pkl``) - only with ``allow_pickle=True``;
+        * a Keras 3 file (``.keras``, or legacy ``.h5`` / ``.hdf5``), loaded on Keras' torch backend (no
+          TensorFlow; the optional extra ``astro-interpret[keras]``): ``module`` is a torch module taking
+          the model's inputs in order, channel-last as in Keras;
         * an in-memory ``torch.nn.Module`` or state-dict mapping (with ``factory``), a fitted scikit-learn
           estimator (anything with ``.predict``), or any callable mapping arrays to an array.
     factory : callable or str, optional
