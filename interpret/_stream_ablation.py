@@ -24,7 +24,6 @@ Examples
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import time
@@ -35,9 +34,10 @@ from typing import Any
 import h5py
 import numpy as np
 
+from ._digest import digest_estimator
 from .ablation._engine import _PRED_BUDGET, Probe, prepare
 from .ablation._result import AblationResult
-from .ablation.ablate import DEFAULT_METRICS, _table
+from .ablation.ablate import _table
 from .ablation.band_layout import ModelInputs
 from .ablation.masking import DEFAULT_MAX_BYTES, masked_predictions
 from .ablation.strategies import Filler, FillStrategy, Zero, get_strategy
@@ -84,14 +84,6 @@ def _digest(arrays: Sequence[np.ndarray]) -> str:
         h.update(str((a.shape, a.dtype.str)).encode())
         h.update(a.view(np.uint8).ravel())
     return h.hexdigest()[:16]
-
-
-def _model_digest(est: Any) -> str:
-    module = getattr(est, "module", None)
-    if module is None:   # sklearn model or callable: identified by its class / qualified name
-        inner = getattr(est, "model", None) or getattr(est, "fn", None)
-        return f"{type(est).__name__}:{type(inner).__name__}:{getattr(inner, '__qualname__', '')}"
-    return _digest([p.detach().cpu().numpy() for p in module.state_dict().values()])
 
 
 def _first_chunk(source: Any, chunk_size: int, source_kwargs: Mapping[str, Any] | None) -> tuple[Any, int]:
@@ -152,7 +144,8 @@ def stream_band_ablation(
     bands: Any = None,
     strategy: str | FillStrategy = "mean",
     subsets: str | Sequence[Any] = "leave_one_out",
-    metrics: str | Callable[..., float] | Sequence[str | Callable[..., float]] = DEFAULT_METRICS,
+    metrics: str | Callable[..., float] | Sequence[str | Callable[..., float]] | None = None,
+    redshift: bool = False,
     metric_kwargs: Mapping[str, Any] | None = None,
     reference: Any = None,
     band_axis: int | Sequence[int | None] | None = None,
@@ -181,7 +174,7 @@ def stream_band_ablation(
     out : path
         HDF5 file receiving the dataset ``prediction``, shape ``(n, n_subsets[, k])``; an interrupted run of
         the same job resumes where it stopped.
-    bands, strategy, subsets, metrics, metric_kwargs, band_axis, band_layout, output, batch_size, max_bytes
+    bands, strategy, subsets, metrics, redshift, metric_kwargs, band_axis, band_layout, output, batch_size, max_bytes
         As in :func:`interpret.ablation.band_ablation` (``mode="mask"`` only).
     reference : array-like (same inputs as one source row block), optional
         Galaxies the fill statistics (mean, median, noise level, inpainting regressor) are computed from,
@@ -227,17 +220,19 @@ def stream_band_ablation(
                     mode="mask", strategy=strat, metrics=metrics, metric_kwargs=metric_kwargs, fit=None,
                     test_size=None, cv=None, band_axis=band_axis, band_layout=band_layout,
                     reference=head if reference is None else reference, output=output, batch_size=batch_size,
-                    max_bytes=max_bytes, n_jobs=n_jobs, progress=False, seed=seed)
+                    max_bytes=max_bytes, n_jobs=n_jobs, progress=False, seed=seed, redshift=redshift)
     probe.y = y_arr
     names = probe.layout.bands
     masks = resolve_subsets(subsets, names, func=_FUNC)
     ref_digest = "none" if reference is None else _digest(ModelInputs.from_x(reference, _FUNC).arrays)
-    tag = json.dumps({"job": _FUNC, "strategy": repr(strat), "masks": masks.astype(int).tolist(),
-                      "bands": list(names), "reference": ref_digest, "model": _model_digest(probe.estimator),
-                      "seed": seed if isinstance(seed, (int, type(None))) else repr(seed)})
+    params = {"strategy": repr(strat), "masks": masks.astype(int).tolist(), "bands": list(names),
+              "reference": ref_digest, "seed": seed if isinstance(seed, (int, type(None))) else repr(seed),
+              "output": output, "band_axis": band_axis, "chunk_size": chunk_size, "batch_size": batch_size,
+              "source_kwargs": {k: repr(v) for k, v in (source_kwargs or {}).items()}}
+    identity = {"job": _FUNC, "model": digest_estimator(probe.estimator), "params": params}
     path = stream_map(_ChunkAblation(probe, masks), source, out, chunk_size=chunk_size, dataset="prediction",
-                      resume=resume, tag=tag, progress=progress, source_kwargs=dict(source_kwargs or {}),
-                      with_start=True)
+                      resume=resume, tag=_FUNC, progress=progress, source_kwargs=dict(source_kwargs or {}),
+                      with_start=True, identity=identity)
     values = _scores(path, probe, len(masks))
     table = _table(masks, names, list(probe.scorers), values)
     details = {"subsets": subsets if isinstance(subsets, str) else "explicit", "batch_size": batch_size,

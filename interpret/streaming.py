@@ -4,8 +4,10 @@ Sources are read lazily chunk by chunk from HDF5 datasets, memory-mapped ``.npy`
 groups are decoded on demand) or FITS files (memory-mapped image cubes or table columns); a tuple of sources feeds
 a multi-input model. Results go to an HDF5 file: each chunk is written at its row offset, flushed, and only then
 is the ``rows_done`` counter advanced. A run stopped at any point (Ctrl-C, a killed job) resumes at
-``rows_done`` with nothing lost or written twice; a fingerprint of the inputs guards against resuming into the
-output of a different job.
+``rows_done`` with nothing lost or written twice. A fingerprint of the job -- a digest of the source data
+(content; size, mtime and sampled blocks for files over 1 GiB), of the model's weights and of every parameter --
+guards against resuming into, or returning, the output of a different job: a mismatch is an error naming what
+changed, and ``resume=False`` overwrites.
 
 Examples
 --------
@@ -21,7 +23,6 @@ Examples
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from ._digest import _json_default, digest_array, digest_estimator, digest_file, digest_json
 from ._progress import progress_bar
 from .exceptions import DataFileError, ValidationError
 
@@ -45,8 +47,9 @@ class ArraySource:
     """Lazy row access to an on-disk (or in-memory) array: ``len(src)``, ``src.shape``, ``src.read(a, b)``."""
 
     def __init__(self, reader: Callable[[int, int], np.ndarray], shape: tuple[int, ...], name: str,
-                 closer: Callable[[], None] | None = None):
+                 closer: Callable[[], None] | None = None, identity: Callable[[], str] | None = None):
         self._reader, self.shape, self.name, self._closer = reader, tuple(shape), name, closer
+        self._identity = identity
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -62,7 +65,19 @@ class ArraySource:
             self._closer()
 
     def fingerprint(self) -> str:
-        return f"{self.name}:{self.shape}"
+        """Digest of the content (the file's bytes, the array's values) plus the selection and shape.
+
+        A source built without an ``identity`` is identified by its shape and a digest of sampled rows.
+        """
+        if self._identity is not None:
+            return digest_json([self._identity(), list(self.shape)])
+        n = len(self)
+        rows = sorted({int(i) for i in np.linspace(0, n - 1, min(n, 17))}) if n else []
+        return digest_json(["sampled", list(self.shape), [digest_array(self.read(i, i + 1)) for i in rows]])
+
+
+def _file_identity(path: Path, *selection: Any) -> Callable[[], str]:
+    return lambda: digest_json([digest_file(path), [repr(s) for s in selection]])
 
 
 def _hdf5_source(path: Path, dataset: str | None) -> ArraySource:
@@ -78,7 +93,8 @@ def _hdf5_source(path: Path, dataset: str | None) -> ArraySource:
         fh.close()
         raise DataFileError(f"open_source(): {path} has no dataset {dataset!r}; available: {', '.join(names)}")
     ds = fh[dataset]
-    return ArraySource(lambda a, b: ds[a:b], ds.shape, f"{path}::{dataset}", fh.close)
+    return ArraySource(lambda a, b: ds[a:b], ds.shape, f"{path}::{dataset}", fh.close,
+                       _file_identity(path, dataset))
 
 
 def _parquet_source(path: Path, columns: Sequence[str] | None) -> ArraySource:
@@ -99,7 +115,8 @@ def _parquet_source(path: Path, columns: Sequence[str] | None) -> ArraySource:
         block = np.column_stack([table.column(c).to_numpy(zero_copy_only=False) for c in cols])
         return block[a - starts[first]: b - starts[first]]
 
-    return ArraySource(read, (int(starts[-1]), len(cols)), f"{path}::{','.join(cols)}")
+    return ArraySource(read, (int(starts[-1]), len(cols)), f"{path}::{','.join(cols)}",
+                       identity=_file_identity(path, cols))
 
 
 def _fits_source(path: Path, hdu: int | str | None, columns: Sequence[str] | None) -> ArraySource:
@@ -118,8 +135,9 @@ def _fits_source(path: Path, hdu: int | str | None, columns: Sequence[str] | Non
             hdul.close()
             raise DataFileError(f"open_source(): {path}[{hdu}] lacks column(s) {missing}")
         return ArraySource(lambda a, b: np.column_stack([data[c][a:b] for c in columns]),
-                           (len(data), len(columns)), f"{path}[{hdu}]::{','.join(columns)}", hdul.close)
-    return ArraySource(lambda a, b: data[a:b], data.shape, f"{path}[{hdu}]", hdul.close)
+                           (len(data), len(columns)), f"{path}[{hdu}]::{','.join(columns)}", hdul.close,
+                           _file_identity(path, hdu, list(columns)))
+    return ArraySource(lambda a, b: data[a:b], data.shape, f"{path}[{hdu}]", hdul.close, _file_identity(path, hdu))
 
 
 def open_source(source: Any, *, dataset: str | None = None, columns: Sequence[str] | None = None,
@@ -136,7 +154,8 @@ def open_source(source: Any, *, dataset: str | None = None, columns: Sequence[st
     if isinstance(source, ArraySource):
         return source
     if isinstance(source, np.ndarray):
-        return ArraySource(lambda a, b: source[a:b], source.shape, f"array{source.shape}")
+        return ArraySource(lambda a, b: source[a:b], source.shape, f"array{source.shape}",
+                           identity=lambda: digest_array(source))
     path = Path(source)
     if not path.exists():
         raise FileNotFoundError(f"open_source(): no such file {str(path)!r}")
@@ -145,12 +164,55 @@ def open_source(source: Any, *, dataset: str | None = None, columns: Sequence[st
         return _hdf5_source(path, dataset)
     if name.endswith(".npy"):
         arr = np.load(path, mmap_mode="r")
-        return ArraySource(lambda a, b: arr[a:b], arr.shape, str(path))
+        return ArraySource(lambda a, b: arr[a:b], arr.shape, str(path), identity=_file_identity(path))
     if name.endswith(".parquet"):
         return _parquet_source(path, columns)
     if name.endswith((".fits", ".fit", ".fits.gz", ".fit.gz")):
         return _fits_source(path, hdu, columns)
     raise DataFileError(f"open_source(): cannot read {str(path)!r}; supported: .h5/.hdf5, .npy, .parquet, .fits")
+
+
+_PART_LABELS = {"source": "the source data", "n_rows": "the number of rows", "model": "the model weights",
+                "params": "the parameters", "tag": "the job tag", "job": "the job"}
+
+
+def _jsonable_param(value: Any) -> Any:
+    """A JSON-able identity of one parameter (arrays and objects by a content digest)."""
+    try:
+        return json.loads(json.dumps(value, sort_keys=True, default=_json_default))
+    except (TypeError, ValueError):
+        return {"object": type(value).__qualname__, "digest": digest_estimator(value)}
+
+
+def _describe_change(key: str, old: Any, new: Any, names: list[str]) -> str:
+    label = _PART_LABELS.get(key, key)
+    if key == "source":
+        return f"{label} ({', '.join(names)}) changed"
+    if isinstance(old, dict) and isinstance(new, dict):
+        keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        what = "; ".join(f"{k}: {old.get(k, '<unset>')!r} -> {new.get(k, '<unset>')!r}" for k in keys[:6])
+        return f"{label} changed ({what})"
+    if isinstance(old, str) and isinstance(new, str) and len(old) == len(new) == 32:
+        return f"{label} changed (digest {old[:10]}... -> {new[:10]}...)"
+    return f"{label} changed ({old!r} -> {new!r})"
+
+
+def _check_job(fh: h5py.File, out: Path, parts: dict[str, Any], names: list[str], func: str) -> None:
+    """Refuse to resume (or return) an output written by a different job, naming what changed."""
+    stored = fh.attrs.get("fingerprint")
+    if stored is None or stored == digest_json(parts):
+        return
+    try:
+        old = json.loads(fh.attrs.get("fingerprint_parts", ""))
+    except (TypeError, ValueError):
+        old = None
+    if isinstance(old, dict):
+        changes = [_describe_change(k, old.get(k), parts.get(k), names)
+                   for k in [*parts, *(k for k in old if k not in parts)] if old.get(k) != parts.get(k)]
+    else:
+        changes = ["it was written by an older version of interpret or by another job"]
+    raise DataFileError(f"{func}(): {out} holds the output of a different job: {'; '.join(changes) or 'unknown'}; "
+                        "pass resume=False to overwrite it, or choose another path")
 
 
 def read_rows_done(out: str | os.PathLike) -> int:
@@ -163,7 +225,8 @@ def read_rows_done(out: str | os.PathLike) -> int:
 
 def stream_map(func: Callable[[Any], Any], source: Any, out: str | os.PathLike, *, chunk_size: int = 4096,
                dataset: str = "result", resume: bool = True, tag: str = "", progress: bool | None = None,
-               source_kwargs: dict[str, Any] | None = None, with_start: bool = False) -> Path:
+               source_kwargs: dict[str, Any] | None = None, with_start: bool = False,
+               identity: dict[str, Any] | None = None) -> Path:
     """Apply ``func`` chunk by chunk and write its output incrementally to an HDF5 file.
 
     Parameters
@@ -186,6 +249,9 @@ def stream_map(func: Callable[[Any], Any], source: Any, out: str | os.PathLike, 
     with_start : bool, default False
         Call ``func(chunk, start)`` with the chunk's first global row index (for per-row randomness or
         bookkeeping that must not depend on the chunking).
+    identity : dict, optional
+        Named parts of the job's identity beyond the source content, e.g. ``{"model": digest, "params": {...}}``
+        (JSON-able; arrays enter by digest). A stored output whose parts differ is refused, naming them.
 
     Returns
     -------
@@ -199,16 +265,19 @@ def stream_map(func: Callable[[Any], Any], source: Any, out: str | os.PathLike, 
     n = len(srcs[0])
     if any(len(s) != n for s in srcs):
         raise ValidationError(f"stream_map(): sources differ in length: {[len(s) for s in srcs]}")
-    fp = hashlib.sha256(json.dumps([s.fingerprint() for s in srcs] + [tag]).encode()).hexdigest()[:16]
+    func_name = str((identity or {}).get("job", "stream_map"))
+    parts = _jsonable_param({"source": [s.fingerprint() for s in srcs], "n_rows": n, "tag": tag,
+                             **(identity or {})})
+    fp = digest_json(parts)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     mode = "a" if resume and out.exists() else "w"
     try:
         with h5py.File(out, mode) as fh:
-            if mode == "a" and fh.attrs.get("fingerprint", fp) != fp:
-                raise DataFileError(f"stream_map(): {out} holds the output of a different job; pass resume=False "
-                                    "to overwrite it or choose another path")
+            if mode == "a":
+                _check_job(fh, out, parts, [sr.name for sr in srcs], func_name)
             fh.attrs["fingerprint"], fh.attrs["n_rows"] = fp, n
+            fh.attrs["fingerprint_parts"] = json.dumps(parts, sort_keys=True)
             start = int(fh.attrs.get("rows_done", 0))
             if start:
                 log.info("resuming %s at row %d of %d", out, start, n)
@@ -237,13 +306,21 @@ def stream_map(func: Callable[[Any], Any], source: Any, out: str | os.PathLike, 
 
 def stream_predict(estimator: Any, source: Any, out: str | os.PathLike, *, chunk_size: int = 4096,
                    batch_size: int = 1024, progress: bool | None = None, **kwargs: Any) -> Path:
-    """Predictions of ``estimator`` over ``source``, chunk by chunk, into ``out`` (dataset ``prediction``)."""
+    """Predictions of ``estimator`` over ``source``, chunk by chunk, into ``out`` (dataset ``prediction``).
+
+    ``kwargs`` go to :func:`stream_map` (``resume``, ``source_kwargs``, ``tag``). The job is identified by the
+    source content, the model's weights and every parameter: an existing ``out`` of another job is refused
+    (naming what changed) unless ``resume=False``.
+    """
     from .estimators import load_estimator
 
     est = load_estimator(estimator)
+    tag = f"predict:{type(est).__name__}:{kwargs.pop('tag', '')}"
+    params = {"chunk_size": chunk_size, "batch_size": batch_size, "source_kwargs": kwargs.get("source_kwargs")}
+    identity = {"job": "stream_predict", "model": digest_estimator(est), "params": _jsonable_param(params)}
     return stream_map(lambda c: est.predict(c, batch_size=batch_size, progress=False), source, out,
-                      chunk_size=chunk_size, dataset="prediction", tag=f"predict:{type(est).__name__}",
-                      progress=progress, **kwargs)
+                      chunk_size=chunk_size, dataset="prediction", tag=tag, progress=progress,
+                      identity=identity, **kwargs)
 
 
 def stream_attribute(estimator: Any, source: Any, out: str | os.PathLike, *, method: str = "integrated_gradients",
@@ -261,14 +338,16 @@ def stream_attribute(estimator: Any, source: Any, out: str | os.PathLike, *, met
         raise ValidationError("stream_attribute(): baselines='mean' would differ from chunk to chunk; pass the "
                               "data-set mean as an array instead")
     est = load_estimator(estimator)
-    tag = json.dumps({"method": method, **{k: repr(v) for k, v in sorted(attribute_kwargs.items())}})
+    params = {"method": method, "chunk_size": chunk_size, "source_kwargs": source_kwargs, **attribute_kwargs}
+    identity = {"job": "stream_attribute", "model": digest_estimator(est),
+                "params": {k: _jsonable_param(v) for k, v in params.items()}}
 
     def run(chunk: Any) -> np.ndarray:
         res = attribute(est, chunk, method=method, progress=False, **attribute_kwargs)
         return res.values
 
-    return stream_map(run, source, out, chunk_size=chunk_size, dataset="attribution", tag=tag,
-                      progress=progress, resume=resume, source_kwargs=source_kwargs)
+    return stream_map(run, source, out, chunk_size=chunk_size, dataset="attribution", tag="attribute",
+                      progress=progress, resume=resume, source_kwargs=source_kwargs, identity=identity)
 
 
 

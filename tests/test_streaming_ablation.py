@@ -44,16 +44,19 @@ def test_streamed_equals_in_memory(tmp_path, data, strategy):
         np.testing.assert_allclose(fh["prediction"][:, 0], _model(x), rtol=1e-6)
 
 
+_SEEN: dict = {}
+
+
 def test_interrupted_run_resumes_to_the_same_result(tmp_path, data):
     x, y = data
     path = tmp_path / "x.npy"
     np.save(path, x)
-    seen = {"rows": 0, "failed": False}
+    _SEEN.update(rows=0, failed=False)   # module-level: state in a closure would be part of the model's digest
 
     def flaky(a):     # killed midway through the third chunk (32 rows x 5 subsets per chunk)
-        seen["rows"] += len(a)
-        if seen["rows"] > 2.5 * 32 * 5 and not seen["failed"]:
-            seen["failed"] = True
+        _SEEN["rows"] += len(a)
+        if _SEEN["rows"] > 2.5 * 32 * 5 and not _SEEN["failed"]:
+            _SEEN["failed"] = True
             raise KeyboardInterrupt
         return _model(a)
 
