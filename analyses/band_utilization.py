@@ -176,7 +176,7 @@ def ablation_mask(est: Any, data: Any, bands: list[str], split: dict, strategy: 
     return ip.ablation.band_ablation(
         est, _inputs(data, bands, test), data.catalog["redshift"].to_numpy(float)[test], bands=bands,
         strategy=strategy, subsets=subsets(bands, p["groups"]), metrics=METRICS,
-        metric_kwargs={"threshold": p["outlier_threshold"]}, reference=_inputs(data, bands, train),
+        metric_kwargs={"threshold": p["outlier_threshold"]}, redshift=True, reference=_inputs(data, bands, train),
         batch_size=int(p["batch_size"]), seed=seed, n_jobs=1, progress=progress)
 
 
@@ -240,8 +240,8 @@ def ablation_retrain(ctx: Any, data: Any, bands: list[str]) -> Any:
     return ip.ablation.band_ablation(
         None, data.catalog[bands].astype(float), data.catalog["redshift"].to_numpy(float), bands=bands,
         mode="retrain", fit=fit, subsets=subsets(bands, p["groups"]), test_size=p["retrain_test_size"],
-        metrics=METRICS, metric_kwargs={"threshold": p["outlier_threshold"]}, seed=ctx.seed, n_jobs=1,
-        progress=ctx.progress)
+        metrics=METRICS, metric_kwargs={"threshold": p["outlier_threshold"]}, redshift=True, seed=ctx.seed,
+        n_jobs=1, progress=ctx.progress)
 
 
 def subset_table(results: dict[str, Any], names: dict[tuple[str, ...], str]) -> pd.DataFrame:
@@ -498,7 +498,8 @@ def fig_predictions(ctx: Any) -> Any:
     """Held-out z_phot against z_true of the photo-z network, with bias, sigma_NMAD and eta."""
     pred, data = ctx.load("predictions"), ctx.load("data")
     z = data.catalog["redshift"].to_numpy(float)[pred["test"]]
-    rep = ip.metrics.evaluate(pred["z_phot"], z, threshold=ctx.params["outlier_threshold"], quantity="redshift")
+    rep = ip.metrics.evaluate(z, pred["z_phot"], redshift=True, threshold=ctx.params["outlier_threshold"],
+                              quantity="redshift")
     fig, axes = _figure(1, 3.5, 3.5)
     ip.plots.metrics.plot_predictions(rep, ax=axes[0])
     axes[0].set(xlabel=r"true redshift $z_\mathrm{true}$", ylabel=r"photometric redshift $z_\mathrm{phot}$")

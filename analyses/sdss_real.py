@@ -198,16 +198,16 @@ def metrics_table(cat: pd.DataFrame, pred: dict[str, np.ndarray], p: dict[str, A
         y, yp = cat[col].to_numpy(float)[test], pred[_PRED[task]][test]
         z = task == "photoz"
         thr = p["outlier_threshold"] if z else p["mass_outlier_dex"]
-        funcs = {"bias": lambda a, b, z=z: ip.metrics.bias(a, b, normalize=z),
-                 "sigma_nmad": lambda a, b, z=z: ip.metrics.sigma_nmad(a, b, normalize=z),
+        funcs = {"bias": lambda a, b, z=z: ip.metrics.bias(a, b, redshift=z),
+                 "sigma_nmad": lambda a, b, z=z: ip.metrics.sigma_nmad(a, b, redshift=z),
                  "outlier_fraction": lambda a, b, z=z, t=thr: ip.metrics.outlier_fraction(
-                     a, b, threshold=t, normalize=z),
+                     a, b, threshold=t, redshift=z),
                  "rmse": lambda a, b: ip.metrics.rmse(a, b)}
         rng = np.random.default_rng(0)
         boot = [rng.integers(0, len(y), len(y)) for _ in range(200)]
         for name, f in funcs.items():
-            draws = [f(yp[b], y[b]) for b in boot]
-            rows.append({"task": task, "metric": name, "value": f(yp, y), "ci16": np.percentile(draws, 16),
+            draws = [f(y[b], yp[b]) for b in boot]
+            rows.append({"task": task, "metric": name, "value": f(y, yp), "ci16": np.percentile(draws, 16),
                          "ci84": np.percentile(draws, 84), "n_test": len(test),
                          "unit": "dz/(1+z)" if z and name != "rmse" else ("redshift" if z else "dex")})
     return pd.DataFrame(rows)
@@ -276,7 +276,7 @@ class _FramePredictor:
 def _metric_setup(task: str, p: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
     if task == "photoz":
         return ("sigma_nmad", "outlier_fraction", "bias", "rmse"), {"threshold": p["outlier_threshold"]}
-    return ("rmse", "sigma_nmad", "bias"), {"normalize": False}
+    return ("rmse", "sigma_nmad", "bias"), {}
 
 
 def _layout(bands: list[str]) -> dict[str, tuple[int, int, int]]:
@@ -291,7 +291,8 @@ def ablation_mask(est: Any, cat: pd.DataFrame, pred: dict, bands: list[str], tas
     metrics, kwargs = _metric_setup(task, p)
     return ip.ablation.band_ablation(est, x[test], cat[TASKS[task]].to_numpy(float)[test], bands=bands,
                                      band_layout=_layout(bands), strategy=strategy, reference=x[train],
-                                     metrics=metrics, metric_kwargs=kwargs, seed=seed, n_jobs=1, progress=False)
+                                     metrics=metrics, metric_kwargs=kwargs, redshift=task == "photoz", seed=seed,
+                                     n_jobs=1, progress=False)
 
 
 def ablation_retrain(ctx: Any, data: Any, bands: list[str], task: str) -> Any:
@@ -304,8 +305,8 @@ def ablation_retrain(ctx: Any, data: Any, bands: list[str], task: str) -> Any:
     metrics, kwargs = _metric_setup(task, p)
     return ip.ablation.band_ablation(None, cat[cols].astype(float), cat[TASKS[task]].to_numpy(float),
                                      bands=bands, mode="retrain", fit=fit, test_size=p["retrain_test_size"],
-                                     metrics=metrics, metric_kwargs=kwargs, seed=ctx.seed, n_jobs=1,
-                                     progress=ctx.progress)
+                                     metrics=metrics, metric_kwargs=kwargs, redshift=task == "photoz",
+                                     seed=ctx.seed, n_jobs=1, progress=ctx.progress)
 
 
 def shapley_with_errors(est: Any, cat: pd.DataFrame, pred: dict, bands: list[str], task: str, p: dict,
@@ -315,12 +316,11 @@ def shapley_with_errors(est: Any, cat: pd.DataFrame, pred: dict, bands: list[str
     x = _inputs(cat, bands, task).astype(float)
     y = cat[TASKS[task]].to_numpy(float)
     metric = p["photoz_metric"] if task == "photoz" else p["mass_metric"]
-    kw = {"threshold": p["outlier_threshold"]} if (task == "photoz" and metric == "outlier_fraction") else \
-        ({} if task == "photoz" else {"normalize": False})
+    kw = {"threshold": p["outlier_threshold"]} if (task == "photoz" and metric == "outlier_fraction") else {}
 
     def run(rows: np.ndarray) -> Any:
         return ip.ablation.band_shapley(est, x[rows], y[rows], bands=bands, band_layout=_layout(bands),
-                                        metric=metric, metric_kwargs=kw, strategy=strategy,
+                                        metric=metric, metric_kwargs=kw, redshift=task == "photoz", strategy=strategy,
                                         reference=x[train], exact=True, seed=seed, n_jobs=1, progress=False)
 
     full = run(test)
@@ -607,9 +607,9 @@ def fig_predictions(ctx: Any) -> Any:
     cat, pred, p = ctx.load("data").catalog, ctx.load("predictions"), ctx.params
     test = pred["test"]
     fig, axes = _figure(2, height=3.55)
-    z = ip.metrics.evaluate(pred["z_phot"][test], cat["redshift"].to_numpy(float)[test],
+    z = ip.metrics.evaluate(cat["redshift"].to_numpy(float)[test], pred["z_phot"][test], redshift=True,
                             threshold=p["outlier_threshold"], quantity="redshift")
-    m = ip.metrics.evaluate(pred["mass_pred"][test], cat["log_mstar"].to_numpy(float)[test], normalize=False,
+    m = ip.metrics.evaluate(cat["log_mstar"].to_numpy(float)[test], pred["mass_pred"][test],
                             threshold=p["mass_outlier_dex"], quantity="log M*")
     ip.plots.metrics.plot_predictions(z, ax=axes[0, 0])
     ip.plots.metrics.plot_predictions(m, ax=axes[0, 1])

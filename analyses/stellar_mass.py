@@ -8,7 +8,7 @@ planted causal truth):
 1. How accurate is the reference image CNN (``ip.mock.train_reference(u, task="stellar_mass")``: images
    only, no redshift) against a photometry-only model (sklearn HistGradientBoosting on the magnitudes,
    adjacent colours and spec-z, or the reference PhotometryMLP)? Held-out scatter, bias, sigma_NMAD
-   (dex, ``normalize=False``) and the |Delta log M| > 0.3 dex outlier fraction, with bootstrap intervals.
+   (dex, plain residuals) and the |Delta log M| > 0.3 dex outlier fraction, with bootstrap intervals.
 2. Which conditional independences hold between redshift, intrinsic mass and morphology (Sersic n,
    r_eff in kpc), the observables (colours, r magnitude, angular size) and both predictions? PC and FCI
    (fisherz) with tiers redshift -> intrinsic -> observables -> predictions, shown as bootstrap edge
@@ -217,10 +217,10 @@ def predictions(ctx: Any, est: Any, data: Any, bands: list[str]) -> dict[str, np
 
 # --- metrics -----------------------------------------------------------------------------------------------
 def _mass_metrics(pred: np.ndarray, true: np.ndarray, thr: float) -> dict[str, float]:
-    return {"scatter": float(np.std(pred - true)), "bias": ip.metrics.bias(pred, true, normalize=False),
-            "sigma_nmad": ip.metrics.sigma_nmad(pred, true, normalize=False),
-            "outlier_fraction": ip.metrics.outlier_fraction(pred, true, threshold=thr, normalize=False),
-            "rmse": ip.metrics.rmse(pred, true)}
+    return {"scatter": float(np.std(pred - true)), "bias": ip.metrics.bias(true, pred),
+            "sigma_nmad": ip.metrics.sigma_nmad(true, pred),
+            "outlier_fraction": ip.metrics.outlier_fraction(true, pred, threshold=thr),
+            "rmse": ip.metrics.rmse(true, pred)}
 
 
 def metrics_table(cat: pd.DataFrame, pred: dict, p: dict, seed: int) -> pd.DataFrame:
@@ -684,7 +684,7 @@ def fig_predictions(ctx: Any) -> Any:
     y = cat["log_mstar"].to_numpy(float)[test]
     fig, axes = _figure(2, height=3.5)
     for ax, key, k in zip(axes[0], PRED, "ab"):
-        rep = ip.metrics.evaluate(pred[PRED[key]][test], y, normalize=False, threshold=p["mass_outlier_dex"],
+        rep = ip.metrics.evaluate(y, pred[PRED[key]][test], threshold=p["mass_outlier_dex"],
                                   quantity="log M*")
         ip.plots.metrics.plot_predictions(rep, ax=ax)
         ax.set(xlabel=f"true {MASS_LABEL}", ylabel=f"{MODEL_LABEL[key]} {MASS_LABEL}")

@@ -1,13 +1,15 @@
 """Accuracy metrics for point and probabilistic estimates of galaxy properties.
 
-Every point metric has the signature ``metric(y_pred, y_true, ...) -> float``.
+Every metric takes scikit-learn's argument order, ``metric(y_true, y_pred, *, redshift=False, ...)``.
 
 Conventions
 -----------
-* Photo-z metrics (:func:`bias`, :func:`sigma_nmad`, :func:`outlier_fraction`) use by default the
-  normalised residual ``dz = (y_pred - y_true) / (1 + y_true)``; ``normalize=False`` uses the plain residual
-  ``y_pred - y_true`` for quantities that are not redshifts (e.g. log stellar mass).
-* :func:`rmse`, :func:`mae`, :func:`r2` use plain residuals (``normalize=True`` switches to ``dz``).
+* Residuals are plain, ``y_pred - y_true`` (units of ``y``), unless the target is declared a redshift:
+  ``redshift=True`` switches every residual metric (:func:`bias`, :func:`sigma_nmad`,
+  :func:`outlier_fraction`, :func:`rmse`, :func:`mae`, :func:`crps`) to the photo-z form
+  ``dz = (y_pred - y_true) / (1 + y_true)``. :func:`r2` and :func:`pit` accept the flag and are unchanged by it.
+* The old ``normalize=`` keyword still works for one minor version (with a ``FutureWarning``); use
+  ``redshift=``.
 * :func:`pit` and :func:`crps` take a predictive distribution: Gaussian (``y_pred`` = means, ``sigma``),
   Gaussian mixture (``y_pred`` = component means (n, K), ``sigma`` (n, K), ``weights`` (n, K)) or samples
   (``y_pred`` of shape (n, S), no ``sigma``).
@@ -20,9 +22,9 @@ Examples
 >>> from interpret import metrics
 >>> z_true = np.array([0.1, 0.2, 0.3, 0.4])
 >>> z_pred = np.array([0.1, 0.2, 0.3, 1.0])
->>> round(metrics.outlier_fraction(z_pred, z_true), 3)
+>>> round(metrics.outlier_fraction(z_true, z_pred, redshift=True), 3)
 0.25
->>> metrics.get_metric("sigma_nmad")(z_pred, z_true)
+>>> metrics.get_metric("sigma_nmad")(z_true, z_pred, redshift=True)
 0.0
 
 References
@@ -32,6 +34,7 @@ photo-z statistics; Gneiting & Raftery (2007), doi:10.1198/016214506000001437, f
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,10 +67,20 @@ __all__ = [
 NMAD_SCALE = 1.4826  # 1 / Phi^-1(3/4): makes the median absolute deviation a std for Gaussian residuals
 
 
-def _pair(y_pred: Any, y_true: Any, func: str) -> tuple[np.ndarray, np.ndarray]:
-    p = check_array(y_pred, "y_pred", func, ndim=(1, 2), dtype=float)
+def _declared_redshift(redshift: bool, normalize: bool | None, func: str) -> bool:
+    """``redshift``, or the deprecated ``normalize`` keyword (with a FutureWarning) when it is given."""
+    if normalize is None:
+        return bool(redshift)
+    warnings.warn(f"{func}(): 'normalize' is deprecated and will be removed in 0.4; pass redshift={bool(normalize)} "
+                  f"(the (1 + y_true) photo-z normalisation applies only when the target is declared a redshift)",
+                  FutureWarning, stacklevel=3)
+    return bool(normalize)
+
+
+def _pair(y_true: Any, y_pred: Any, func: str) -> tuple[np.ndarray, np.ndarray]:
     t = check_array(y_true, "y_true", func, ndim=(1, 2), dtype=float)
-    check_same_length(func, y_pred=p, y_true=t)
+    p = check_array(y_pred, "y_pred", func, ndim=(1, 2), dtype=float)
+    check_same_length(func, y_true=t, y_pred=p)
     if p.ndim == 2 and p.shape[1] == 1:
         p = p[:, 0]
     if t.ndim == 2 and t.shape[1] == 1:
@@ -75,18 +88,18 @@ def _pair(y_pred: Any, y_true: Any, func: str) -> tuple[np.ndarray, np.ndarray]:
     if p.shape != t.shape:
         raise ValidationError(f"{func}(): 'y_pred' has shape {p.shape} but 'y_true' has {t.shape}; pass "
                               f"matching arrays (one column per output)")
-    return p, t
+    return t, p
 
 
-def residuals(y_pred: Any, y_true: Any, *, normalize: bool = True, func: str = "residuals") -> np.ndarray:
-    """Residuals ``(y_pred - y_true) / (1 + y_true)`` (``normalize=True``) or ``y_pred - y_true``.
+def residuals(y_true: Any, y_pred: Any, *, redshift: bool = False, func: str = "residuals") -> np.ndarray:
+    """Residuals ``y_pred - y_true``, or ``(y_pred - y_true) / (1 + y_true)`` for a redshift target.
 
     Parameters
     ----------
-    y_pred, y_true : array-like, shape (n,) or (n, k)
-        Predicted and true values.
-    normalize : bool, default True
-        Divide by ``1 + y_true`` (the photo-z convention); requires ``y_true > -1``.
+    y_true, y_pred : array-like, shape (n,) or (n, k)
+        True and predicted values.
+    redshift : bool, default False
+        The target is a redshift: divide by ``1 + y_true`` (the photo-z ``dz``); requires ``y_true > -1``.
 
     Returns
     -------
@@ -95,15 +108,15 @@ def residuals(y_pred: Any, y_true: Any, *, normalize: bool = True, func: str = "
 
     Examples
     --------
-    >>> residuals([0.22], [0.1]).round(3).tolist()
+    >>> residuals([0.1], [0.22], redshift=True).round(3).tolist()
     [0.109]
     """
-    p, t = _pair(y_pred, y_true, func)
-    if not normalize:
+    t, p = _pair(y_true, y_pred, func)
+    if not redshift:
         return p - t
     if np.any(t <= -1):
         raise ValidationError(f"{func}(): 'y_true' has values <= -1, so (1 + y_true) normalisation is undefined; "
-                              f"pass normalize=False for quantities that are not redshifts")
+                              f"pass redshift=False for targets that are not redshifts")
     return (p - t) / (1.0 + t)
 
 
@@ -113,102 +126,123 @@ def _vector(dz: np.ndarray, func: str) -> np.ndarray:
     return dz
 
 
-def bias(y_pred: Any, y_true: Any, *, normalize: bool = True, statistic: str = "mean") -> float:
-    """Mean (or median) residual: ``<dz>`` with ``dz = (y_pred - y_true) / (1 + y_true)``.
+def bias(y_true: Any, y_pred: Any, *, redshift: bool = False, statistic: str = "mean",
+         normalize: bool | None = None) -> float:
+    """Mean (or median) residual ``<y_pred - y_true>``; ``<dz>`` for a redshift target.
 
     Parameters
     ----------
-    y_pred, y_true : array-like, shape (n,)
-    normalize : bool, default True
-        Photo-z convention; ``False`` uses ``y_pred - y_true`` (same units as ``y``).
+    y_true, y_pred : array-like, shape (n,)
+    redshift : bool, default False
+        The target is a redshift: use ``dz = (y_pred - y_true) / (1 + y_true)`` (dimensionless).
     statistic : {"mean", "median"}, default "mean"
+    normalize : bool, optional
+        Deprecated alias of ``redshift`` (FutureWarning; removed in 0.4).
 
     Examples
     --------
-    >>> round(bias([1.1, 2.2], [1.0, 2.0], normalize=False), 6)
+    >>> round(bias([1.0, 2.0], [1.1, 2.2]), 6)
     0.15
-    >>> round(bias([0.32], [0.1]), 6)  # (0.32 - 0.1) / 1.1
+    >>> round(bias([0.1], [0.32], redshift=True), 6)  # (0.32 - 0.1) / 1.1
     0.2
     """
-    dz = _vector(residuals(y_pred, y_true, normalize=normalize, func="bias"), "bias")
+    redshift = _declared_redshift(redshift, normalize, "bias")
+    dz = _vector(residuals(y_true, y_pred, redshift=redshift, func="bias"), "bias")
     if statistic not in ("mean", "median"):
         raise ValidationError(f"bias(): unknown statistic {statistic!r}; valid values are 'mean', 'median'")
     return float(np.mean(dz) if statistic == "mean" else np.median(dz))
 
 
-def sigma_nmad(y_pred: Any, y_true: Any, *, normalize: bool = True) -> float:
-    """Normalised median absolute deviation: ``1.4826 * median(|dz - median(dz)|)``.
+def sigma_nmad(y_true: Any, y_pred: Any, *, redshift: bool = False, normalize: bool | None = None) -> float:
+    """Normalised median absolute deviation of the residuals ``r``: ``1.4826 * median(|r - median(r)|)``.
 
     Robust scatter; equals the standard deviation for Gaussian residuals.
 
     Parameters
     ----------
-    y_pred, y_true : array-like, shape (n,)
-    normalize : bool, default True
-        Photo-z ``dz`` (dimensionless); ``False``: plain residuals (units of ``y``).
+    y_true, y_pred : array-like, shape (n,)
+    redshift : bool, default False
+        The target is a redshift: ``r`` is the photo-z ``dz`` (dimensionless); else ``y_pred - y_true``.
+    normalize : bool, optional
+        Deprecated alias of ``redshift`` (FutureWarning; removed in 0.4).
 
     Examples
     --------
-    >>> sigma_nmad([0.0, 1.0, 2.0, 4.0], [0.0, 0.0, 0.0, 0.0], normalize=False)
+    >>> sigma_nmad([0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 2.0, 4.0])
     1.4826
     """
-    dz = _vector(residuals(y_pred, y_true, normalize=normalize, func="sigma_nmad"), "sigma_nmad")
+    redshift = _declared_redshift(redshift, normalize, "sigma_nmad")
+    dz = _vector(residuals(y_true, y_pred, redshift=redshift, func="sigma_nmad"), "sigma_nmad")
     return float(NMAD_SCALE * np.median(np.abs(dz - np.median(dz))))
 
 
-def outlier_fraction(y_pred: Any, y_true: Any, *, threshold: float = 0.15, normalize: bool = True) -> float:
-    """Fraction of catastrophic outliers, ``|dz| > threshold`` (strictly greater).
+def outlier_fraction(y_true: Any, y_pred: Any, *, threshold: float = 0.15, redshift: bool = False,
+                     normalize: bool | None = None) -> float:
+    """Fraction of catastrophic outliers, ``|r| > threshold`` (strictly greater).
 
     Parameters
     ----------
-    y_pred, y_true : array-like, shape (n,)
+    y_true, y_pred : array-like, shape (n,)
     threshold : float, default 0.15
-        Outlier cut on ``|dz|`` (0.15 is the usual photo-z choice; in units of ``y`` when not normalised).
-    normalize : bool, default True
+        Outlier cut on ``|r|``: on ``|dz|`` for a redshift target (0.15 is the usual photo-z choice), else in
+        units of ``y`` (choose it for your target).
+    redshift : bool, default False
+        The target is a redshift: ``r`` is the photo-z ``dz``; else ``y_pred - y_true``.
+    normalize : bool, optional
+        Deprecated alias of ``redshift`` (FutureWarning; removed in 0.4).
 
     Examples
     --------
-    >>> outlier_fraction([0.5, 0.1], [0.1, 0.1])
+    >>> outlier_fraction([0.1, 0.1], [0.5, 0.1], redshift=True)
     0.5
     """
+    redshift = _declared_redshift(redshift, normalize, "outlier_fraction")
     if not np.isfinite(threshold) or threshold <= 0:
         raise ValidationError(f"outlier_fraction(): 'threshold' must be a positive number; got {threshold!r}")
-    dz = _vector(residuals(y_pred, y_true, normalize=normalize, func="outlier_fraction"), "outlier_fraction")
+    dz = _vector(residuals(y_true, y_pred, redshift=redshift, func="outlier_fraction"), "outlier_fraction")
     return float(np.mean(np.abs(dz) > threshold))
 
 
-def rmse(y_pred: Any, y_true: Any, *, normalize: bool = False) -> float:
-    """Root-mean-square error ``sqrt(mean(r**2))`` over all rows (and columns), ``r`` plain residuals.
+def rmse(y_true: Any, y_pred: Any, *, redshift: bool = False, normalize: bool | None = None) -> float:
+    """Root-mean-square error ``sqrt(mean(r**2))`` over all rows (and columns).
+
+    ``r`` is ``y_pred - y_true``, or the photo-z ``dz`` with ``redshift=True`` (``normalize``: deprecated alias).
 
     Examples
     --------
-    >>> rmse([3.0, 0.0], [0.0, 4.0])
+    >>> rmse([0.0, 4.0], [3.0, 0.0])
     3.5355339059327378
     """
-    r = residuals(y_pred, y_true, normalize=normalize, func="rmse")
+    redshift = _declared_redshift(redshift, normalize, "rmse")
+    r = residuals(y_true, y_pred, redshift=redshift, func="rmse")
     return float(np.sqrt(np.mean(r**2)))
 
 
-def mae(y_pred: Any, y_true: Any, *, normalize: bool = False) -> float:
-    """Mean absolute error ``mean(|r|)`` over all rows (and columns), ``r`` plain residuals.
+def mae(y_true: Any, y_pred: Any, *, redshift: bool = False, normalize: bool | None = None) -> float:
+    """Mean absolute error ``mean(|r|)`` over all rows (and columns).
+
+    ``r`` is ``y_pred - y_true``, or the photo-z ``dz`` with ``redshift=True`` (``normalize``: deprecated alias).
 
     Examples
     --------
-    >>> mae([3.0, 0.0], [0.0, 4.0])
+    >>> mae([0.0, 4.0], [3.0, 0.0])
     3.5
     """
-    return float(np.mean(np.abs(residuals(y_pred, y_true, normalize=normalize, func="mae"))))
+    redshift = _declared_redshift(redshift, normalize, "mae")
+    return float(np.mean(np.abs(residuals(y_true, y_pred, redshift=redshift, func="mae"))))
 
 
-def r2(y_pred: Any, y_true: Any) -> float:
+def r2(y_true: Any, y_pred: Any, *, redshift: bool = False) -> float:
     """Coefficient of determination ``1 - SS_res / SS_tot`` (averaged over columns for 2-D input).
+
+    ``redshift`` is accepted so that every metric takes the same keywords; R^2 always uses the values.
 
     Examples
     --------
-    >>> r2([1.0, 2.0, 3.0], [1.0, 2.0, 4.0])
+    >>> r2([1.0, 2.0, 4.0], [1.0, 2.0, 3.0])
     0.7857142857142857
     """
-    p, t = _pair(y_pred, y_true, "r2")
+    t, p = _pair(y_true, y_pred, "r2")
     ss_res = np.sum((t - p) ** 2, axis=0)
     ss_tot = np.sum((t - t.mean(axis=0)) ** 2, axis=0)
     if np.any(ss_tot == 0):
@@ -217,7 +251,7 @@ def r2(y_pred: Any, y_true: Any) -> float:
 
 
 # --- predictive distributions ----------------------------------------------------------------------------
-def _distribution(y_pred: Any, y_true: Any, sigma: Any, weights: Any, func: str):
+def _distribution(y_true: Any, y_pred: Any, sigma: Any, weights: Any, func: str):
     t = check_array(y_true, "y_true", func, ndim=(1, 2), dtype=float)
     if t.ndim == 2:
         if t.shape[1] != 1:
@@ -246,7 +280,8 @@ def _distribution(y_pred: Any, y_true: Any, sigma: Any, weights: Any, func: str)
     return "gmm", t, m, s, w
 
 
-def pit(y_pred: Any, y_true: Any, *, sigma: Any = None, weights: Any = None) -> np.ndarray:
+def pit(y_true: Any, y_pred: Any, *, sigma: Any = None, weights: Any = None, redshift: bool = False
+        ) -> np.ndarray:
     """Probability integral transform ``PIT_i = F_i(y_true_i)``, the predictive CDF at the truth.
 
     A calibrated estimator gives PIT values uniform on [0, 1]; a U shape means over-confident, a hump
@@ -254,14 +289,16 @@ def pit(y_pred: Any, y_true: Any, *, sigma: Any = None, weights: Any = None) -> 
 
     Parameters
     ----------
+    y_true : array-like, shape (n,)
     y_pred : array-like, shape (n,), (n, K) or (n, S)
         Gaussian means (n,) with ``sigma``; mixture component means (n, K) with ``sigma`` and optional
         ``weights`` (default equal); or predictive samples (n, S) without ``sigma``.
-    y_true : array-like, shape (n,)
     sigma : array-like, optional
         Standard deviations, broadcastable to ``y_pred``.
     weights : array-like, shape (n, K), optional
         Mixture weights (normalised per row).
+    redshift : bool, default False
+        Accepted so that every metric takes the same keywords; the PIT does not depend on the scale of ``y``.
 
     Returns
     -------
@@ -270,10 +307,10 @@ def pit(y_pred: Any, y_true: Any, *, sigma: Any = None, weights: Any = None) -> 
 
     Examples
     --------
-    >>> pit([0.0, 0.0], [0.0, 1.0], sigma=1.0).round(4).tolist()
+    >>> pit([0.0, 1.0], [0.0, 0.0], sigma=1.0).round(4).tolist()
     [0.5, 0.8413]
     """
-    kind, t, m, s, w = _distribution(y_pred, y_true, sigma, weights, "pit")
+    kind, t, m, s, w = _distribution(y_true, y_pred, sigma, weights, "pit")
     if kind == "point":
         raise ValidationError("pit(): needs a predictive distribution; pass 'sigma' or samples of shape (n, S)")
     if kind == "samples":
@@ -291,8 +328,8 @@ def _a_term(mu: np.ndarray, var: np.ndarray) -> np.ndarray:
     return 2 * sd * stats.norm.pdf(z) + mu * special.erf(z / np.sqrt(2))
 
 
-def crps(y_pred: Any, y_true: Any, *, sigma: Any = None, weights: Any = None, reduce: bool = True,
-         fair: bool = False) -> float | np.ndarray:
+def crps(y_true: Any, y_pred: Any, *, sigma: Any = None, weights: Any = None, reduce: bool = True,
+         fair: bool = False, redshift: bool = False) -> float | np.ndarray:
     """Continuous ranked probability score ``int (F(x) - 1{x >= y})^2 dx`` (lower is better; units of y).
 
     Closed forms: Gaussian ``sigma [z(2 Phi(z) - 1) + 2 phi(z) - 1/sqrt(pi)]`` with ``z = (y - mu)/sigma``;
@@ -302,12 +339,15 @@ def crps(y_pred: Any, y_true: Any, *, sigma: Any = None, weights: Any = None, re
 
     Parameters
     ----------
-    y_pred, y_true, sigma, weights
+    y_true, y_pred, sigma, weights
         As in :func:`pit`.
     reduce : bool, default True
         Return the mean over objects; ``False`` returns the per-object scores, shape (n,).
     fair : bool, default False
         For samples, use the unbiased ("fair") estimator with ``S (S - 1)`` in the spread term.
+    redshift : bool, default False
+        The target is a redshift: score the predictive distribution of ``dz``, i.e. divide each object's
+        CRPS by ``1 + y_true`` (exact: the CRPS scales with an affine change of variable).
 
     Examples
     --------
@@ -318,7 +358,7 @@ def crps(y_pred: Any, y_true: Any, *, sigma: Any = None, weights: Any = None, re
     ----------
     Gneiting & Raftery (2007), doi:10.1198/016214506000001437; Grimit et al. (2006), doi:10.1256/qj.05.235.
     """
-    kind, t, m, s, w = _distribution(y_pred, y_true, sigma, weights, "crps")
+    kind, t, m, s, w = _distribution(y_true, y_pred, sigma, weights, "crps")
     if kind == "point":
         scores = np.abs(m - t)
     elif kind == "gaussian":
@@ -336,6 +376,11 @@ def crps(y_pred: Any, y_true: Any, *, sigma: Any = None, weights: Any = None, re
         ranks = 2 * np.arange(1, n_s + 1) - n_s - 1
         spread = 2 * (srt @ ranks) / (n_s * (n_s - 1) if fair else n_s**2)
         scores = np.mean(np.abs(m - t[:, None]), axis=1) - 0.5 * spread
+    if redshift:
+        if np.any(t <= -1):
+            raise ValidationError("crps(): 'y_true' has values <= -1, so (1 + y_true) normalisation is undefined; "
+                                  "pass redshift=False for targets that are not redshifts")
+        scores = scores / (1.0 + t)
     return float(np.mean(scores)) if reduce else scores
 
 
@@ -349,7 +394,7 @@ for _f in METRICS.values():
 
 
 def get_metric(metric: str | Callable[..., float]) -> Callable[..., float]:
-    """Resolve a metric name (a key of :data:`METRICS`) or pass a callable ``f(y_pred, y_true)`` through.
+    """Resolve a metric name (a key of :data:`METRICS`) or pass a callable ``f(y_true, y_pred)`` through.
 
     Examples
     --------
@@ -361,7 +406,7 @@ def get_metric(metric: str | Callable[..., float]) -> Callable[..., float]:
     if isinstance(metric, str) and metric in METRICS:
         return METRICS[metric]
     raise ValidationError(f"get_metric(): unknown metric {metric!r}; valid names are {', '.join(METRICS)} "
-                          f"(or pass a callable f(y_pred, y_true) -> float)")
+                          f"(or pass a callable f(y_true, y_pred) -> float)")
 
 
 # --- a report for plots ------------------------------------------------------------------------------------
@@ -371,65 +416,71 @@ class MetricReport(Result):
 
     Attributes
     ----------
-    y_pred, y_true : numpy.ndarray, shape (n,)
+    y_true, y_pred : numpy.ndarray, shape (n,)
     values : dict
         Metric name -> value (bias, sigma_nmad, outlier_fraction, rmse, mae, r2, and crps if available).
     pit : numpy.ndarray or None
         PIT values, shape (n,), when a predictive distribution was given.
-    normalize : bool
-        Whether the photo-z ``dz`` convention was used.
+    redshift : bool
+        Whether the target was declared a redshift (photo-z ``dz`` residuals).
     threshold : float
-        Outlier threshold on ``|dz|``.
+        Outlier threshold on ``|dz|`` (redshift) or ``|y_pred - y_true|``.
     quantity : str
         Name of the predicted quantity (axis labels), e.g. ``"redshift"``.
     """
 
-    y_pred: np.ndarray
     y_true: np.ndarray
+    y_pred: np.ndarray
     values: dict = field(default_factory=dict)
     pit: np.ndarray | None = None
-    normalize: bool = True
+    redshift: bool = False
     threshold: float = 0.15
-    quantity: str = "redshift"
+    quantity: str = "y"
 
     def to_frame(self) -> pd.DataFrame:
         """One row per metric: columns ``metric``, ``value``."""
         return pd.DataFrame({"metric": list(self.values), "value": [float(v) for v in self.values.values()]})
 
 
-def evaluate(y_pred: Any, y_true: Any, *, sigma: Any = None, weights: Any = None, samples: Any = None,
-             normalize: bool = True, threshold: float = 0.15, quantity: str = "redshift") -> MetricReport:
+def evaluate(y_true: Any, y_pred: Any, *, sigma: Any = None, weights: Any = None, samples: Any = None,
+             redshift: bool = False, threshold: float = 0.15, quantity: str | None = None,
+             normalize: bool | None = None) -> MetricReport:
     """Compute every metric for point predictions (plus PIT/CRPS given a predictive distribution).
 
     Parameters
     ----------
-    y_pred, y_true : array-like, shape (n,)
-        Point predictions (e.g. the predictive mean) and truths.
+    y_true, y_pred : array-like, shape (n,)
+        Truths and point predictions (e.g. the predictive mean).
     sigma, weights : array-like, optional
         Gaussian (``sigma`` (n,)) or mixture (``sigma``/``weights`` (n, K) with ``samples`` the component
         means (n, K)) predictive distribution.
     samples : array-like, shape (n, S) or (n, K), optional
         Predictive samples, or mixture component means when ``sigma`` is 2-D.
-    normalize, threshold : see :func:`bias` and :func:`outlier_fraction`.
-    quantity : str, default "redshift"
+    redshift, threshold : see :func:`bias` and :func:`outlier_fraction`. ``redshift=True`` scores every
+        residual metric (bias, sigma_nmad, outlier_fraction, rmse, mae, crps) on ``dz``.
+    quantity : str, optional
+        Axis label; default ``"redshift"`` when ``redshift=True``, else ``"y"``.
+    normalize : bool, optional
+        Deprecated alias of ``redshift`` (FutureWarning; removed in 0.4).
 
     Examples
     --------
-    >>> rep = evaluate([0.1, 0.2, 0.35], [0.1, 0.2, 0.3])
+    >>> rep = evaluate([0.1, 0.2, 0.3], [0.1, 0.2, 0.35], redshift=True)
     >>> sorted(rep.values)[:3]
     ['bias', 'mae', 'outlier_fraction']
     """
-    p, t = _pair(y_pred, y_true, "evaluate")
+    redshift = _declared_redshift(redshift, normalize, "evaluate")
+    t, p = _pair(y_true, y_pred, "evaluate")
     _vector(p, "evaluate")
-    values = {"bias": bias(p, t, normalize=normalize), "sigma_nmad": sigma_nmad(p, t, normalize=normalize),
-              "outlier_fraction": outlier_fraction(p, t, threshold=threshold, normalize=normalize),
-              "rmse": rmse(p, t), "mae": mae(p, t)}
+    values = {"bias": bias(t, p, redshift=redshift), "sigma_nmad": sigma_nmad(t, p, redshift=redshift),
+              "outlier_fraction": outlier_fraction(t, p, threshold=threshold, redshift=redshift),
+              "rmse": rmse(t, p, redshift=redshift), "mae": mae(t, p, redshift=redshift)}
     if np.ptp(t) > 0:
-        values["r2"] = r2(p, t)
+        values["r2"] = r2(t, p)
     pit_values = None
     dist = samples if samples is not None else (p if sigma is not None else None)
     if dist is not None:
-        pit_values = pit(dist, t, sigma=sigma, weights=weights)
-        values["crps"] = crps(dist, t, sigma=sigma, weights=weights)
-    return MetricReport(y_pred=p, y_true=t, values=values, pit=pit_values, normalize=normalize,
-                        threshold=float(threshold), quantity=quantity)
+        pit_values = pit(t, dist, sigma=sigma, weights=weights)
+        values["crps"] = crps(t, dist, sigma=sigma, weights=weights, redshift=redshift)
+    return MetricReport(y_true=t, y_pred=p, values=values, pit=pit_values, redshift=redshift,
+                        threshold=float(threshold), quantity=quantity or ("redshift" if redshift else "y"))

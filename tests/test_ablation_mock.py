@@ -22,12 +22,14 @@ def test_leave_one_out_on_images_and_magnitudes(photoz):
     u, est, mags = photoz
     sel = slice(0, 120)
     x, z = (u.images[sel], mags[sel]), u.catalog["redshift"].to_numpy()[sel]
-    t = band_ablation(est, x, z, bands=u.bands, strategy="mean", progress=False)
+    t = band_ablation(est, x, z, bands=u.bands, strategy="mean", redshift=True, progress=False)
     tab = t.table
     assert tab["label"].tolist() == ["all"] + [f"-{b}" for b in u.bands.names]
     assert np.isfinite(tab.drop(columns=["label", "kept", "dropped"]).to_numpy(dtype=float)).all()
     # the full-set row is the model's own score
-    assert tab.loc[0, "sigma_nmad"] == pytest.approx(sigma_nmad(est.predict(x, progress=False), z), rel=1e-6)
+    assert tab.loc[0, "sigma_nmad"] == pytest.approx(sigma_nmad(z, est.predict(x, progress=False), redshift=True),
+                                                     rel=1e-6)
+    assert "outlier_fraction" in tab                          # a declared redshift adds the photo-z outlier rate
     assert (tab["delta_rmse"].iloc[1:].abs() > 0).all()       # every band reaches the model through 2 inputs
 
 
@@ -39,7 +41,7 @@ def test_shapley_over_survey_groups_and_mantis_shrimp_retrain(photoz):
     groups = {"ugr": ["u", "g", "r"], "iz": ["i", "z"], "WISE": ["W1", "W2", "W3", "W4"]}
     layout = {g: [(inp, 1, names.index(b)) for b in members for inp in (0, 1)] for g, members in groups.items()}
     s = band_shapley(est, x, z, bands=list(groups), band_layout=layout, metric="sigma_nmad", strategy="inpaint",
-                     progress=False)
+                     redshift=True, progress=False)
     assert s.exact and len(s.subset_values) == 8
     assert abs(s.efficiency_gap) < 1e-12
     assert s.sum() == pytest.approx(s.v_none - s.v_all)     # error metric: positive = the band helps

@@ -39,10 +39,11 @@ def test_subset_metrics_match_interpret_metrics():
     pred = z + rng.normal(0, 0.05, (3, 50))
     got = bu.subset_metrics(pred, z, 0.1)
     for k in range(3):
-        assert got["sigma_nmad"][k] == pytest.approx(ip.metrics.sigma_nmad(pred[k], z))
-        assert got["outlier_fraction"][k] == pytest.approx(ip.metrics.outlier_fraction(pred[k], z, threshold=0.1))
-        assert got["bias"][k] == pytest.approx(ip.metrics.bias(pred[k], z))
-        assert got["rmse"][k] == pytest.approx(ip.metrics.rmse(pred[k], z))
+        assert got["sigma_nmad"][k] == pytest.approx(ip.metrics.sigma_nmad(z, pred[k], redshift=True))
+        assert got["outlier_fraction"][k] == pytest.approx(
+            ip.metrics.outlier_fraction(z, pred[k], threshold=0.1, redshift=True))
+        assert got["bias"][k] == pytest.approx(ip.metrics.bias(z, pred[k], redshift=True))
+        assert got["rmse"][k] == pytest.approx(ip.metrics.rmse(z, pred[k]))
 
 
 def test_shapley_from_predictions_is_exact_and_efficient():
@@ -98,7 +99,7 @@ def test_exact_shapley_matches_band_shapley(mock_run):
     rows = sub["rows"]
     assert np.array_equal(rows, split["test"][pred["shapley_rows"]])
     ref = ip.ablation.band_shapley(est, bu._inputs(data, bands, rows), sub["z_true"], bands=bands,
-                                   metric="sigma_nmad", strategy="mean",
+                                   metric="sigma_nmad", strategy="mean", redshift=True,
                                    reference=bu._inputs(data, bands, split["train"]), seed=ctx.seed,
                                    progress=False, n_jobs=1)
     mine = ctx.load("shapley_sigma_nmad")

@@ -80,8 +80,7 @@ def test_torch_multi_output_and_h5_source(tmp_path, data):
     path = tmp_path / "x.h5"
     with h5py.File(path, "w") as fh:
         fh["cat"] = x
-    kw = dict(bands=BANDS, strategy="zero", subsets="single", metrics="rmse", output=1,
-              metric_kwargs={"normalize": False})
+    kw = dict(bands=BANDS, strategy="zero", subsets="single", metrics="rmse", output=1)
     mem = band_ablation(net, x, y, progress=False, **kw)
     res = stream_band_ablation(net, path, y, tmp_path / "p.h5", chunk_size=50, progress=False, **kw)
     pd.testing.assert_frame_equal(res.table, mem.table, rtol=1e-5)

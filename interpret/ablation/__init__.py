@@ -19,7 +19,7 @@ Examples
 0.0
 """
 from ._result import AblationResult, ShapleyResult
-from .ablate import DEFAULT_METRICS, band_ablation
+from .ablate import DEFAULT_METRICS, REDSHIFT_METRICS, band_ablation
 from .band_layout import BandLayout, ModelInputs, Slot, resolve_layout
 from .compare import compare_modes
 from .masking import masked_predictions, masked_predictions_loop
@@ -42,5 +42,5 @@ __all__ = [
     "STRATEGIES", "FillStrategy", "Zero", "Mean", "Median", "Noise", "Inpaint", "get_strategy",
     "register_strategy", "SUBSET_SPECS", "resolve_subsets", "BandLayout", "Slot", "ModelInputs",
     "resolve_layout", "exact_shapley", "exact_interactions", "masked_predictions", "masked_predictions_loop",
-    "MAX_EXACT_BANDS", "DEFAULT_METRICS",
+    "MAX_EXACT_BANDS", "DEFAULT_METRICS", "REDSHIFT_METRICS",
 ]

@@ -16,11 +16,13 @@ from .masking import DEFAULT_MAX_BYTES, masked_predictions
 from .retrain import retrained_predictions, split_indices
 from .strategies import Filler, FillStrategy, get_strategy
 
-__all__ = ["Probe", "prepare", "MODES"]
+__all__ = ["Probe", "prepare", "MODES", "DEFAULT_METRICS", "REDSHIFT_METRICS"]
 
 logger = logging.getLogger(__name__)
 
 MODES = ("mask", "retrain")
+DEFAULT_METRICS = ("rmse", "bias", "sigma_nmad")                              # any target, plain residuals
+REDSHIFT_METRICS = ("rmse", "bias", "sigma_nmad", "outlier_fraction")         # on dz = (z_pred - z) / (1 + z)
 _PRED_BUDGET = 2**25        # predictions held in memory at once (floats), before reducing to metrics
 
 
@@ -69,7 +71,7 @@ class Probe:
 
     def _reduce(self, preds: np.ndarray, y: np.ndarray) -> np.ndarray:
         preds = self._select_output(preds, y)
-        return np.array([[scorer(p, y) for scorer in self.scorers.values()] for p in preds], dtype=float)
+        return np.array([[scorer(y, p) for scorer in self.scorers.values()] for p in preds], dtype=float)
 
     def _select_output(self, preds: np.ndarray, y: np.ndarray) -> np.ndarray:
         if self.output is not None:
@@ -95,8 +97,15 @@ def _output_index(output: Any, estimator: Any, func: str) -> int | None:
 def prepare(func: str, estimator: Any, x: Any, y: Any, *, bands: Any, mode: str, strategy: Any,
             metrics: Any, metric_kwargs: Mapping[str, Any] | None, fit: Any, test_size: float | None,
             cv: int | None, band_axis: Any, band_layout: Any, reference: Any, output: Any,
-            batch_size: int, max_bytes: int, n_jobs: int | None, progress: bool | None, seed: Any) -> Probe:
-    """Validate every argument shared by band_ablation and band_shapley and build a :class:`Probe`."""
+            batch_size: int, max_bytes: int, n_jobs: int | None, progress: bool | None, seed: Any,
+            redshift: bool = False) -> Probe:
+    """Validate every argument shared by band_ablation and band_shapley and build a :class:`Probe`.
+
+    ``metrics=None`` means :data:`DEFAULT_METRICS` (generic), or :data:`REDSHIFT_METRICS` when the target is
+    declared a redshift; ``redshift`` is passed to every metric that accepts it.
+    """
+    if metrics is None:
+        metrics = REDSHIFT_METRICS if redshift else DEFAULT_METRICS
     check_choice(mode, "mode", func, MODES)
     batch_size = check_int(batch_size, "batch_size", func, minimum=1)
     max_bytes = check_int(max_bytes, "max_bytes", func, minimum=1)
@@ -104,7 +113,7 @@ def prepare(func: str, estimator: Any, x: Any, y: Any, *, bands: Any, mode: str,
     y_arr = check_array(y, "y", func, ndim=(1, 2), dtype=float)
     check_same_length(func, x=inputs.arrays[0], y=y_arr)
     layout = resolve_layout(inputs, bands, band_axis=band_axis, band_layout=band_layout, func=func)
-    scorers = resolve_metrics(metrics, func, metric_kwargs)
+    scorers = resolve_metrics(metrics, func, metric_kwargs, redshift=redshift)
     common = dict(func=func, inputs=inputs, layout=layout, y=y_arr, mode=mode, scorers=scorers,
                   batch_size=batch_size, max_bytes=max_bytes, n_jobs=n_jobs, progress=progress, seed=seed)
     if mode == "retrain":

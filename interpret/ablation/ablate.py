@@ -9,17 +9,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._engine import prepare
+from ._engine import DEFAULT_METRICS, REDSHIFT_METRICS, prepare
 from ._result import AblationResult
 from .masking import DEFAULT_MAX_BYTES
 from .strategies import FillStrategy
 from .subsets import resolve_subsets, subset_label
 
-__all__ = ["band_ablation", "DEFAULT_METRICS"]
+__all__ = ["band_ablation", "DEFAULT_METRICS", "REDSHIFT_METRICS"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_METRICS = ("rmse", "bias", "sigma_nmad", "outlier_fraction")
 
 
 def band_ablation(
@@ -30,7 +29,8 @@ def band_ablation(
     bands: Any = None,
     strategy: str | FillStrategy = "mean",
     subsets: str | Sequence[Any] = "leave_one_out",
-    metrics: str | Callable[..., float] | Sequence[str | Callable[..., float]] = DEFAULT_METRICS,
+    metrics: str | Callable[..., float] | Sequence[str | Callable[..., float]] | None = None,
+    redshift: bool = False,
     metric_kwargs: Mapping[str, Any] | None = None,
     mode: str = "mask",
     fit: Callable[..., Any] | None = None,
@@ -72,11 +72,15 @@ def band_ablation(
     subsets : str or list, default "leave_one_out"
         "leave_one_out", "single", "adjacent_pairs", "all", or a list of kept-band lists /
         ``{"drop": [...]}`` dicts. The full set is always the first row.
-    metrics : name, callable or sequence, default ("rmse", "bias", "sigma_nmad", "outlier_fraction")
-        Names from ``interpret.metrics.METRICS`` or callables ``f(y_pred, y_true) -> float``.
+    metrics : name, callable or sequence, optional
+        Names from ``interpret.metrics.METRICS`` or callables ``f(y_true, y_pred) -> float``. Default
+        ``DEFAULT_METRICS`` ("rmse", "bias", "sigma_nmad"), or ``REDSHIFT_METRICS`` (those plus
+        "outlier_fraction") when ``redshift=True``.
+    redshift : bool, default False
+        Declare the target a redshift: every metric accepting ``redshift`` scores the photo-z residual
+        ``dz = (z_pred - z_true) / (1 + z_true)``. Otherwise residuals are plain ``y_pred - y_true``.
     metric_kwargs : dict, optional
-        Passed to every metric accepting them, e.g. ``{"normalize": False}`` when ``y`` is not a redshift
-        (the photo-z metrics use ``dz = (z_pred - z_true) / (1 + z_true)`` by default).
+        Passed to every metric accepting them, e.g. ``{"threshold": 0.3}`` for ``outlier_fraction``.
     mode : {"mask", "retrain"}, default "mask"
     fit : callable, optional
         ``fit(x_subset, y_train) -> model with predict``, for ``mode="retrain"``; ``x_subset`` is ``x``
@@ -129,7 +133,7 @@ def band_ablation(
     probe = prepare(func, estimator, x, y, bands=bands, mode=mode, strategy=strategy, metrics=metrics,
                     metric_kwargs=metric_kwargs, fit=fit, test_size=test_size, cv=cv, band_axis=band_axis,
                     band_layout=band_layout, reference=reference, output=output, batch_size=batch_size,
-                    max_bytes=max_bytes, n_jobs=n_jobs, progress=progress, seed=seed)
+                    max_bytes=max_bytes, n_jobs=n_jobs, progress=progress, seed=seed, redshift=redshift)
     names = probe.layout.bands
     masks = resolve_subsets(subsets, names, func=func)
     values = probe.score(masks)

@@ -190,6 +190,7 @@ def band_shapley(
     *,
     bands: Any = None,
     metric: str | Callable[..., float] = "rmse",
+    redshift: bool = False,
     metric_kwargs: Mapping[str, Any] | None = None,
     greater_is_better: bool | None = None,
     strategy: str | FillStrategy = "mean",
@@ -230,8 +231,10 @@ def band_shapley(
     greater_is_better : bool, optional
         Whether a larger metric is better. Default: from the named metric (False for errors, True for
         ``r2``); True for a callable (as scikit-learn's ``make_scorer``). Sets the sign: positive = helps.
+    redshift : bool, default False
+        Declare the target a redshift: the metric scores ``dz = (z_pred - z_true) / (1 + z_true)``.
     metric_kwargs : dict, optional
-        E.g. ``{"normalize": False}`` for targets that are not redshifts.
+        Extra keywords for the metric, e.g. ``{"threshold": 0.3}``.
     exact : bool, optional
         Evaluate all ``2^B`` subsets (default: when ``B <= max_exact_bands``), else sample permutations.
     max_exact_bands : int, default 12
@@ -271,7 +274,7 @@ def band_shapley(
     probe = prepare(func, estimator, x, y, bands=bands, mode=mode, strategy=strategy, metrics=metric,
                     metric_kwargs=metric_kwargs, fit=fit, test_size=test_size, cv=cv, band_axis=band_axis,
                     band_layout=band_layout, reference=reference, output=output, batch_size=batch_size,
-                    max_bytes=max_bytes, n_jobs=n_jobs, progress=progress, seed=seed)
+                    max_bytes=max_bytes, n_jobs=n_jobs, progress=progress, seed=seed, redshift=redshift)
     names = probe.layout.bands
     n = len(names)
     exact = _resolve_exact(exact, n, max_exact_bands, func)

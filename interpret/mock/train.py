@@ -526,12 +526,12 @@ def _evaluate(est: Estimator, t: _Task, rows: np.ndarray) -> dict[str, float]:
     pred = est.predict(x if len(x) > 1 else x[0], batch_size=256, progress=False)
     truth = t.target[rows]
     if t.name == "photoz":
-        return {"sigma_nmad": _metrics.sigma_nmad(pred, truth), "outlier_fraction":
-                _metrics.outlier_fraction(pred, truth), "bias": _metrics.bias(pred, truth),
-                "rmse": _metrics.rmse(pred, truth)}
+        return {"sigma_nmad": _metrics.sigma_nmad(truth, pred, redshift=True), "outlier_fraction":
+                _metrics.outlier_fraction(truth, pred, redshift=True), "bias": _metrics.bias(truth, pred, redshift=True),
+                "rmse": _metrics.rmse(truth, pred)}
     if t.name == "stellar_mass":
         resid = pred - truth
-        return {"scatter": float(np.std(resid)), "sigma_nmad": _metrics.sigma_nmad(pred, truth, normalize=False),
+        return {"scatter": float(np.std(resid)), "sigma_nmad": _metrics.sigma_nmad(truth, pred),
                 "bias": float(np.mean(resid)), "outlier_fraction_0.3dex": float(np.mean(np.abs(resid) > 0.3))}
     return _ir_metrics(pred, truth, None if t.noise is None else t.noise[rows],
                        None if t.fit_target is None else t.fit_target[rows])

@@ -23,7 +23,7 @@ def _check(report: object, func: str) -> MetricReport:
 
 def _annotation(report: MetricReport) -> str:
     v = report.values
-    unit = r"\Delta z/(1+z)" if report.normalize else r"\Delta"
+    unit = r"\Delta z/(1+z)" if report.redshift else r"\Delta"
     lines = [f"N = {report.y_true.size}", f"bias = {v['bias']:+.4f}",
              rf"$\sigma_{{\rm NMAD}} = {v['sigma_nmad']:.4f}$",
              rf"$\eta = {100 * v['outlier_fraction']:.1f}\%$ ($|{unit}| > {report.threshold:g}$)"]
@@ -49,7 +49,7 @@ def plot_predictions(report: MetricReport, ax: Axes | None = None) -> Figure:
     >>> import numpy as np
     >>> from interpret.metrics import evaluate
     >>> z = np.linspace(0, 1, 50)
-    >>> fig = plot_predictions(evaluate(z + 0.01, z))
+    >>> fig = plot_predictions(evaluate(z, z + 0.01, redshift=True))
     """
     report = _check(report, "plot_predictions")
     fig, ax = get_ax(ax, figsize=(3.5, 3.5))
@@ -63,7 +63,7 @@ def plot_predictions(report: MetricReport, ax: Axes | None = None) -> Figure:
         else:
             ax.scatter(t, p, s=4, alpha=0.6, color=PALETTE["blue"], linewidths=0)
         ax.plot(grid, grid, color=PALETTE["black"], lw=0.8)
-        scale = (1 + grid) if report.normalize else np.ones_like(grid)
+        scale = (1 + grid) if report.redshift else np.ones_like(grid)
         for sign in (1, -1):
             ax.plot(grid, grid + sign * report.threshold * scale, color=PALETTE["vermillion"], lw=0.7, ls="--")
         ax.set(xlim=(grid[0], grid[-1]), ylim=(grid[0], grid[-1]), aspect="equal",
@@ -91,7 +91,7 @@ def plot_pit(report: MetricReport, ax: Axes | None = None, bins: int = 20) -> Fi
     >>> import numpy as np
     >>> from interpret.metrics import evaluate
     >>> z = np.linspace(0, 1, 50)
-    >>> fig = plot_pit(evaluate(z, z + 0.01, sigma=np.full(50, 0.02)))
+    >>> fig = plot_pit(evaluate(z + 0.01, z, sigma=np.full(50, 0.02), redshift=True))
     """
     report = _check(report, "plot_pit")
     if report.pit is None:
@@ -119,7 +119,7 @@ def plot_metric_report(report: MetricReport) -> Figure:
     >>> import numpy as np
     >>> from interpret.metrics import evaluate
     >>> z = np.linspace(0, 1, 50)
-    >>> fig = plot_metric_report(evaluate(z, z, sigma=np.full(50, 0.02)))
+    >>> fig = plot_metric_report(evaluate(z, z, sigma=np.full(50, 0.02), redshift=True))
     """
     report = _check(report, "plot_metric_report")
     import matplotlib.pyplot as plt
