@@ -20,7 +20,7 @@ from ._version import __version__
 
 _SUBMODULES = {
     "mock", "datasets", "data", "causal", "pid", "attribution", "ablation", "metrics", "plots", "report",
-    "parallel", "estimators", "exceptions", "streaming", "runner",
+    "parallel", "estimators", "exceptions", "streaming", "runner", "zoo",
 }
 # flat names -> module that defines them
 _FLAT = {

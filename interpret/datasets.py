@@ -34,7 +34,8 @@ from ._validation import check_choice
 from .data.bands import GALEX, SDSS, TWOMASS, BandSet
 from .exceptions import DataFileError
 
-__all__ = ["Dataset", "sdss_sample", "cache_dir", "SDSS_SOURCE", "kcorrect_catalog_path"]
+__all__ = ["Dataset", "sdss_sample", "cache_dir", "SDSS_SOURCE", "kcorrect_catalog_path", "PiczlDemo",
+           "piczl_demo", "PICZL_SOURCE"]
 
 logger = logging.getLogger(__name__)
 
@@ -292,3 +293,112 @@ def sdss_sample(cache: bool = True, with_masses: bool = True, *, flux: str = "mo
         meta.update(info)
     catalog = pd.DataFrame(cols)
     return Dataset(name="sdss", catalog=catalog, bands=bands, source=SDSS_SOURCE, meta=meta)
+
+
+# --- PICZL's demo galaxies ----------------------------------------------------------------------------
+PICZL_SOURCE = (
+    "PICZL demo galaxies (Legacy Survey DR10 griz + WISE W1-W4 cutouts, apertures and catalogue), shipped by "
+    "PICZL 0.1.4 (Roster et al. 2024, arXiv:2411.07305; https://github.com/williamroster/PICZL, MIT) in "
+    "piczl/demo_data/; read in place from the installed package (pip install --no-deps piczl==0.1.4)."
+)
+
+
+def _piczl_bands() -> BandSet:
+    from .data.bands import LEGACY, WISE, _make_band
+
+    i_band = _make_band("i", "legacy", "decam2014-i", 23.3)   # DR10 typical 5-sigma depth (approximate)
+    return BandSet([LEGACY["g"], LEGACY["r"], i_band, LEGACY["z"], *WISE])
+
+
+@dataclass(frozen=True)
+class PiczlDemo:
+    """PICZL's demo galaxies with its three model inputs, assembled by this project (see ``interpret._piczl``).
+
+    Attributes
+    ----------
+    split : str
+        "run" (50 galaxies) or "train" (50 galaxies with spectroscopic ``z``).
+    mode : str
+        "active" or "inactive": the ensemble the inputs are built for (inactive adds 4 PSF channels and
+        morphology features).
+    inputs : tuple of 3 float32 arrays
+        In PICZL's order: ``images`` (n, 23, 23, 32|36), ``colour_images`` (n, 23, 23, 24), ``features``
+        (n, 52|54); channel-last.
+    catalog : pandas.DataFrame
+        The demo catalogue (one row per galaxy; ``z`` = spectroscopic redshift for "train").
+    bands : BandSet
+        g r i z (Legacy Survey DR10, DECam) and W1-W4 (WISE).
+    channels : dict
+        Band name -> ``((input, axis, position), ...)``: every image channel and catalogue feature derived
+        from the band (a colour belongs to both of its bands). Pass as ``band_layout=`` to
+        :func:`interpret.band_ablation` / :func:`interpret.band_shapley` to remove a band everywhere.
+    names : tuple of 3 tuples of str
+        Name of every channel / feature of each input (e.g. ``"aperture_W1"``, ``"g-W1"``).
+    source : str
+        Citation.
+    """
+
+    split: str
+    mode: str
+    inputs: tuple[np.ndarray, np.ndarray, np.ndarray]
+    catalog: pd.DataFrame
+    bands: BandSet
+    channels: dict[str, tuple[tuple[int, int, int], ...]]
+    names: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+    source: str = PICZL_SOURCE
+
+    def __len__(self) -> int:
+        return len(self.catalog)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """``("images", "colour_images", "features")``."""
+        from ._piczl import INPUT_NAMES
+
+        return INPUT_NAMES
+
+
+def piczl_demo(split: str = "run", *, mode: str = "active", n: int | None = None) -> PiczlDemo:
+    """PICZL's demo galaxies (Legacy Survey DR10 + WISE) with the inputs of its trained ensemble.
+
+    Parameters
+    ----------
+    split : {"run", "train"}, default "run"
+        The 50 "run" galaxies, or the 50 "train" galaxies that have a spectroscopic redshift (``z``).
+    mode : {"active", "inactive"}, default "active"
+        Which PICZL ensemble the inputs are built for (:func:`interpret.zoo.piczl`).
+    n : int, optional
+        Use the first ``n`` galaxies only. PICZL min-max scales catalogue features over the galaxies it is
+        given together, so ``n`` changes the features (its demo predictions use the first 20 "run" galaxies).
+
+    Returns
+    -------
+    PiczlDemo
+
+    Notes
+    -----
+    The files are read from the installed ``piczl`` package (``pip install --no-deps piczl==0.1.4``); PICZL
+    itself is never imported. Its demo ``.npy`` files are partly pickled dicts: they are loaded with
+    ``allow_pickle=True`` as an explicit exception for this trusted package resource (never for user files).
+
+    References
+    ----------
+    Roster et al. (2024), "PICZL: Image-based photometric redshifts for AGN", arXiv:2411.07305.
+
+    Examples
+    --------
+    >>> import interpret as ip
+    >>> d = ip.datasets.piczl_demo("train")  # doctest: +SKIP
+    >>> [a.shape for a in d.inputs], d.bands.names  # doctest: +SKIP
+    ([(50, 23, 23, 32), (50, 23, 23, 24), (50, 52)], ('g', 'r', 'i', 'z', 'W1', 'W2', 'W3', 'W4'))
+    """
+    from . import _piczl
+
+    check_choice(split, "split", "piczl_demo", ("run", "train"))
+    check_choice(mode, "mode", "piczl_demo", _piczl.MODES)
+    from ._validation import check_int
+
+    n = None if n is None else check_int(n, "n", "piczl_demo", minimum=2, maximum=50)
+    parts = _piczl.assemble(split, mode, n)
+    return PiczlDemo(split=split, mode=mode, inputs=parts["inputs"], catalog=parts["catalog"],
+                     bands=_piczl_bands(), channels=parts["channels"], names=parts["names"])
