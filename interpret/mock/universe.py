@@ -21,9 +21,11 @@ Examples
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
+import tempfile
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._digest import digest_file, digest_json
 from .._validation import check_int
 from ..data.bands import Band, BandSet, get_bandset
 from ..data.lines import get_line
@@ -58,11 +61,17 @@ from .sed import EMISSION_LINES, attenuated_line_fluxes_10pc, coarse_grid, rest_
 from .spectra import DEFAULT_SKY_SIGMA, DLOG, noise_free_spectra, observed_grid, rest_grid_for, spectral_sigma
 from .truth import LINE_FLUX_COLUMNS, Truth, line_column, make_truth
 
-__all__ = ["Universe", "make_universe", "simulate_catalog"]
+__all__ = ["Universe", "make_universe", "simulate_catalog", "universe_digest", "GENERATOR_VERSION"]
 
 logger = logging.getLogger(__name__)
 _BLOCK = 64  # galaxies per noise block (image/spectrum noise streams)
 _FORMAT = 1
+#: Version of the generator code. Bump it with every change that alters what :func:`make_universe` returns for
+#: the same parameters; :func:`universe_digest` also digests the generator's source files, so an edit that
+#: forgets the bump still changes the cache key.
+GENERATOR_VERSION = 2
+_GENERATOR_MODULES = ("universe", "population", "sed", "photometry", "images", "spectra", "infrared", "truth")
+_NOT_IN_OUTPUT = ("progress", "n_jobs", "chunk_size")   # results do not depend on these (module docstring)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -189,13 +198,29 @@ class Universe:
 
     # --- persistence (HDF5, no pickle) ---------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
-        """Write to an HDF5 file (``.h5``); arrays, catalogue columns and JSON metadata only - no pickle."""
-        import h5py
+        """Write to an HDF5 file (``.h5``); arrays, catalogue columns and JSON metadata only - no pickle.
 
+        The file is written beside ``path`` under a temporary name and renamed into place, so a crash or a
+        kill leaves either the previous file or none at ``path``, never a partial one.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            self._write_h5(tmp)
+            os.replace(tmp, path)     # atomic: a crash leaves the old file or none, never a partial one
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def _write_h5(self, path: str) -> None:
+        import h5py
+
         with h5py.File(path, "w") as fh:
             fh.attrs["format"] = _FORMAT
+            fh.attrs["generator"] = GENERATOR_VERSION
             fh.attrs["kind"] = "interpret.mock.Universe"
             fh.attrs["seed"] = self.seed
             fh.attrs["config"] = json.dumps(self.config)
@@ -397,7 +422,8 @@ def make_universe(
     fwhm_px = psf_fwhm_arcsec(bandset.names, [b.survey for b in bandset]) / pixel_scale
     if images:
         check_image_size(image_size, fwhm_px, bandset.names, "make_universe")
-    dep = band_depths(bandset, depths)
+    dep = _checked_depths(bandset, depths)
+    _check_memory(n, bandset, int(image_size), images, spectra, wavelength_range)
     cfg = {"bands": [f"{b.survey}:{b.name}" for b in bandset], "image_size": int(image_size),
            "redshift_range": list(zr), "pixel_scale": float(pixel_scale),
            "depths": dict(zip(bandset.names, dep.tolist())), "spectral_noise": float(spectral_noise),
@@ -416,6 +442,83 @@ def make_universe(
         spectra=merged.get("spectra"), spectra_ivar=merged.get("spectra_ivar"),
         truth=make_truth(bandset, zr), seed=seed, config=cfg, true_flux=merged["maggies"] * 1e9,
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _generator_code_digest() -> str:
+    """Digest of the generator's source files and of the libraries whose data it reads (filter curves)."""
+    import astropy
+    import speclite
+
+    here = Path(__file__).parent
+    files = [here / f"{m}.py" for m in _GENERATOR_MODULES] + [here.parent / "data" / f"{m}.py"
+                                                              for m in ("bands", "lines")]
+    return digest_json([[f.name, digest_file(f)] for f in files if f.exists()] +
+                       [["speclite", speclite.__version__], ["astropy", astropy.__version__]])
+
+
+def universe_digest(n: int = 2000, seed: int = 0, **kwargs: Any) -> str:
+    """Cache key of ``make_universe(n, seed, **kwargs)``: a digest of the generator code and every parameter.
+
+    The key covers :data:`GENERATOR_VERSION`, a digest of the generator's source files, and all parameters of
+    :func:`make_universe` with their defaults filled in and normalised (band names, depths in AB), so calls
+    that give the same universe share a key and any change of code or parameters gives a new one.
+    ``progress``, ``n_jobs`` and ``chunk_size`` do not change the output and are left out.
+
+    Examples
+    --------
+    >>> from interpret.mock import universe_digest
+    >>> universe_digest(100, 0) == universe_digest(n=100, seed=0, depths="deep", progress=False)
+    True
+    >>> universe_digest(100, 0) == universe_digest(100, 1)
+    False
+    """
+    import inspect
+
+    try:
+        bound = inspect.signature(make_universe).bind(n, seed, **kwargs)
+    except TypeError as exc:
+        raise ValidationError(f"universe_digest(): {exc}; pass make_universe()'s keywords") from exc
+    bound.apply_defaults()
+    params = {k: v for k, v in bound.arguments.items() if k not in _NOT_IN_OUTPUT}
+    n, seed, bandset = _validate(params["n"], params["seed"], params["bands"], params["image_size"],
+                                 params["redshift_range"], 64, params["pixel_scale"], params["spectral_noise"],
+                                 params["wavelength_range"])
+    params.update(n=n, seed=seed, bands=[f"{b.survey}:{b.name}" for b in bandset],
+                  depths=_checked_depths(bandset, params["depths"]).tolist(),
+                  interventions=dict(sorted((params["interventions"] or {}).items())))
+    return digest_json({"generator": GENERATOR_VERSION, "code": _generator_code_digest(), "params": params})
+
+
+def _checked_depths(bandset: BandSet, depths: Any) -> np.ndarray:
+    """:func:`band_depths`, refusing non-numeric, non-finite or implausible values (naming the band)."""
+    if isinstance(depths, Mapping):
+        for band, value in depths.items():
+            try:
+                v = float(value)
+            except (TypeError, ValueError):
+                v = float("nan")
+            if not (np.isfinite(v) and 10.0 <= v <= 40.0):
+                raise ValidationError(f"make_universe(): depths[{band!r}] must be a 5-sigma AB depth between 10 and "
+                                      f"40 mag; got {value!r}")
+    return band_depths(bandset, depths)
+
+
+def _check_memory(n: int, bandset: BandSet, image_size: int, images: bool, spectra: bool,
+                  wavelength_range: Sequence[float]) -> None:
+    """Refuse a universe whose arrays cannot fit in memory, with the estimate and the knobs to turn."""
+    from .._memory import available_memory
+
+    n_pix = int(np.log10(float(wavelength_range[1]) / float(wavelength_range[0])) / DLOG) + 1
+    parts = {"catalogue": n * 8 * 3 * (len(PHYSICAL_COLUMNS) + 3 * len(bandset) + 2 * len(LINE_FLUX_COLUMNS)),
+             "images": n * len(bandset) * image_size ** 2 * 4 if images else 0,
+             "spectra": n * n_pix * 4 * 3 if spectra else 0}
+    need, avail = sum(parts.values()), available_memory()
+    if need > avail:
+        what = ", ".join(f"{k} {v / 2**30:.3g} GiB" for k, v in parts.items() if v)
+        raise ValidationError(f"make_universe(): n={n} with image_size={image_size} needs about "
+                              f"{need / 2**30:.3g} GiB ({what}) but {avail / 2**30:.3g} GiB are available; lower "
+                              "'n' or 'image_size', or pass images=False / spectra=False")
 
 
 def _run_chunks(worker: _ChunkWorker, n: int, chunk_size: int, n_jobs: int | None,
