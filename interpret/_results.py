@@ -40,6 +40,13 @@ from .exceptions import DataFileError
 __all__ = ["Result", "load_result", "register_result", "atomic_write_bytes"]
 
 _REGISTRY: dict[str, type] = {}
+#: Modules of the package that define result types; a file naming a class of one of them not yet imported gets
+#: that module imported (only these, and ``interpret.studies.*``): nothing a file names is imported otherwise.
+_RESULT_MODULES = ("interpret.attribution.result", "interpret.attribution.sanity", "interpret.mock.train",
+                   "interpret.metrics", "interpret.pid._result", "interpret.pid.neural", "interpret.pid.knn",
+                   "interpret.pid.sensitivity", "interpret.causal.graph", "interpret.causal.local",
+                   "interpret.ablation._result")
+_INFLATION_RATIO = 200       # compression ratio above which a file over 1 GiB unpacked needs max_bytes= to load
 
 
 def register_result(cls: type) -> type:
@@ -178,13 +185,80 @@ class Result:
         return obj
 
 
-def load_result(path: str | os.PathLike) -> Result:
+def _result_class(name: Any, path: Path) -> type:
+    """The registered result class ``name`` (importing only the package's own result modules)."""
+    if not isinstance(name, str):
+        raise DataFileError(f"load_result(): {str(path)!r} names no result class")
+    module = name.rsplit(".", 1)[0]
+    studies = module.startswith("interpret.studies.") and all(
+        p.isidentifier() and not p.startswith("__") for p in module.split("."))
+    if name not in _REGISTRY and (module in _RESULT_MODULES or studies):
+        import importlib
+
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass
+    if name not in _REGISTRY:
+        raise DataFileError(f"load_result(): {str(path)!r} holds unknown result class {name!r}; only interpret's "
+                            "own result types are loaded")
+    return _REGISTRY[name]
+
+
+def _unpacked_bytes(zf: zipfile.ZipFile, nested: bool) -> tuple[int, int]:
+    """(unpacked, packed) sizes of the archive; with ``nested``, also the members of the inner ``arrays.npz``
+    and the uncompressed Parquet row groups (read only after the outer sizes were checked)."""
+    import pyarrow.parquet as pq
+
+    infos = zf.infolist()
+    unpacked, packed = sum(i.file_size for i in infos), sum(i.compress_size for i in infos)
+    for info in infos if nested else ():
+        if info.filename == "arrays.npz" and info.file_size <= 2**31:
+            with zipfile.ZipFile(io.BytesIO(zf.read(info))) as inner:
+                unpacked += sum(i.file_size for i in inner.infolist())
+        elif info.filename.endswith(".parquet") and info.file_size <= 2**31:
+            meta = pq.ParquetFile(io.BytesIO(zf.read(info))).metadata
+            unpacked += sum(meta.row_group(k).total_byte_size for k in range(meta.num_row_groups))
+    return unpacked, packed
+
+
+def _check_inflation(zf: zipfile.ZipFile, path: Path, max_bytes: int | None) -> None:
+    """Refuse a result that would unpack to more memory than allowed, before unpacking it."""
+    from ._memory import available_memory
+
+    limit = max_bytes if max_bytes is not None else available_memory() // 2
+    for nested in (False, True):
+        try:
+            unpacked, packed = _unpacked_bytes(zf, nested)
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise DataFileError(f"load_result(): {str(path)!r} is damaged ({type(exc).__name__}: {exc})") from exc
+        _refuse_inflation(path, unpacked, packed, limit, max_bytes is None)
+
+
+def _refuse_inflation(path: Path, unpacked: int, packed: int, limit: int, check_ratio: bool) -> None:
+    bomb = check_ratio and unpacked > 2**30 and unpacked > _INFLATION_RATIO * max(packed, 1)
+    if unpacked > limit or bomb:
+        why = (f"{unpacked / max(packed, 1):.0f}x its packed size" if bomb and unpacked <= limit
+               else f"more than the {limit / 2**20:.0f} MiB allowed")
+        raise DataFileError(f"load_result(): {str(path)!r} would unpack to about {unpacked / 2**20:.0f} MiB "
+                            f"({why}); if you trust the file and have the memory, pass max_bytes= (bytes) larger "
+                            "than that")
+
+
+def load_result(path: str | os.PathLike, *, max_bytes: int | None = None) -> Result:
     """Load any result object saved with ``Result.save``.
+
+    Only interpret's own result types are created, and nothing is unpickled or imported from what the file
+    names. Before unpacking, the unpacked size is estimated from the archive's headers and the file is
+    refused when it exceeds ``max_bytes``.
 
     Parameters
     ----------
     path : str or path-like
         File written by ``.save(path)``.
+    max_bytes : int, optional
+        Largest unpacked size to accept [bytes]; default half the available memory (and files over 1 GiB
+        unpacked that inflate more than 200x are refused as compression bombs unless this is given).
 
     Returns
     -------
@@ -199,17 +273,9 @@ def load_result(path: str | os.PathLike) -> Result:
     except zipfile.BadZipFile as exc:
         raise DataFileError(f"load_result(): {str(path)!r} is not a saved result (not a zip archive)") from exc
     with zf:
+        _check_inflation(zf, path, max_bytes)
         header = json.loads(zf.read("meta.json"))
-        name = header["class"]
-        if name not in _REGISTRY:
-            module = name.rsplit(".", 1)[0]
-            try:
-                __import__(module)
-            except ImportError:
-                pass
-        if name not in _REGISTRY:
-            raise DataFileError(f"load_result(): {str(path)!r} holds unknown result class {name!r}")
-        cls = _REGISTRY[name]
+        cls = _result_class(header.get("class") if isinstance(header, dict) else None, path)
         with np.load(io.BytesIO(zf.read("arrays.npz")), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
         kwargs: dict[str, Any] = {}

@@ -134,7 +134,7 @@ from .._results import Result, atomic_write_bytes
 from .._validation import as_generator, check_choice, check_int
 from .._version import __version__
 from ..estimators import Estimator, load_estimator, resolve_device
-from ..exceptions import ValidationError
+from ..exceptions import DataFileError, EstimatorLoadError, ValidationError
 from . import models as _models
 
 __all__ = ["train_reference", "reference_split", "DataSplit", "TrainingReport", "TASKS", "IR_BANDS",
@@ -593,17 +593,38 @@ def _save(stem: Path, model: torch.nn.Module, report: TrainingReport) -> None:
     atomic_write_bytes(stem.with_suffix(".json"), json.dumps(payload, indent=1, default=float).encode())
 
 
+def _registered_architecture(name: Any, where: Path) -> type[torch.nn.Module]:
+    """The reference architecture a cache entry names, looked up in the package's own registry only.
+
+    Nothing named in a cache file is imported: ``"subprocess:run"`` or any other string that is not one of
+    :data:`interpret.mock.models.MODEL_CLASSES` is refused.
+    """
+    by_path = {path: cls_name for cls_name, path in _models.MODEL_CLASSES.items()}
+    cls_name = by_path.get(name, name) if isinstance(name, str) else None
+    if cls_name not in _models.MODEL_CLASSES:
+        raise DataFileError(f"train_reference(): cache entry {where} names architecture {name!r}, which is not a "
+                            f"reference model ({', '.join(sorted(_models.MODEL_CLASSES))})")
+    return getattr(_models, cls_name)
+
+
 def _load_cached(stem: Path, device: torch.device) -> Estimator | None:
     if not (stem.with_suffix(".pt").is_file() and stem.with_suffix(".json").is_file()):
         return None
-    payload = json.loads(stem.with_suffix(".json").read_text())
-    payload["history"] = {k: np.asarray(v) for k, v in payload["history"].items()}
-    report = TrainingReport(**{**payload, "seconds": 0.0})
-    cfg = report.config
-    est = load_estimator(stem.with_suffix(".pt"), factory=report.model, device=device,
-                         factory_kwargs=cfg["model_kwargs"], input_names=cfg["input_names"],
-                         output_names=cfg["output_names"],
-                         input_shapes=[tuple(s) for s in cfg["input_shapes"]])
+    where = stem.with_suffix(".json")
+    try:
+        payload = json.loads(where.read_text())
+        payload["history"] = {k: np.asarray(v) for k, v in payload["history"].items()}
+        report = TrainingReport(**{**payload, "seconds": 0.0})
+        cfg = report.config
+        est = load_estimator(stem.with_suffix(".pt"), factory=_registered_architecture(report.model, where),
+                             device=device, factory_kwargs=cfg["model_kwargs"], input_names=cfg["input_names"],
+                             output_names=cfg["output_names"],
+                             input_shapes=[tuple(s) for s in cfg["input_shapes"]])
+    except (DataFileError, EstimatorLoadError, ValueError, TypeError, KeyError, AttributeError,
+            RuntimeError, OSError) as exc:
+        logger.warning("train_reference(): ignoring the damaged or foreign cache entry %s (%s: %s); retraining",
+                       where, type(exc).__name__, exc)
+        return None
     est.training = report
     logger.info("train_reference(): loaded cached %s model %s", report.task, stem)
     return est
