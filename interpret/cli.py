@@ -19,7 +19,6 @@ from .exceptions import ConfigError, DataFileError
 __all__ = ["main", "build_parser"]
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_MISSING = 0, 1, 2, 3
-ANALYSES = Path("analyses")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -28,8 +27,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (overrides the config)")
     p.add_argument("--jobs", type=int, default=None, help="parallel workers for bootstraps/subsets (-1: all)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    p.add_argument("--analyses", type=Path, default=None, help="folder holding the study modules "
-                   "(default: ./analyses)")
+    p.add_argument("--analyses", type=Path, default=None, help="a folder of your own study modules (and, "
+                   "for demo/figures, their configs/ and configs/demo/); the packaged studies are always there")
     p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-v info, -vv debug)")
 
 
@@ -42,19 +41,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run one study from a TOML config", description="Run one study "
                        "(compute with on-disk caching, figures, HTML report).")
-    p.add_argument("config", type=Path, help="TOML config, e.g. analyses/configs/stellar_mass.toml")
+    p.add_argument("config", type=Path, help="TOML config (e.g. my_photoz.toml), or a packaged study's name "
+                   "(photoz, sdss_real, stellar_mass, band_utilization, optical_lines_to_ir, piczl)")
     p.add_argument("--out", type=Path, default=None, help="run folder (default runs/<study>)")
     p.add_argument("--figures", type=Path, default=None, help="root folder for figures (default <out>/figures)")
     _common(p)
 
-    p = sub.add_parser("demo", help="compact version of every study on the mock universe (< 10 min on 2 CPUs)",
-                       description="Run the compact demo configs (analyses/configs/demo/*.toml) end to end.")
+    p = sub.add_parser("demo", help="compact version of every study (< 3 min on 2 CPUs)",
+                       description="Run the packaged compact demo configs end to end, from any folder.")
     p.add_argument("--out", type=Path, default=Path("runs/demo"), help="root folder of the demo runs")
     p.add_argument("--only", nargs="*", default=None, help="run only these studies")
     _common(p)
 
     p = sub.add_parser("figures", help="regenerate every figure of every study into figures/<study>/",
-                       description="Run every config in analyses/configs/*.toml with figures in figures/.")
+                       description="Run every packaged full config with figures in figures/<study>/.")
     p.add_argument("--out", type=Path, default=Path("runs"), help="root folder of the runs (caches live here)")
     p.add_argument("--figures", type=Path, default=Path("figures"), help="root folder for figures")
     p.add_argument("--only", nargs="*", default=None, help="run only these studies")
@@ -101,11 +101,17 @@ def _run_configs(configs: list[Path], args: argparse.Namespace, out_root: Path, 
     return EXIT_OK
 
 
-def _select(folder: Path, only: Sequence[str] | None) -> list[Path]:
-    if not folder.is_dir():
-        raise FileNotFoundError(f"config folder {str(folder)!r} not found; run from the repository root or pass "
-                                "--analyses")
-    configs = sorted(folder.glob("*.toml"))
+def _select(demo: bool, analyses: Path | None, only: Sequence[str] | None) -> list[Path]:
+    from .studies import STUDIES, configs as packaged
+
+    found = packaged(demo)
+    if analyses is not None:
+        folder = analyses / "configs" / ("demo" if demo else "")
+        if not analyses.is_dir():
+            raise FileNotFoundError(f"--analyses folder {str(analyses)!r} not found")
+        found.update({c.stem: c for c in sorted(folder.glob("*.toml"))} if folder.is_dir() else {})
+    order = {name: k for k, name in enumerate(STUDIES)}
+    configs = sorted(found.values(), key=lambda c: (order.get(c.stem, len(order)), c.stem))
     if only:
         known = {c.stem for c in configs}
         bad = sorted(set(only) - known)
@@ -157,14 +163,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "run":
             return _run_one(args)
-        analyses = args.analyses or ANALYSES
         if args.command == "demo":
             t0 = time.perf_counter()
-            rc = _run_configs(_select(analyses / "configs" / "demo", args.only), args, args.out, None)
+            rc = _run_configs(_select(True, args.analyses, args.only), args, args.out, None)
             print(f"[interpret] demo finished in {time.perf_counter() - t0:.0f} s; reports under {args.out}/*/report.html")
             return rc
         if args.command == "figures":
-            return _run_configs(_select(analyses / "configs", args.only), args, args.out, args.figures)
+            return _run_configs(_select(False, args.analyses, args.only), args, args.out, args.figures)
     except ConfigError as exc:
         print(f"interpret: config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -1,26 +1,19 @@
-"""Checks shared by the end-to-end tests of the studies in analyses/."""
+"""Checks shared by the end-to-end tests of the packaged studies (interpret.studies)."""
 from __future__ import annotations
 
 import json
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from interpret.runner import RunContext, run_study
 
-#: the repository's analyses/ folder, made importable so tests can reach the study modules' helpers
-ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
-if str(ANALYSES) not in sys.path:
-    sys.path.insert(0, str(ANALYSES))
-
-
 def run_config(tmp_path: Path, name: str, text: str) -> RunContext:
     """Write ``text`` as ``tmp_path/configs/<name>.toml`` and run it with outputs in ``tmp_path/<name>``."""
     cfg = tmp_path / "configs" / f"{name}.toml"
     cfg.parent.mkdir(parents=True, exist_ok=True)
     cfg.write_text(text)
-    return run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(tmp_path / name)})
+    return run_study(cfg, overrides={"out": str(tmp_path / name)})
 
 
 class _Images(HTMLParser):

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 
-import band_utilization as bu
 import numpy as np
 import pytest
 from _study_checks import check_figures_and_report
 from _study_checks import run_config as _run
 
 import interpret as ip
+import interpret.studies.band_utilization as bu
 from interpret.exceptions import ConfigError
 
 TINY = """

@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import optical_lines_to_ir as olir
 import pandas as pd
 import pytest
 from _study_checks import check_figures_and_report
 from _study_checks import run_config as _run
 
 import interpret as ip
+import interpret.studies.optical_lines_to_ir as olir
 from interpret.exceptions import ConfigError
 
 TINY = """
@@ -65,7 +65,7 @@ def test_planted_lines_are_recovered_in_the_observed_frame():
     for line in ("Halpha", "[OIII]5007"):
         c = ip.data.lines.get_line(line).wavelength * (1 + z)
         v += np.exp(-0.5 * ((wl[None, :] - c[:, None]) / 3.0) ** 2)
-    p = {**olir.DEFAULTS, "n_boot": 50}
+    p = olir.Params(n_boot=50)
     table = olir.band_lines(v, wl, z, p, seed=0)
     assert set(table.index[:2]) == {"Halpha", "[OIII]5007"}
     m = olir.overlap_metrics(table, ["Halpha", "[OIII]5007"], k=2, n_perm=100, seed=0)

@@ -1,4 +1,4 @@
-"""End to end: the real-SDSS study (analyses/sdss_real.py) on a tiny config, on the user's own files, and
+"""End to end: the real-SDSS study (interpret.studies.sdss_real) on a tiny config, on the user's own files, and
 with a bad config. Sizes are tiny (a few hundred galaxies, five bands, two-epoch MLPs, 2-3 bootstraps)."""
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import pytest
 from interpret.exceptions import ConfigError
 from interpret.runner import run_study
 
-ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
 FIGURES = ("sample", "predictions", "shapley", "interactions", "ablation", "pid", "causal_graph", "edge_stability")
 HEAVY = ("predictions", "retrain_", "mask_", "shapley_", "pid_", "edge_stability")
 
@@ -83,12 +82,12 @@ def test_sdss_real_end_to_end_and_cache(tmp_path):
     cfg.parent.mkdir()
     cfg.write_text(TINY.format(n=400))
     out = tmp_path / "run"
-    ctx = run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(out)})
+    ctx = run_study(cfg, overrides={"out": str(out)})
     _check_outputs(out, ctx)
     assert len(ctx.load("data")) == 400
     assert any(k.startswith("retrain_") for k in ctx.timings)
     first = ctx.tables["shapley_photoz_inpaint"]
-    again = run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(out)})
+    again = run_study(cfg, overrides={"out": str(out)})
     assert not [k for k in again.timings if k.startswith(HEAVY)], again.timings
     pd.testing.assert_frame_equal(again.tables["shapley_photoz_inpaint"], first)
 
@@ -136,7 +135,7 @@ def test_sdss_real_on_user_files(tmp_path):
     """)
     cfg.write_text(text)
     out = tmp_path / "mine"
-    ctx = run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(out)})
+    ctx = run_study(cfg, overrides={"out": str(out)})
     _check_outputs(out, ctx)
     assert ctx.load("data").name == "user"
     # retrain mode refitted the reference MLP once per subset (all + 5 leave-one-out); photo-z is the user's
@@ -155,7 +154,7 @@ def test_sdss_real_bad_config(tmp_path):
     cfg.parent.mkdir()
     cfg.write_text('study = "sdss_real"\n[params]\nn_bootstrap = 5\n')
     with pytest.raises(ConfigError, match=r"'n_bootstrap' in \[params\].*valid keys are .*n_boot_shapley"):
-        run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(tmp_path / "bad")})
+        run_study(cfg, overrides={"out": str(tmp_path / "bad")})
     cfg.write_text('study = "sdss_real"\n[params]\npid_splits = ["colours"]\n')
     with pytest.raises(ConfigError, match="unknown pid_splits"):
-        run_study(cfg, study_dirs=[ANALYSES], overrides={"out": str(tmp_path / "bad")})
+        run_study(cfg, overrides={"out": str(tmp_path / "bad")})

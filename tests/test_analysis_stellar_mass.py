@@ -5,11 +5,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-import stellar_mass as sm
 from _study_checks import check_figures_and_report
 from _study_checks import run_config as _run
 
 import interpret as ip
+import interpret.studies.stellar_mass as sm
 from interpret.exceptions import ConfigError
 
 TINY = """

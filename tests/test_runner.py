@@ -24,8 +24,8 @@ STUDY = textwrap.dedent('''
         def heavy():
             CALLS.append(1)
             rng = np.random.default_rng(ctx.seed)
-            return rng.normal(size=(ctx.config["n"] or 10,)) * ctx.params["scale"]
-        x = ctx.cached("draws", {"n": ctx.config["n"], "scale": ctx.params["scale"], "seed": ctx.seed}, heavy)
+            return rng.normal(size=(ctx.config["n"] or 10,)) * ctx.params.scale
+        x = ctx.cached("draws", {"n": ctx.config["n"], "scale": ctx.params.scale, "seed": ctx.seed}, heavy)
         ctx.add_table("summary", pd.DataFrame({"mean": [x.mean()], "calls": [len(CALLS)]}))
         ctx.notes.append(f"mean of {x.size} draws")
 
@@ -50,7 +50,7 @@ def project(tmp_path):
 
 def test_run_study_caches_and_reports(project):
     root, cfg = project
-    ctx = run_study(cfg, overrides={"out": str(root / "run")})
+    ctx = run_study(cfg, overrides={"out": str(root / "run")}, study_dirs=[root / "analyses"])
     assert (root / "run" / "figures" / "hist.png").is_file()
     assert (root / "run" / "figures" / "hist.pdf").is_file()
     report = (root / "run" / "report.html").read_text()
@@ -68,19 +68,26 @@ def test_run_study_caches_and_reports(project):
     assert manifest["config"]["params"]["scale"] == 2.0
     first = ctx.load("draws")
     # second run hits the cache: same numbers, compute not called again (module reloaded => CALLS fresh)
-    ctx2 = run_study(cfg, overrides={"out": str(root / "run")})
+    ctx2 = run_study(cfg, overrides={"out": str(root / "run")}, study_dirs=[root / "analyses"])
     assert (ctx2.load("draws") == first).all()
     assert ctx2.tables["summary"]["calls"].iloc[0] == 0
-    assert "draws" not in ctx2.timings
+    assert "draws" not in ctx2.timings and ctx2.hits == ["draws"]
 
 
 def test_bad_configs_have_clear_errors(project):
     root, cfg = project
+    dirs = [root / "analyses"]
     cfg.write_text('study = "toy"\nsed = 3\n')
     with pytest.raises(ConfigError, match=r"unknown key\(s\) 'sed'.*valid keys are .*seed"):
-        run_study(cfg)
+        run_study(cfg, study_dirs=dirs)
     cfg.write_text('study = "toy"\n[params]\nscal = 1\n')
-    with pytest.raises(ConfigError, match=r"'scal' in \[params\].*valid keys are scale"):
+    with pytest.raises(ConfigError, match=r"\[params\] of study 'toy': unknown key\(s\) 'scal'; valid keys are scale"):
+        run_study(cfg, study_dirs=dirs)
+    cfg.write_text('study = "toy"\n[params]\nscale = "big"\n')
+    with pytest.raises(ConfigError, match=r"'scale' must be a number; got 'big'"):
+        run_study(cfg, study_dirs=dirs)
+    cfg.write_text('study = "toy"\n')       # a user study is found only in folders named explicitly
+    with pytest.raises(ConfigError, match="unknown study 'toy'.*--analyses"):
         run_study(cfg)
     with pytest.raises(ConfigError, match="does not exist"):
         run_study(root / "missing.toml")
@@ -91,17 +98,18 @@ def test_bad_configs_have_clear_errors(project):
 def test_cli_exit_codes(project, capsys, monkeypatch):
     root, cfg = project
     monkeypatch.chdir(root)
-    assert main(["run", str(cfg), "--out", str(root / "r1"), "--no-progress", "--seed", "5"]) == 0
+    an = ["--analyses", str(root / "analyses")]
+    assert main(["run", str(cfg), "--out", str(root / "r1"), "--no-progress", "--seed", "5", *an]) == 0
     assert json.loads((root / "r1" / "manifest.json").read_text())["config"]["seed"] == 5
     assert main(["report", str(root / "r1")]) == 0
     assert main(["run", str(root / "nope.toml")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert main(["report", str(root / "empty")]) == 3
-    assert main(["figures", "--only", "toy", "--out", str(root / "runs"), "--figures", str(root / "figs")]) == 0
+    assert main(["figures", "--only", "toy", "--out", str(root / "runs"), "--figures", str(root / "figs"), *an]) == 0
     assert (root / "figs" / "toy" / "hist.png").is_file()
     assert main(["figures", "--only", "nosuch"]) == 2
     (root / "analyses" / "toy.py").write_text(STUDY.replace("x.mean()", "1 / 0"))
-    assert main(["run", str(cfg), "--out", str(root / "r2")]) == 1
+    assert main(["run", str(cfg), "--out", str(root / "r2"), *an]) == 1
 
 
 def test_cache_key_is_stable_and_sensitive():

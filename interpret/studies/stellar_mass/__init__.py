@@ -50,59 +50,71 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from _common import colours as colour_frame
-from _common import study_data, study_model
 
 import interpret as ip
 from interpret.exceptions import ConfigError, EstimationWarning
 
+from .._data import colours as colour_frame
+from .._data import study_data
+from .._models import study_model
+from .._params import StudyParams
+
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "fast": False,                 # few-epoch CNN training (demo / tests)
-    "n_epochs": 20,                # CNN epochs (0: trainer default, 40; ignored when fast)
-    "bands": "sdss",               # mock image bands (anything ip.data.bands.get_bandset accepts)
-    "pixel_scale": 0.396,          # mock pixel scale (arcsec); SDSS's
-    "image_size": 32,              # mock cutout side (pixels)
-    "redshift_range": [0.02, 0.4],  # mock redshifts (optical sources at z ~ 0.5+ are a few pixels across)
-    "phot_model": "hgb",           # photometry-only model: "hgb" (sklearn) or "mlp" (reference PhotometryMLP)
-    "phot_redshift": True,         # the photometry model gets the spec-z (the CNN does not)
-    "mass_outlier_dex": 0.3,       # |Delta log M| defining a catastrophic outlier
-    "n_boot_metrics": 200,         # bootstrap resamples of the held-out metrics
-    "colours": ["u-g", "g-r", "r-i", "i-z"],
-    "magnitude": "r",              # the magnitude node of the causal graph
-    "causal_methods": ["pc", "fci"],
-    "causal_test": "fisherz",
-    "causal_alpha": 0.01,
-    "causal_n_boot": 50,
-    "min_edge_frequency": 0.5,     # edges drawn in the graph figure
-    "pid_pairs": ["phot_vs_morph", "colours_vs_morph", "phot_vs_cnn"],
-    "pid_measures": ["broja", "mmi", "wb"],
-    "pid_bins": 8,
-    "pid_n_boot": 100,
-    "pid_ci_level": 0.9,
-    "pid_n_splits": 5,             # cross-fitting folds reducing a multi-column source to one variable
-    "pid_knn": True,               # also the kNN (binning-free) MMI decomposition of every pair
-    "knn_k": 5,
-    "knn_scaling": "standardize",  # kNN route scaling of each source ("standardize" or "whiten")
-    "pointwise_pair": "phot_vs_cnn",  # per-galaxy neural PID of this pair ("" to skip)
-    "pointwise_classes": 10,
-    "pointwise_folds": 5,
-    "pointwise_epochs": 40,
-    "pointwise_hidden": [32, 32],
-    "pointwise_batch": 64,
-    "n_attribution": 100,          # galaxies attributed with integrated gradients
-    "ig_steps": 32,
-    "radial_bins": 8,
-    "local_queries": ["sersic_n", "r_eff_arcsec", "axis_ratio", "g-r"],
-    "local_k": 50,
-    "local_n_perm": 100,
-    "local_alpha": 0.05,
-}
+#: The [data] keys this study reads (any other is refused). It has no train/val/test split key yet: it
+#: scores its models on the reference split.
+DATA_KEYS = frozenset({"catalog", "images", "spectra", "target", "bands", "fluxes", "flux_unit", "extinction",
+                       "hdu", "key", "name"})
+
+
+@dataclass(frozen=True)
+class Params(StudyParams):
+    """Parameters of the stellar_mass study (the config's ``[params]`` table)."""
+
+    fast: bool = False  # few-epoch CNN training (demo / tests)
+    n_epochs: int = 20  # CNN epochs (0: trainer default, 40; ignored when fast)
+    bands: str = 'sdss'  # mock image bands (anything ip.data.bands.get_bandset accepts)
+    pixel_scale: float = 0.396  # mock pixel scale (arcsec); SDSS's
+    image_size: int = 32  # mock cutout side (pixels)
+    redshift_range: tuple[float, ...] = (0.02, 0.4)  # mock redshifts (optical sources at z ~ 0.5+ are a few pixels across)
+    phot_model: str = 'hgb'  # photometry-only model: "hgb" (sklearn) or "mlp" (reference PhotometryMLP)
+    phot_redshift: bool = True  # the photometry model gets the spec-z (the CNN does not)
+    mass_outlier_dex: float = 0.3  # |Delta log M| defining a catastrophic outlier
+    n_boot_metrics: int = 200  # bootstrap resamples of the held-out metrics
+    colours: tuple[str, ...] = ('u-g', 'g-r', 'r-i', 'i-z')
+    magnitude: str = 'r'  # the magnitude node of the causal graph
+    causal_methods: tuple[str, ...] = ('pc', 'fci')
+    causal_test: str = 'fisherz'
+    causal_alpha: float = 0.01
+    causal_n_boot: int = 50
+    min_edge_frequency: float = 0.5  # edges drawn in the graph figure
+    pid_pairs: tuple[str, ...] = ('phot_vs_morph', 'colours_vs_morph', 'phot_vs_cnn')
+    pid_measures: tuple[str, ...] = ('broja', 'mmi', 'wb')
+    pid_bins: int = 8
+    pid_n_boot: int = 100
+    pid_ci_level: float = 0.9
+    pid_n_splits: int = 5  # cross-fitting folds reducing a multi-column source to one variable
+    pid_knn: bool = True  # also the kNN (binning-free) MMI decomposition of every pair
+    knn_k: int = 5
+    knn_scaling: str = 'standardize'  # kNN route scaling of each source ("standardize" or "whiten")
+    pointwise_pair: str = 'phot_vs_cnn'  # per-galaxy neural PID of this pair ("" to skip)
+    pointwise_classes: int = 10
+    pointwise_folds: int = 5
+    pointwise_epochs: int = 40
+    pointwise_hidden: tuple[int, ...] = (32, 32)
+    pointwise_batch: int = 64
+    n_attribution: int = 100  # galaxies attributed with integrated gradients
+    ig_steps: int = 32
+    radial_bins: int = 8
+    local_queries: tuple[str, ...] = ('sersic_n', 'r_eff_arcsec', 'axis_ratio', 'g-r')
+    local_k: int = 50
+    local_n_perm: int = 100
+    local_alpha: float = 0.05
 MORPH = ("sersic_n", "r_eff_arcsec")
 PRED = {"cnn": "mass_cnn", "phot": "mass_phot"}
 MODEL_LABEL = {"cnn": "image CNN", "phot": "photometry"}
@@ -118,8 +130,8 @@ LOG_COLUMNS = ("r_eff", "r_eff_arcsec")
 def load_data(ctx: Any) -> Any:
     """The user's files, else the seeded mock universe (no spectra) with the study's imaging setup."""
     p = ctx.params
-    return study_data(ctx, 3000, bands=p["bands"], pixel_scale=float(p["pixel_scale"]),
-                      image_size=int(p["image_size"]), redshift_range=tuple(float(v) for v in p["redshift_range"]),
+    return study_data(ctx, 3000, bands=p.bands, pixel_scale=float(p.pixel_scale),
+                      image_size=int(p.image_size), redshift_range=tuple(float(v) for v in p.redshift_range),
                       spectra=False)
 
 
@@ -141,9 +153,9 @@ def _trainable(data: Any) -> Any:
 
 def cnn_model(ctx: Any, data: Any) -> Any:
     """The user's model from ``[model]``, else the reference image CNN (cached in the run folder)."""
-    epochs = int(ctx.params["n_epochs"]) or None
+    epochs = int(ctx.params.n_epochs) or None
     return study_model(ctx, data if ctx.config.get("model") else _trainable(data), "stellar_mass",
-                       n_epochs=None if ctx.params["fast"] else epochs, num_threads=max(1, int(ctx.config["jobs"])))
+                       n_epochs=None if ctx.params.fast else epochs, num_threads=max(1, int(ctx.config["jobs"])))
 
 
 def splits(n: int, seed: int) -> dict[str, np.ndarray]:
@@ -163,18 +175,18 @@ def phot_features(cat: pd.DataFrame, bands: list[str], redshift: bool) -> np.nda
 def phot_predictions(ctx: Any, data: Any, bands: list[str], train: np.ndarray) -> np.ndarray:
     """Photometry-only stellar mass for every galaxy, fitted on the reference training rows."""
     p, cat = ctx.params, data.catalog
-    if p["phot_model"] == "mlp":
+    if p.phot_model == "mlp":
         cols = [*bands, "redshift", "log_mstar"]
         ds = ip.datasets.Dataset(name="phot", catalog=cat[cols].astype(float).reset_index(drop=True),
                                  bands=_trainable(data).bands, source="phot")
-        est = ip.mock.train_reference(ds, task="stellar_mass", bands=bands, seed=ctx.seed, fast=bool(p["fast"]),
+        est = ip.mock.train_reference(ds, task="stellar_mass", bands=bands, seed=ctx.seed, fast=bool(p.fast),
                                       progress=False, num_threads=1, cache_dir=ctx.cache_dir / "models")
         return np.asarray(est.predict(cat[[*bands, "redshift"]].to_numpy(np.float32), progress=False),
                           float).ravel()
     from sklearn.ensemble import HistGradientBoostingRegressor
     from threadpoolctl import threadpool_limits
 
-    x = phot_features(cat, bands, bool(p["phot_redshift"]))
+    x = phot_features(cat, bands, bool(p.phot_redshift))
     model = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.1, random_state=ctx.seed)
     with threadpool_limits(1):
         model.fit(x[train], cat["log_mstar"].to_numpy(float)[train])
@@ -228,12 +240,12 @@ def metrics_table(cat: pd.DataFrame, pred: dict, p: dict, seed: int) -> pd.DataF
     test = pred["test"]
     y = cat["log_mstar"].to_numpy(float)[test]
     rng = np.random.default_rng([seed, 3])
-    boots = rng.integers(0, len(y), (int(p["n_boot_metrics"]), len(y)))
+    boots = rng.integers(0, len(y), (int(p.n_boot_metrics), len(y)))
     rows = []
     for key, col in PRED.items():
         yp = pred[col][test]
-        point = _mass_metrics(yp, y, p["mass_outlier_dex"])
-        draws = [_mass_metrics(yp[b], y[b], p["mass_outlier_dex"]) for b in boots]
+        point = _mass_metrics(yp, y, p.mass_outlier_dex)
+        draws = [_mass_metrics(yp[b], y[b], p.mass_outlier_dex) for b in boots]
         for m, v in point.items():
             d = [x[m] for x in draws]
             rows.append({"model": key, "metric": m, "value": v, "ci16": np.percentile(d, 16) if d else np.nan,
@@ -248,8 +260,8 @@ def causal_frame(cat: pd.DataFrame, pred: dict, p: dict) -> pd.DataFrame:
     sub = cat.iloc[pred["analysis"]].reset_index(drop=True)
     intrinsic = [c for c in ("log_mstar", "sersic_n", "r_eff") if c in sub]
     frame = sub[["redshift", *intrinsic]].astype(float).copy()
-    frame = frame.join(colour_frame(sub, list(p["colours"])))
-    for c in (p["magnitude"], "r_eff_arcsec"):
+    frame = frame.join(colour_frame(sub, list(p.colours)))
+    for c in (p.magnitude, "r_eff_arcsec"):
         if c in sub:
             frame[c] = sub[c].to_numpy(float)
     for c in LOG_COLUMNS:
@@ -284,20 +296,20 @@ def _causal_steps(ctx: Any, frame: pd.DataFrame, base: dict) -> None:
     p, data = ctx.params, ctx.load("data")
     tiers = causal_tiers(frame)
     rows = []
-    for method in p["causal_methods"]:
-        key = {**base, **{k: p[k] for k in ("colours", "magnitude", "causal_test", "causal_alpha")},
+    for method in p.causal_methods:
+        key = {**base, **{k: getattr(p, k) for k in ("colours", "magnitude", "causal_test", "causal_alpha")},
                "method": method}
-        kw = dict(method=method, test=p["causal_test"], alpha=float(p["causal_alpha"]), background=tiers)
-        freq = ctx.cached(f"stability_{method}", {**key, "n_boot": p["causal_n_boot"]}, lambda kw=kw: (
-            ip.causal.edge_stability(frame, n_boot=int(p["causal_n_boot"]), n_jobs=int(ctx.config["jobs"]),
+        kw = dict(method=method, test=p.causal_test, alpha=float(p.causal_alpha), background=tiers)
+        freq = ctx.cached(f"stability_{method}", {**key, "n_boot": p.causal_n_boot}, lambda kw=kw: (
+            ip.causal.edge_stability(frame, n_boot=int(p.causal_n_boot), n_jobs=int(ctx.config["jobs"]),
                                      seed=ctx.seed, progress=ctx.progress, **kw)))
-        freq.attrs.update(n_boot=int(p["causal_n_boot"]), method=method, test=p["causal_test"],
-                          alpha=float(p["causal_alpha"]), nodes=list(frame.columns), tiers=tiers)
+        freq.attrs.update(n_boot=int(p.causal_n_boot), method=method, test=p.causal_test,
+                          alpha=float(p.causal_alpha), nodes=list(frame.columns), tiers=tiers)
         ctx.store[f"stability_{method}"] = freq
         graph = ctx.cached(f"graph_{method}", key, lambda kw=kw: ip.causal.discover(frame, **kw))
         row = {"method": method, "n_samples": graph.n_samples, "n_edges": len(graph.edges)}
         if data.truth is not None:
-            truth = augmented_truth(data.truth.dag, frame, ctx.store["bands"], bool(p["phot_redshift"]))
+            truth = augmented_truth(data.truth.dag, frame, ctx.store["bands"], bool(p.phot_redshift))
             cmp = graph.compare(truth)
             row.update({k: cmp[k] for k in ("shd", "missing", "extra", "misoriented", "precision", "recall")},
                        n_true_edges=len(cmp["reference"]))
@@ -316,7 +328,7 @@ def pid_sources(cat: pd.DataFrame, pred: dict, pair: str, p: dict) -> dict[str, 
     sub = cat.iloc[rows]
     morph = [c for c in MORPH if c in sub]
     parts = {"phot": pred[PRED["phot"]][rows, None], "cnn": pred[PRED["cnn"]][rows, None],
-             "colours": colour_frame(sub, list(p["colours"])).to_numpy(float),
+             "colours": colour_frame(sub, list(p.colours)).to_numpy(float),
              "morph": np.column_stack([np.log10(np.clip(sub[c].to_numpy(float), 1e-6, None)) if c in LOG_COLUMNS
                                        else sub[c].to_numpy(float) for c in morph]) if morph else None}
     a, b = pair.split("_vs_")
@@ -352,22 +364,22 @@ def _pid_steps(ctx: Any, cat: pd.DataFrame, pred: dict, base: dict) -> None:
     p = ctx.params
     target = cat["log_mstar"].to_numpy(float)[pred["analysis"]]
     rows, done = [], {}
-    for pair in p["pid_pairs"]:
+    for pair in p.pid_pairs:
         sources = pid_sources(cat, pred, pair, p)
         if sources is None:
             ctx.notes.append(f"PID pair '{pair}' skipped: its columns are missing from the data.")
             continue
-        key = {**base, "pair": pair, "colours": p["colours"], "n_splits": p["pid_n_splits"]}
+        key = {**base, "pair": pair, "colours": p.colours, "n_splits": p.pid_n_splits}
         summ = ctx.cached(f"pid_sources_{pair}", key,
-                          lambda s=sources: reduce_sources(s, target, int(p["pid_n_splits"]), ctx.seed))
-        for measure in p["pid_measures"]:
-            pkey = {**key, "measure": measure, "bins": p["pid_bins"], "n_boot": p["pid_n_boot"],
-                    "ci": p["pid_ci_level"]}
+                          lambda s=sources: reduce_sources(s, target, int(p.pid_n_splits), ctx.seed))
+        for measure in p.pid_measures:
+            pkey = {**key, "measure": measure, "bins": p.pid_bins, "n_boot": p.pid_n_boot,
+                    "ci": p.pid_ci_level}
             done[(pair, measure)] = ctx.cached(f"pid_{pair}_{measure}", pkey,
                                                lambda s=summ, m=measure: _pid_binned(ctx, s, target, m))
-        if p["pid_knn"]:     # on the same one-variable summaries, so only the binning differs
-            done[(pair, "knn")] = ctx.cached(f"pid_{pair}_knn", {**key, "k": p["knn_k"], "on": "summaries",
-                                                                        "scaling": p["knn_scaling"]},
+        if p.pid_knn:     # on the same one-variable summaries, so only the binning differs
+            done[(pair, "knn")] = ctx.cached(f"pid_{pair}_knn", {**key, "k": p.knn_k, "on": "summaries",
+                                                                        "scaling": p.knn_scaling},
                                              lambda s=summ: _pid_knn(ctx, s, target))
         for (pr, m), r in done.items():
             if pr == pair:
@@ -379,8 +391,8 @@ def _pid_steps(ctx: Any, cat: pd.DataFrame, pred: dict, base: dict) -> None:
 
 def _pid_binned(ctx: Any, summ: dict, target: np.ndarray, measure: str) -> Any:
     p = ctx.params
-    r, warns = _quiet(lambda: ip.pid.decompose(target, summ, measure=measure, bins=int(p["pid_bins"]),
-                                               n_boot=int(p["pid_n_boot"]), ci_level=float(p["pid_ci_level"]),
+    r, warns = _quiet(lambda: ip.pid.decompose(target, summ, measure=measure, bins=int(p.pid_bins),
+                                               n_boot=int(p.pid_n_boot), ci_level=float(p.pid_ci_level),
                                                seed=ctx.seed, n_jobs=1, progress=False))
     if warns:
         ctx.notes.append(f"PID {measure}: {warns[0]}")
@@ -389,7 +401,7 @@ def _pid_binned(ctx: Any, summ: dict, target: np.ndarray, measure: str) -> Any:
 
 def _pid_knn(ctx: Any, sources: dict, target: np.ndarray) -> Any:
     r, warns = _quiet(lambda: ip.pid.decompose(target, sources, estimator="knn", measure="mmi",
-                                               k=int(ctx.params["knn_k"]), scaling=ctx.params["knn_scaling"],
+                                               k=int(ctx.params.knn_k), scaling=ctx.params.knn_scaling,
                                                seed=ctx.seed, n_jobs=1))
     if warns:
         ctx.notes.append(f"PID knn: {warns[0]}")
@@ -399,12 +411,12 @@ def _pid_knn(ctx: Any, sources: dict, target: np.ndarray) -> Any:
 def pointwise(ctx: Any, cat: pd.DataFrame, pred: dict) -> Any:
     """Per-galaxy neural MMI atoms of ``pointwise_pair`` about the true mass."""
     p = ctx.params
-    sources = pid_sources(cat, pred, p["pointwise_pair"], p)
+    sources = pid_sources(cat, pred, p.pointwise_pair, p)
     target = cat["log_mstar"].to_numpy(float)[pred["analysis"]]
     r, _ = _quiet(lambda: ip.pid.pointwise_decompose(
-        target, sources, n_classes=int(p["pointwise_classes"]), n_folds=int(p["pointwise_folds"]),
-        hidden=list(p["pointwise_hidden"]), epochs=int(p["pointwise_epochs"]),
-        batch_size=int(p["pointwise_batch"]), seed=ctx.seed,
+        target, sources, n_classes=int(p.pointwise_classes), n_folds=int(p.pointwise_folds),
+        hidden=list(p.pointwise_hidden), epochs=int(p.pointwise_epochs),
+        batch_size=int(p.pointwise_batch), seed=ctx.seed,
         device=ctx.config["device"], n_jobs=1, progress=False))
     return r
 
@@ -415,14 +427,14 @@ def attribution(ctx: Any, est: Any, data: Any, pred: dict) -> Any:
     p = ctx.params
     rows = attribution_rows(pred, p, ctx.seed)
     x = np.asarray(data.images[rows], np.float32)
-    return ip.attribution.attribute(est, x, method="integrated_gradients", n_steps=int(p["ig_steps"]),
+    return ip.attribution.attribute(est, x, method="integrated_gradients", n_steps=int(p.ig_steps),
                                     batch_size=16, progress=ctx.progress)
 
 
 def attribution_rows(pred: dict, p: dict, seed: int) -> np.ndarray:
     rng = np.random.default_rng([seed, 5])
     a = pred["analysis"]
-    return np.sort(rng.choice(a, size=min(int(p["n_attribution"]), len(a)), replace=False))
+    return np.sort(rng.choice(a, size=min(int(p.n_attribution), len(a)), replace=False))
 
 
 RE_GRID = np.round(np.arange(0.25, 4.01, 0.25), 2)   # radii in units of the effective radius
@@ -454,16 +466,16 @@ def local_steps(ctx: Any, cat: pd.DataFrame, pred: dict) -> dict[str, Any]:
     emb = pred["embedding"]
     emb = (emb - emb.mean(0)) / np.where(emb.std(0) > 0, emb.std(0), 1.0)
     sub = cat.iloc[pred["analysis"]].reset_index(drop=True)
-    queries = colour_frame(sub, [q for q in p["local_queries"] if "-" in q])
+    queries = colour_frame(sub, [q for q in p.local_queries if "-" in q])
     out = {}
-    for q in p["local_queries"]:
+    for q in p.local_queries:
         vals = queries[q] if q in queries else (sub[q] if q in sub else None)
         if vals is None:
             continue
         v = np.log10(np.clip(vals.to_numpy(float), 1e-6, None)) if q in LOG_COLUMNS else vals.to_numpy(float)
         out[q], _ = _quiet(lambda v=v: ip.causal.local_dependence(
-            emb, sub["log_mstar"].to_numpy(float), v, k=min(int(p["local_k"]), len(sub) - 1),
-            condition=sub["redshift"].to_numpy(float), n_perm=int(p["local_n_perm"]), seed=ctx.seed))
+            emb, sub["log_mstar"].to_numpy(float), v, k=min(int(p.local_k), len(sub) - 1),
+            condition=sub["redshift"].to_numpy(float), n_perm=int(p.local_n_perm), seed=ctx.seed))
     return out
 
 
@@ -481,9 +493,9 @@ def compute(ctx: Any) -> None:
 
 
 def _check_params(p: dict[str, Any]) -> None:
-    if p["phot_model"] not in ("hgb", "mlp"):
-        raise ConfigError(f"stellar_mass: params.phot_model must be 'hgb' or 'mlp'; got {p['phot_model']!r}")
-    bad = [x for x in [*p["pid_pairs"], *([p["pointwise_pair"]] if p["pointwise_pair"] else [])]
+    if p.phot_model not in ("hgb", "mlp"):
+        raise ConfigError(f"stellar_mass: params.phot_model must be 'hgb' or 'mlp'; got {p.phot_model!r}")
+    bad = [x for x in [*p.pid_pairs, *([p.pointwise_pair] if p.pointwise_pair else [])]
            if x not in PAIR_LABEL]
     if bad:
         raise ConfigError(f"stellar_mass: unknown PID pair(s) {bad}; valid pairs are {sorted(PAIR_LABEL)}")
@@ -496,7 +508,7 @@ def _compute(ctx: Any) -> None:
     bands = band_names(data)
     ctx.store.update(data=data, bands=bands)
     base = {"seed": ctx.seed, "n": len(data), "data": ctx.config.get("data"), "model": ctx.config.get("model"),
-            **{k: p[k] for k in ("fast", "n_epochs", "bands", "pixel_scale", "image_size", "redshift_range")}}
+            **{k: getattr(p, k) for k in ("fast", "n_epochs", "bands", "pixel_scale", "image_size", "redshift_range")}}
     est = None
 
     def get_est() -> Any:
@@ -504,26 +516,26 @@ def _compute(ctx: Any) -> None:
         est = est if est is not None else cnn_model(ctx, data)
         return est
 
-    pred = ctx.cached("predictions", {**base, "phot": p["phot_model"], "phot_z": p["phot_redshift"]},
+    pred = ctx.cached("predictions", {**base, "phot": p.phot_model, "phot_z": p.phot_redshift},
                       lambda: predictions(ctx, get_est(), data, bands))
-    base = {**base, "phot": p["phot_model"], "phot_z": p["phot_redshift"]}
+    base = {**base, "phot": p.phot_model, "phot_z": p.phot_redshift}
     cat = data.catalog
     ctx.add_table("metrics", metrics_table(cat, pred, p, ctx.seed))
     _causal_steps(ctx, causal_frame(cat, pred, p), base)
     _pid_steps(ctx, cat, pred, base)
-    if p["pointwise_pair"] and pid_sources(cat, pred, p["pointwise_pair"], p) is not None:
+    if p.pointwise_pair and pid_sources(cat, pred, p.pointwise_pair, p) is not None:
         keys = ("pointwise_pair", "pointwise_classes", "pointwise_folds", "pointwise_epochs", "pointwise_hidden",
                 "pointwise_batch")
-        ctx.cached("pointwise", {**base, **{k: p[k] for k in keys}}, lambda: pointwise(ctx, cat, pred))
-    attr = ctx.cached("attribution", {**base, "n": p["n_attribution"], "steps": p["ig_steps"]},
+        ctx.cached("pointwise", {**base, **{k: getattr(p, k) for k in keys}}, lambda: pointwise(ctx, cat, pred))
+    attr = ctx.cached("attribution", {**base, "n": p.n_attribution, "steps": p.ig_steps},
                       lambda: attribution(ctx, get_est(), data, pred))
     _attribution_tables(ctx, attr, data, pred, bands)
     if "embedding" in pred:
         keys = ("local_queries", "local_k", "local_n_perm")
-        local = ctx.cached("local", {**base, **{k: p[k] for k in keys}},
+        local = ctx.cached("local", {**base, **{k: getattr(p, k) for k in keys}},
                            lambda: _pack_local(local_steps(ctx, cat, pred)))
         ctx.store["local"] = _unpack_local(local)
-        ctx.add_table("local_dependence", _local_table(ctx.store["local"], p["local_alpha"]))
+        ctx.add_table("local_dependence", _local_table(ctx.store["local"], p.local_alpha))
     _notes(ctx, pred)
 
 
@@ -556,10 +568,10 @@ def _local_table(local: dict[str, Any], alpha: float) -> pd.DataFrame:
 def _attribution_tables(ctx: Any, attr: Any, data: Any, pred: dict, bands: list[str]) -> None:
     p = ctx.params
     ctx.add_table("attribution_bands", attr.per_band(bands).reset_index())
-    ctx.add_table("attribution_radial", attr.radial_profile(bands, n_bins=int(p["radial_bins"])).reset_index())
+    ctx.add_table("attribution_radial", attr.radial_profile(bands, n_bins=int(p.radial_bins)).reset_index())
     if "r_eff_arcsec" in data.catalog:
         rows = attribution_rows(pred, p, ctx.seed)
-        r_px = data.catalog["r_eff_arcsec"].to_numpy(float)[rows] / float(p["pixel_scale"])
+        r_px = data.catalog["r_eff_arcsec"].to_numpy(float)[rows] / float(p.pixel_scale)
         curves = growth_curves(np.asarray(attr.values), np.asarray(data.images[rows]), r_px)
         ctx.store["growth"] = curves
         q = {f"{name}_{k}": np.nanpercentile(curves[name], pct, axis=0) for name in ("attribution", "light")
@@ -579,14 +591,14 @@ def _notes(ctx: Any, pred: dict) -> None:
         ctx.notes.append(f"{MODEL_LABEL[key]} (held out): scatter {g('scatter')['value']:.3f} dex "
                          f"[{g('scatter')['ci16']:.3f}, {g('scatter')['ci84']:.3f}], bias {g('bias')['value']:+.3f} "
                          f"dex, sigma_NMAD {g('sigma_nmad')['value']:.3f} dex, outliers (>"
-                         f"{p['mass_outlier_dex']} dex) {100 * g('outlier_fraction')['value']:.1f} %.")
+                         f"{p.mass_outlier_dex} dex) {100 * g('outlier_fraction')['value']:.1f} %.")
     _causal_notes(ctx)
     _pid_notes(ctx)
     _attribution_notes(ctx)
     if "local_dependence" in ctx.tables:
         ld = ctx.tables["local_dependence"]
         ctx.notes.append("Local dependence of true mass on each query among CNN-embedding neighbours (k = "
-                         f"{int(ld['k'].iloc[0])}, given redshift; significant fraction at alpha = {p['local_alpha']},"
+                         f"{int(ld['k'].iloc[0])}, given redshift; significant fraction at alpha = {p.local_alpha},"
                          " null rate = alpha): " + ", ".join(f"{q} {f:.2f} (median r {c:+.2f})" for q, f, c in
                                                              ld[["query", "fraction_significant",
                                                                  "median_correlation"]].itertuples(index=False))
@@ -596,7 +608,7 @@ def _notes(ctx: Any, pred: dict) -> None:
 def _causal_notes(ctx: Any) -> None:
     p = ctx.params
     s = ctx.tables["causal_summary"].set_index("method")
-    for method in p["causal_methods"]:
+    for method in p.causal_methods:
         freq = ctx.store[f"stability_{method}"]
         shd = (f"; SHD to the planted truth {int(s.loc[method, 'shd'])} (its large-sample graph has "
                f"{int(s.loc[method, 'n_true_edges'])} edges, dense because latent SED parameters join the "
@@ -604,8 +616,8 @@ def _causal_notes(ctx: Any) -> None:
                f"{int(s.loc[method, 'extra'])} extra, {int(s.loc[method, 'misoriented'])} misoriented; adjacency "
                f"precision {s.loc[method, 'precision']:.2f}, recall {s.loc[method, 'recall']:.2f})"
                if "shd" in s else "")
-        ctx.notes.append(f"{method.upper()} ({p['causal_test']}, alpha {p['causal_alpha']}, "
-                         f"{p['causal_n_boot']} bootstraps): {int(s.loc[method, 'n_edges'])} edges on the full "
+        ctx.notes.append(f"{method.upper()} ({p.causal_test}, alpha {p.causal_alpha}, "
+                         f"{p.causal_n_boot} bootstraps): {int(s.loc[method, 'n_edges'])} edges on the full "
                          f"sample{shd}. Neighbours of mass_cnn: {_adjacent(freq, PRED['cnn'])}; of mass_phot: "
                          f"{_adjacent(freq, PRED['phot'])}.")
 
@@ -621,7 +633,7 @@ def _adjacent(freq: pd.DataFrame, node: str) -> str:
 
 
 def _pid_notes(ctx: Any) -> None:
-    b = int(ctx.params["pid_bins"])
+    b = int(ctx.params.pid_bins)
     ctx.notes.append(f"Binned PID uses {b} quantile bins per variable, so it cannot exceed log2({b}) = "
                      f"{np.log2(b):.2f} bits; the kNN route (no binning, same one-variable summaries) is not capped "
                      "but KSG biases the joint term down at these sample sizes (negative kNN synergy).")
@@ -637,7 +649,7 @@ def _pid_notes(ctx: Any) -> None:
     if "pointwise" in ctx.store:
         s = ctx.store["pointwise"].to_pid()
         a, b = s.sources
-        ctx.notes.append(f"Per-galaxy neural PID ({ctx.params['pointwise_pair']}, mean over galaxies): I = "
+        ctx.notes.append(f"Per-galaxy neural PID ({ctx.params.pointwise_pair}, mean over galaxies): I = "
                          f"{s.mutual_information:.3f} bits, redundancy {s.redundancy:.3f}, unique {a} "
                          f"{s.unique[a]:.3f}, unique {b} {s.unique[b]:.3f}, synergy {s.synergy:.3f}.")
 
@@ -684,11 +696,11 @@ def fig_predictions(ctx: Any) -> Any:
     y = cat["log_mstar"].to_numpy(float)[test]
     fig, axes = _figure(2, height=3.5)
     for ax, key, k in zip(axes[0], PRED, "ab"):
-        rep = ip.metrics.evaluate(y, pred[PRED[key]][test], threshold=p["mass_outlier_dex"],
+        rep = ip.metrics.evaluate(y, pred[PRED[key]][test], threshold=p.mass_outlier_dex,
                                   quantity="log M*")
         ip.plots.metrics.plot_predictions(rep, ax=ax)
         ax.set(xlabel=f"true {MASS_LABEL}", ylabel=f"{MODEL_LABEL[key]} {MASS_LABEL}")
-        inputs = "u g r i z cutouts" if key == "cnn" else "magnitudes" + (" + spec-z" if p["phot_redshift"] else "")
+        inputs = "u g r i z cutouts" if key == "cnn" else "magnitudes" + (" + spec-z" if p.phot_redshift else "")
         ax.set_title(f"{MODEL_LABEL[key]} ({inputs})", loc="left", pad=12)
         _panel(ax, k)
     return fig
@@ -703,16 +715,16 @@ def _rows_for(freq: pd.DataFrame) -> list[list[str]]:
 
 def fig_causal_graphs(ctx: Any) -> Any:
     """PC and FCI graphs from bootstrap frequencies (modal mark of each pair, frequency on the edge)."""
-    methods = ctx.params["causal_methods"]
+    methods = ctx.params.causal_methods
     fig, axes = _figure(len(methods), height=4.2)
     s = ctx.tables["causal_summary"].set_index("method")
     for ax, method, k in zip(axes[0], methods, "abcd"):
         freq = ctx.load(f"stability_{method}")
-        ip.plots.causal.plot_graph(freq, min_frequency=float(ctx.params["min_edge_frequency"]),
+        ip.plots.causal.plot_graph(freq, min_frequency=float(ctx.params.min_edge_frequency),
                                    tiers=_rows_for(freq), ax=ax)
         shd = f"; SHD to truth {int(s.loc[method, 'shd'])}" if "shd" in s else ""
         ax.set_title(f"{method.upper()} ({freq.attrs['test']}, α = {freq.attrs['alpha']}){shd}\nedges in ≥ "
-                     f"{ctx.params['min_edge_frequency']:.0%} of {freq.attrs['n_boot']} bootstraps; numbers: "
+                     f"{ctx.params.min_edge_frequency:.0%} of {freq.attrs['n_boot']} bootstraps; numbers: "
                      "frequency", loc="left", fontsize=7)
         _panel(ax, k)
     return fig
@@ -720,7 +732,7 @@ def fig_causal_graphs(ctx: Any) -> Any:
 
 def fig_edge_stability(ctx: Any) -> Any:
     """Bootstrap frequency of each endpoint mark, PC beside FCI (pairs adjacent in >= 10 % of resamples)."""
-    methods = ctx.params["causal_methods"]
+    methods = ctx.params.causal_methods
     n = max(int(((1 - ctx.load(f"stability_{m}")["absent"]) >= 0.1).sum()) for m in methods)
     fig, axes = _figure(len(methods), height=0.2 * n + 1.4)
     for ax, method, k in zip(axes[0], methods, "abcd"):
@@ -733,7 +745,7 @@ def fig_edge_stability(ctx: Any) -> Any:
 def fig_pid(ctx: Any) -> Any:
     """PID of the true mass for each source pair: several measures (binned, bootstrap CIs) and kNN (bits)."""
     done = ctx.load("pid")
-    pairs = [pr for pr in ctx.params["pid_pairs"] if any(k[0] == pr for k in done)]
+    pairs = [pr for pr in ctx.params.pid_pairs if any(k[0] == pr for k in done)]
     fig, axes = _figure(len(pairs), height=3.2, sharey=True)
     for j, (ax, pair) in enumerate(zip(axes[0], pairs)):
         res = {("kNN\n(MMI)" if m == "knn" else m): r for (pr, m), r in done.items() if pr == pair}
@@ -790,8 +802,8 @@ def fig_attribution(ctx: Any) -> Any:
     axes[0, 0].set_ylim(lo - 0.25 * (axes[0, 0].get_ylim()[1] - lo), None)
     axes[0, 0].legend(loc="lower right", fontsize=6.5)
     axes[0, 0].set_ylabel("share of the CNN's attribution")
-    ip.plots.attribution.plot_radial_profiles(attr, bands, n_bins=int(ctx.params["radial_bins"]),
-                                              pixel_scale=float(ctx.params["pixel_scale"]), ax=axes[0, 1])
+    ip.plots.attribution.plot_radial_profiles(attr, bands, n_bins=int(ctx.params.radial_bins),
+                                              pixel_scale=float(ctx.params.pixel_scale), ax=axes[0, 1])
     axes[0, 1].set_xlabel("radius from the centre (arcsec)")
     if has_ap:
         g, ax = ctx.tables["attribution_growth"], axes[0, 2]
@@ -813,7 +825,7 @@ def fig_local_dependence(ctx: Any) -> Any:
     local = ctx.store.get("local", {})
     fig, axes = _figure(max(len(local), 1), height=2.4, sharey=True)
     for j, (ax, (q, r)) in enumerate(zip(axes[0], local.items())):
-        ip.plots.causal.plot_local_dependence(r, alpha=float(ctx.params["local_alpha"]), ax=ax)
+        ip.plots.causal.plot_local_dependence(r, alpha=float(ctx.params.local_alpha), ax=ax)
         ax.set_title(f"query: {q}", loc="left", fontsize=7.5)
         ax.set_xlabel("")
         ax.legend(loc="upper left", fontsize=6)

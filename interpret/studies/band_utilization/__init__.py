@@ -50,36 +50,49 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from _common import BandNames, held_out, study_data, study_model
 
 import interpret as ip
 from interpret.exceptions import ConfigError
 
+from .._data import BandNames, held_out, study_data
+from .._models import study_model
+from .._params import StudyParams
+
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "fast": False,                 # few-epoch training (demo / tests)
-    "n_epochs": 0,                 # CNN epochs (0: trainer default, 40, or 6 with fast)
-    "strategies": ["mean", "inpaint"],   # masking fills compared (interpret.ablation.STRATEGIES)
-    "groups": {"no_u": ["u"], "no_WISE": ["W1", "W2", "W3", "W4"],
-               "no_u_no_WISE": ["u", "W1", "W2", "W3", "W4"], "no_W3_W4": ["W3", "W4"]},
-    "retrain_model": "hgb",        # photometry-only refit: "hgb" (sklearn) or "mlp" (reference trainer)
-    "retrain_test_size": 0.25,     # held-out fraction of retrain mode
-    "retrain_epochs": 0,           # MLP refit epochs (0: trainer default; fast: 18)
-    "hgb_max_iter": 300,           # boosting iterations of the HGB refit
-    "shapley_strategy": "mean",    # fill of the exact Shapley game
-    "shapley_metrics": ["sigma_nmad", "outlier_fraction", "rmse"],
-    "n_shapley": 150,              # held-out galaxies of the 512-subset Shapley game
-    "n_boot": 200,                 # galaxy bootstrap resamples (Shapley errors, metric intervals)
-    "n_attribution": 100,          # held-out galaxies attributed with integrated gradients
-    "ig_steps": 32,                # integration nodes of integrated gradients
-    "outlier_threshold": 0.15,     # |dz|/(1+z) defining an outlier (eta)
-    "batch_size": 512,             # rows per forward pass
-}
+#: The [data] keys this study reads (any other is refused). It has no train/val/test split key yet: it
+#: scores its models on the reference split.
+DATA_KEYS = frozenset({"catalog", "images", "spectra", "target", "bands", "fluxes", "flux_unit", "extinction",
+                       "hdu", "key", "name"})
+
+
+@dataclass(frozen=True)
+class Params(StudyParams):
+    """Parameters of the band_utilization study (the config's ``[params]`` table)."""
+
+    fast: bool = False  # few-epoch training (demo / tests)
+    n_epochs: int = 0  # CNN epochs (0: trainer default, 40, or 6 with fast)
+    strategies: tuple[str, ...] = ('mean', 'inpaint')  # masking fills compared (interpret.ablation.STRATEGIES)
+    groups: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({'no_u': ['u'], 'no_WISE': ['W1', 'W2', 'W3', 'W4'], 'no_u_no_WISE': ['u', 'W1', 'W2', 'W3', 'W4'], 'no_W3_W4': ['W3', 'W4']}))
+    retrain_model: str = 'hgb'  # photometry-only refit: "hgb" (sklearn) or "mlp" (reference trainer)
+    retrain_test_size: float = 0.25  # held-out fraction of retrain mode
+    retrain_epochs: int = 0  # MLP refit epochs (0: trainer default; fast: 18)
+    hgb_max_iter: int = 300  # boosting iterations of the HGB refit
+    shapley_strategy: str = 'mean'  # fill of the exact Shapley game
+    shapley_metrics: tuple[str, ...] = ('sigma_nmad', 'outlier_fraction', 'rmse')
+    n_shapley: int = 150  # held-out galaxies of the 512-subset Shapley game
+    n_boot: int = 200  # galaxy bootstrap resamples (Shapley errors, metric intervals)
+    n_attribution: int = 100  # held-out galaxies attributed with integrated gradients
+    ig_steps: int = 32  # integration nodes of integrated gradients
+    outlier_threshold: float = 0.15  # |dz|/(1+z) defining an outlier (eta)
+    batch_size: int = 512  # rows per forward pass
 METRICS = ("sigma_nmad", "outlier_fraction", "bias", "rmse")
 LABELS = {"sigma_nmad": r"$\sigma_\mathrm{NMAD}$", "outlier_fraction": r"$\eta$ (outlier fraction)",
           "bias": r"bias $\langle\Delta z/(1+z)\rangle$", "rmse": "RMSE (redshift)"}
@@ -109,7 +122,7 @@ def _trainable(data: Any) -> Any:
 
 def photoz_model(ctx: Any, data: Any) -> Any:
     """The user's model from ``[model]``, else the reference two-input photo-z network (cached)."""
-    epochs = int(ctx.params["n_epochs"]) or None
+    epochs = int(ctx.params.n_epochs) or None
     return study_model(ctx, _trainable(data) if not ctx.config.get("model") else data, "photoz", n_epochs=epochs,
                        num_threads=max(1, int(ctx.config["jobs"])))
 
@@ -122,12 +135,12 @@ def _split(n: int, seed: int) -> dict[str, np.ndarray]:
 def predictions(est: Any, data: Any, bands: list[str], split: dict, p: dict, seed: int) -> dict[str, np.ndarray]:
     """Held-out z_phot, and the rows of the Shapley and attribution subsamples (seeded)."""
     test = split["test"]
-    zp = np.asarray(est.predict(_inputs(data, bands, test), batch_size=p["batch_size"], progress=False),
+    zp = np.asarray(est.predict(_inputs(data, bands, test), batch_size=p.batch_size, progress=False),
                     float).reshape(-1)
     rng = np.random.default_rng([seed, 11])
     sub = lambda k: np.sort(rng.choice(len(test), min(int(k), len(test)), replace=False))  # noqa: E731
-    return {"test": test, "z_phot": zp, "shapley_rows": sub(p["n_shapley"]),
-            "attribution_rows": sub(p["n_attribution"])}
+    return {"test": test, "z_phot": zp, "shapley_rows": sub(p.n_shapley),
+            "attribution_rows": sub(p.n_attribution)}
 
 
 # --- metrics -----------------------------------------------------------------------------------------------
@@ -143,9 +156,9 @@ def subset_metrics(pred: np.ndarray, z: np.ndarray, threshold: float) -> dict[st
 def metrics_table(z_phot: np.ndarray, z: np.ndarray, p: dict) -> pd.DataFrame:
     """Held-out metrics of the network with 68 % bootstrap intervals."""
     rng = np.random.default_rng(0)
-    boots = rng.integers(0, len(z), (int(p["n_boot"]), len(z)))
-    point = subset_metrics(z_phot, z, p["outlier_threshold"])
-    draws = subset_metrics(z_phot[boots], z[boots], p["outlier_threshold"])
+    boots = rng.integers(0, len(z), (int(p.n_boot), len(z)))
+    point = subset_metrics(z_phot, z, p.outlier_threshold)
+    draws = subset_metrics(z_phot[boots], z[boots], p.outlier_threshold)
     return pd.DataFrame([{"metric": m, "value": float(point[m]), "ci16": np.percentile(draws[m], 16),
                           "ci84": np.percentile(draws[m], 84), "n_test": len(z)} for m in METRICS])
 
@@ -175,9 +188,9 @@ def ablation_mask(est: Any, data: Any, bands: list[str], split: dict, strategy: 
     test, train = split["test"], split["train"]
     return ip.ablation.band_ablation(
         est, _inputs(data, bands, test), data.catalog["redshift"].to_numpy(float)[test], bands=bands,
-        strategy=strategy, subsets=subsets(bands, p["groups"]), metrics=METRICS,
-        metric_kwargs={"threshold": p["outlier_threshold"]}, redshift=True, reference=_inputs(data, bands, train),
-        batch_size=int(p["batch_size"]), seed=seed, n_jobs=1, progress=progress)
+        strategy=strategy, subsets=subsets(bands, p.groups), metrics=METRICS,
+        metric_kwargs={"threshold": p.outlier_threshold}, redshift=True, reference=_inputs(data, bands, train),
+        batch_size=int(p.batch_size), seed=seed, n_jobs=1, progress=progress)
 
 
 class RefitHGB:
@@ -231,17 +244,17 @@ class _FramePredictor:
 def ablation_retrain(ctx: Any, data: Any, bands: list[str]) -> Any:
     """Retrain-mode ablation: a photometry-only model refitted per subset, scored on a seeded held-out split."""
     p = ctx.params
-    if p["retrain_model"] == "mlp":
-        kw = {"fast": bool(p["fast"]), "n_epochs": int(p["retrain_epochs"]) or None, "progress": False,
+    if p.retrain_model == "mlp":
+        kw = {"fast": bool(p.fast), "n_epochs": int(p.retrain_epochs) or None, "progress": False,
               "num_threads": max(1, int(ctx.config["jobs"])), "cache_dir": ctx.cache_dir / "refits"}
         fit: Any = RefitMLP(_trainable(data).bands, kw)
     else:
-        fit = RefitHGB(p["hgb_max_iter"])
+        fit = RefitHGB(p.hgb_max_iter)
     return ip.ablation.band_ablation(
         None, data.catalog[bands].astype(float), data.catalog["redshift"].to_numpy(float), bands=bands,
-        mode="retrain", fit=fit, subsets=subsets(bands, p["groups"]), test_size=p["retrain_test_size"],
-        metrics=METRICS, metric_kwargs={"threshold": p["outlier_threshold"]}, redshift=True, seed=ctx.seed,
-        n_jobs=1, progress=ctx.progress)
+        mode="retrain", fit=fit, subsets=subsets(bands, p.groups), test_size=p.retrain_test_size,
+        metrics=METRICS, metric_kwargs={"threshold": p.outlier_threshold}, redshift=True, seed=ctx.seed,
+        n_jobs=ctx.jobs, progress=ctx.progress)    # the refit classes live in the package: workers import them
 
 
 def subset_table(results: dict[str, Any], names: dict[tuple[str, ...], str]) -> pd.DataFrame:
@@ -269,9 +282,9 @@ def all_subset_predictions(est: Any, data: Any, bands: list[str], split: dict, r
     inputs = ip.ablation.ModelInputs.from_x(_inputs(data, bands, sel), func="band_utilization")
     layout = ip.ablation.resolve_layout(inputs, bands, func="band_utilization")
     ref = ip.ablation.ModelInputs.from_x(_inputs(data, bands, split["train"]), func="band_utilization")
-    filler = ip.ablation.get_strategy(p["shapley_strategy"]).fit(ref, layout, seed)
+    filler = ip.ablation.get_strategy(p.shapley_strategy).fit(ref, layout, seed)
     masks = all_masks(len(bands))
-    preds = ip.ablation.masked_predictions(est, inputs, layout, filler, masks, batch_size=int(p["batch_size"]),
+    preds = ip.ablation.masked_predictions(est, inputs, layout, filler, masks, batch_size=int(p.batch_size),
                                            n_jobs=1, progress=progress)
     return {"predictions": preds.astype(np.float64), "z_true": data.catalog["redshift"].to_numpy(float)[sel],
             "rows": sel}
@@ -283,21 +296,22 @@ def shapley_from_predictions(sub: dict[str, np.ndarray], bands: list[str], metri
     from interpret.ablation import ShapleyResult, exact_interactions, exact_shapley
 
     preds, z = sub["predictions"], sub["z_true"]
-    v = subset_metrics(preds, z, p["outlier_threshold"])[metric]
+    v = subset_metrics(preds, z, p.outlier_threshold)[metric]
     rng = np.random.default_rng([seed, 23])
     phis, inters = [], []
-    for _ in range(int(p["n_boot"])):
+    for _ in range(int(p.n_boot)):
         b = rng.integers(0, len(z), len(z))
-        vb = subset_metrics(preds[:, b], z[b], p["outlier_threshold"])[metric]
+        vb = subset_metrics(preds[:, b], z[b], p.outlier_threshold)[metric]
         phis.append(exact_shapley(vb))
         inters.append(exact_interactions(vb))
     idx = pd.Index(bands, name="band")
     se = pd.Series(np.std(phis, axis=0, ddof=1), index=idx, name="se") if len(phis) > 1 else None
     ise = pd.DataFrame(np.std(inters, axis=0, ddof=1), index=idx, columns=bands) if len(inters) > 1 else None
+    # error metrics: the game is the decrease of the error, so a positive value means the band helps
     return ShapleyResult(
-        values=pd.Series(exact_shapley(v), index=idx, name=metric),
-        interactions=pd.DataFrame(exact_interactions(v), index=idx, columns=bands), v_all=float(v[-1]),
-        v_none=float(v[0]), metric=metric, strategy=p["shapley_strategy"], exact=True, standard_errors=se,
+        values=pd.Series(-exact_shapley(v), index=idx, name=metric),
+        interactions=pd.DataFrame(-exact_interactions(v), index=idx, columns=bands), v_all=float(v[-1]),
+        v_none=float(v[0]), metric=metric, strategy=p.shapley_strategy, exact=True, standard_errors=se,
         interaction_standard_errors=ise, subset_values=pd.Series(v, name="value"),
         details={"n_boot": len(phis), "n_samples": len(z), "errors": "bootstrap over held-out galaxies"})
 
@@ -309,7 +323,7 @@ def attribution_table(est: Any, data: Any, bands: list[str], split: dict, rows: 
     sel = split["test"][rows]
     x = _inputs(data, bands, sel)
     base = (np.zeros(x[0].shape[1:], np.float32), _inputs(data, bands, split["train"])[1].mean(axis=0))
-    a = ip.attribution.attribute(est, x, "integrated_gradients", baselines=base, n_steps=int(p["ig_steps"]),
+    a = ip.attribution.attribute(est, x, "integrated_gradients", baselines=base, n_steps=int(p.ig_steps),
                                  batch_size=16, progress=progress)
     img, mag = a.per_band(bands, input=0), a.per_band(bands, input=1)
     total = img["absolute"].sum() + mag["absolute"].sum()
@@ -328,18 +342,18 @@ def attribution_table(est: Any, data: Any, bands: list[str], split: dict, rows: 
 
 # --- compute -----------------------------------------------------------------------------------------------
 def _check_params(p: dict[str, Any]) -> None:
-    if p["retrain_model"] not in ("hgb", "mlp"):
+    if p.retrain_model not in ("hgb", "mlp"):
         raise ConfigError(f"band_utilization: params.retrain_model must be 'hgb' or 'mlp'; got "
-                          f"{p['retrain_model']!r}")
-    bad = [s for s in [*p["strategies"], p["shapley_strategy"]] if s not in ip.ablation.STRATEGIES]
+                          f"{p.retrain_model!r}")
+    bad = [s for s in [*p.strategies, p.shapley_strategy] if s not in ip.ablation.STRATEGIES]
     if bad:
         raise ConfigError(f"band_utilization: unknown fill strategies {bad}; valid ones are "
                           f"{sorted(ip.ablation.STRATEGIES)}")
-    bad = [m for m in p["shapley_metrics"] if m not in METRICS]
-    if bad or not p["shapley_metrics"]:
+    bad = [m for m in p.shapley_metrics if m not in METRICS]
+    if bad or not p.shapley_metrics:
         raise ConfigError(f"band_utilization: params.shapley_metrics must be a non-empty subset of "
-                          f"{list(METRICS)}; got {p['shapley_metrics']}")
-    if not isinstance(p["groups"], dict):
+                          f"{list(METRICS)}; got {p.shapley_metrics}")
+    if not isinstance(p.groups, dict):
         raise ConfigError("band_utilization: params.groups must be a table {name = [bands dropped]}")
 
 
@@ -351,30 +365,30 @@ def compute(ctx: Any) -> None:
     bands = _band_names(data)
     ctx.store.update(data=data, bands=bands)
     split = _split(len(data), ctx.seed)
-    base = {"seed": ctx.seed, "n": ctx.config["n"], "fast": p["fast"], "n_epochs": p["n_epochs"],
+    base = {"seed": ctx.seed, "n": ctx.config["n"], "fast": p.fast, "n_epochs": p.n_epochs,
             "data": ctx.config.get("data"), "model": ctx.config.get("model"), "bands": bands}
     with ctx.timed("model"):
         est = photoz_model(ctx, data)
     ctx.store["estimator"] = est
     z = data.catalog["redshift"].to_numpy(float)
-    sample = {k: p[k] for k in ("n_shapley", "n_attribution", "batch_size")}
+    sample = {k: getattr(p, k) for k in ("n_shapley", "n_attribution", "batch_size")}
     pred = ctx.cached("predictions", {**base, **sample}, lambda: predictions(est, data, bands, split, p, ctx.seed))
     ctx.add_table("metrics", metrics_table(pred["z_phot"], z[pred["test"]], p))
     _ablation_steps(ctx, est, data, bands, split, base)
-    sub = ctx.cached("all_subsets", {**base, **sample, "strategy": p["shapley_strategy"]},
+    sub = ctx.cached("all_subsets", {**base, **sample, "strategy": p.shapley_strategy},
                      lambda: all_subset_predictions(est, data, bands, split, pred["shapley_rows"], p, ctx.seed,
                                                     ctx.progress))
     shap_rows = []
-    for metric in p["shapley_metrics"]:
-        key = {**base, **sample, "strategy": p["shapley_strategy"], "metric": metric, "n_boot": p["n_boot"],
-               "threshold": p["outlier_threshold"]}
+    for metric in p.shapley_metrics:
+        key = {**base, **sample, "strategy": p.shapley_strategy, "metric": metric, "n_boot": p.n_boot,
+               "threshold": p.outlier_threshold}
         r = ctx.cached(f"shapley_{metric}", key, lambda m=metric: shapley_from_predictions(sub, bands, m, p,
                                                                                           ctx.seed))
         shap_rows.append(r.to_frame().assign(metric=metric).reset_index())
     ctx.add_table("shapley", pd.concat(shap_rows, ignore_index=True))
-    first = ctx.load(f"shapley_{p['shapley_metrics'][0]}")
+    first = ctx.load(f"shapley_{p.shapley_metrics[0]}")
     ctx.add_table("interactions", first.interactions.reset_index())
-    attr = ctx.cached("attribution", {**base, **sample, "ig_steps": p["ig_steps"]},
+    attr = ctx.cached("attribution", {**base, **sample, "ig_steps": p.ig_steps},
                       lambda: attribution_table(est, data, bands, split, pred["attribution_rows"], p, ctx.progress))
     ctx.add_table("attribution", attr)
     _notes(ctx, bands, pred)
@@ -382,18 +396,18 @@ def compute(ctx: Any) -> None:
 
 def _ablation_steps(ctx: Any, est: Any, data: Any, bands: list[str], split: dict, base: dict) -> None:
     p = ctx.params
-    key = {**base, "groups": p["groups"], "threshold": p["outlier_threshold"]}
+    key = {**base, "groups": p.groups, "threshold": p.outlier_threshold}
     results = {}
-    for strategy in p["strategies"]:
+    for strategy in p.strategies:
         results[f"mask_{strategy}"] = ctx.cached(
             f"mask_{strategy}", {**key, "strategy": strategy},
             lambda s=strategy: ablation_mask(est, data, bands, split, s, p, ctx.seed, ctx.progress))
     results["retrain"] = ctx.cached(
-        "retrain", {**key, "model": p["retrain_model"], "test_size": p["retrain_test_size"],
-                    "epochs": p["retrain_epochs"], "max_iter": p["hgb_max_iter"]}, lambda: ablation_retrain(ctx, data, bands))
+        "retrain", {**key, "model": p.retrain_model, "test_size": p.retrain_test_size,
+                    "epochs": p.retrain_epochs, "max_iter": p.hgb_max_iter}, lambda: ablation_retrain(ctx, data, bands))
     ctx.store["modes"] = list(results)
-    ctx.add_table("subset_metrics", subset_table(results, group_names(bands, p["groups"])))
-    for strategy in p["strategies"]:
+    ctx.add_table("subset_metrics", subset_table(results, group_names(bands, p.groups)))
+    for strategy in p.strategies:
         cmp = ip.ablation.compare_modes(results[f"mask_{strategy}"], results["retrain"], "sigma_nmad")
         ctx.add_table(f"compare_{strategy}", cmp.reset_index().assign(kept=lambda f: f["kept"].map(" ".join),
                                                                     dropped=lambda f: f["dropped"].map(" ".join)))
@@ -413,17 +427,17 @@ def _notes(ctx: Any, bands: list[str], pred: dict) -> None:
 
 def _shapley_notes(ctx: Any, bands: list[str]) -> list[str]:
     p, out = ctx.params, []
-    for metric in p["shapley_metrics"]:
+    for metric in p.shapley_metrics:
         r = ctx.load(f"shapley_{metric}")
-        order = r.values.sort_values().index[:3]
+        order = r.values.sort_values(ascending=False).index[:3]
         top = ", ".join(f"{b} {r.values[b]:+.4f}±{r.standard_errors[b]:.4f}" for b in order)
-        out.append(f"Exact Shapley ({metric}, {p['shapley_strategy']} fill, 512 subsets x "
+        out.append(f"Exact Shapley ({metric}, {p.shapley_strategy} fill, 512 subsets x "
                    f"{r.details['n_samples']} held-out galaxies; most useful first): {top}; "
                    f"v(all) = {r.v_all:.4f}, v(none) = {r.v_none:.4f}.")
-    r = ctx.load(f"shapley_{p['shapley_metrics'][0]}")
-    harmful = r.values[r.values > 0]
+    r = ctx.load(f"shapley_{p.shapley_metrics[0]}")
+    harmful = r.values[r.values < 0]
     if len(harmful):
-        out.append(f"Under the {p['shapley_strategy']} fill, adding {', '.join(harmful.index)} *raises* "
+        out.append(f"Under the {p.shapley_strategy} fill, adding {', '.join(harmful.index)} *raises* "
                    f"{r.metric} on average (Shapley {', '.join(f'{v:+.4f}' for v in harmful)}): a real band next "
                    f"to mean-filled ones is an off-manifold input, so these values measure the network's "
                    f"reliance under interventions, not the information the band carries (compare retraining).")
@@ -439,7 +453,7 @@ def _shapley_notes(ctx: Any, bands: list[str]) -> list[str]:
 def _ablation_notes(ctx: Any) -> list[str]:
     p, out = ctx.params, []
     tab = ctx.tables["subset_metrics"]
-    for strategy in p["strategies"]:
+    for strategy in p.strategies:
         cmp = ctx.tables[f"compare_{strategy}"].iloc[1:]
         names = tab[tab["mode"] == f"mask_{strategy}"].set_index("label")["subset"]
         cmp = cmp.assign(name=cmp["label"].map(names))
@@ -460,7 +474,7 @@ def _ablation_notes(ctx: Any) -> list[str]:
                        f" - the fill {'reconstructs it from the kept bands' if strategy == 'inpaint' else 'barely matters'}"
                        f" and the network keeps the images of the other bands, which the photometry-only refit lacks.")
     full = tab[tab["dropped"] == ""].set_index("mode")
-    groups = [g.replace("_", " ") for g in p["groups"]]
+    groups = [g.replace("_", " ") for g in p.groups]
     rows = tab[tab["subset"].isin(groups)]
     txt = "; ".join(f"{s}: " + ", ".join(f"{m} {100 * v:.1f} %" for m, v in
                                          rows[rows["subset"] == s].set_index("mode")["outlier_fraction"].items())
@@ -473,9 +487,9 @@ def _ablation_notes(ctx: Any) -> list[str]:
 def _attribution_note(ctx: Any, bands: list[str]) -> str:
     a = ctx.tables["attribution"].set_index("band")
     top = a["share"].sort_values(ascending=False)
-    shap = -ctx.load(f"shapley_{ctx.params['shapley_metrics'][0]}").values
+    shap = ctx.load(f"shapley_{ctx.params.shapley_metrics[0]}").values
     rho = pd.Series(a["share"]).rank().corr(shap.rank())
-    return (f"Integrated gradients ({int(a['n_galaxies'].iloc[0])} held-out galaxies, {ctx.params['ig_steps']} "
+    return (f"Integrated gradients ({int(a['n_galaxies'].iloc[0])} held-out galaxies, {ctx.params.ig_steps} "
             f"steps, median relative completeness error {a['completeness_rel'].iloc[0]:.2g}): "
             f"{', '.join(f'{b} {100 * v:.0f} %' for b, v in top.iloc[:3].items())} of |attribution|; image "
             f"channels {100 * a['image_share'].sum():.0f} %, magnitudes {100 * a['magnitude_share'].sum():.0f} %. "
@@ -498,7 +512,7 @@ def fig_predictions(ctx: Any) -> Any:
     """Held-out z_phot against z_true of the photo-z network, with bias, sigma_NMAD and eta."""
     pred, data = ctx.load("predictions"), ctx.load("data")
     z = data.catalog["redshift"].to_numpy(float)[pred["test"]]
-    rep = ip.metrics.evaluate(z, pred["z_phot"], redshift=True, threshold=ctx.params["outlier_threshold"],
+    rep = ip.metrics.evaluate(z, pred["z_phot"], redshift=True, threshold=ctx.params.outlier_threshold,
                               quantity="redshift")
     fig, axes = _figure(1, 3.5, 3.5)
     ip.plots.metrics.plot_predictions(rep, ax=axes[0])
@@ -513,7 +527,7 @@ def fig_ablation(ctx: Any) -> Any:
 
     from interpret.plots._style import PAGE_WIDTH
 
-    strategies = ctx.params["strategies"]
+    strategies = ctx.params.strategies
     retrain = ctx.load("retrain")
     n_rows = len(retrain.table) - 1
     fig, axes = _figure(len(strategies), PAGE_WIDTH if len(strategies) > 1 else 3.6, 0.26 * n_rows + 1.6,
@@ -564,25 +578,25 @@ def fig_shapley(ctx: Any) -> Any:
     """Exact band Shapley values (decrease of each error metric) with bootstrap errors."""
     from interpret.plots._style import PAGE_WIDTH
 
-    metrics = ctx.params["shapley_metrics"]
+    metrics = ctx.params.shapley_metrics
     fig, axes = _figure(len(metrics), PAGE_WIDTH if len(metrics) > 1 else 3.5, 2.6)
     for k, (ax, metric) in enumerate(zip(axes, metrics)):
         r = ctx.load(f"shapley_{metric}")
-        ip.plots.ablation.plot_shapley(r, ax=ax, sign=-1.0)
+        ip.plots.ablation.plot_shapley(r, ax=ax)
         unit = " (redshift)" if metric == "rmse" else ""
-        ax.set_ylabel(f"−Shapley value, {ip.plots.ablation._metric_label(metric)}{unit}")
+        ax.set_ylabel(f"Shapley value: decrease of\n{ip.plots.ablation._metric_label(metric)}{unit} (> 0: helps)")
         ax.set_title(f"Σ = v(none) − v(all) = {r.v_none - r.v_all:.3g}\n±1σ: {r.details['n_boot']} bootstraps",
                      loc="left", fontsize=7)
         ax.tick_params(axis="x", labelsize=7)
         _panel(ax, "abc"[k])
-    fig.suptitle(f"Exact band Shapley values ({ctx.params['shapley_strategy']} fill, 512 subsets, "
+    fig.suptitle(f"Exact band Shapley values ({ctx.params.shapley_strategy} fill, 512 subsets, "
                  f"{ctx.load(f'shapley_{metrics[0]}').details['n_samples']} held-out galaxies)", fontsize=8)
     return fig
 
 
 def fig_interactions(ctx: Any) -> Any:
     """Pairwise Shapley interaction indices of the bands (first Shapley metric)."""
-    r = ctx.load(f"shapley_{ctx.params['shapley_metrics'][0]}")
+    r = ctx.load(f"shapley_{ctx.params.shapley_metrics[0]}")
     fig, axes = _figure(1, 4.6, 3.9)
     ax = axes[0]
     ip.plots.ablation.plot_interactions(r, ax=ax, annotate=False)
@@ -601,7 +615,7 @@ def fig_attribution(ctx: Any) -> Any:
     from interpret.plots._style import PALETTE
 
     a = ctx.tables["attribution"].set_index("band")
-    shap = -ctx.load(f"shapley_{ctx.params['shapley_metrics'][0]}").values
+    shap = ctx.load(f"shapley_{ctx.params.shapley_metrics[0]}").values
     shap_share = shap.clip(lower=0) / shap.clip(lower=0).sum()
     fig, axes = _figure(1, 3.6, 2.8)
     ax, x = axes[0], np.arange(len(a))

@@ -53,46 +53,57 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
+from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from _common import BandNames, colours, held_out, study_model, user_data
 
 import interpret as ip
 from interpret.exceptions import ConfigError, EstimationWarning
 
+from .._data import BandNames, colours, held_out, user_data
+from .._models import study_model
+from .._params import StudyParams
+
 log = logging.getLogger(__name__)
 
-DEFAULTS: dict[str, Any] = {
-    "bands": ["u", "g", "r", "i", "z", "J", "H", "Ks"],  # magnitude columns used by every model
-    "max_mag_err": 0.5,            # quality cut: magnitude error (mag) in every used band below this
-    "fast": False,                 # few-epoch training (demo / tests)
-    "n_epochs": 0,                 # reference-MLP epochs (0: trainer default, 150; fast: 18)
-    "retrain_model": "mlp",        # refit for retrain mode: "mlp" (reference trainer) or "hgb" (sklearn)
-    "retrain_test_size": 0.25,     # held-out fraction of retrain mode
-    "strategies": ["inpaint", "mean"],  # masking fills (interpret.ablation.STRATEGIES); the first one is
-                                        # the headline (interactions, notes)
-    "photoz_metric": "sigma_nmad",  # Shapley metric of the photo-z model
-    "mass_metric": "rmse",         # Shapley metric of the mass model (dex)
-    "n_boot_shapley": 50,          # galaxy bootstrap resamples for Shapley error bars
-    "outlier_threshold": 0.15,     # photo-z outlier |dz|/(1+z)
-    "mass_outlier_dex": 0.3,       # mass outlier |dlog M|
-    "pid_measures": ["broja", "mmi", "wb"],
-    "pid_splits": ["break", "optical_nir"],
-    "pid_bins": 8,
-    "pid_n_boot": 100,
-    "pid_ci_level": 0.9,
-    "pid_n_splits": 5,             # cross-fitting folds reducing each colour group to one variable
-    "causal_colours": ["u-g", "g-r", "r-i", "i-z", "z-Ks"],
-    "causal_method": "pc",
-    "causal_test": "fisherz",
-    "causal_alpha": 0.01,
-    "causal_n_boot": 100,
-    "min_edge_frequency": 0.5,     # edges drawn in the graph figure
-}
+
+#: The [data] keys this study reads (any other is refused). It has no train/val/test split key yet: it
+#: scores its models on the reference split.
+DATA_KEYS = frozenset({"catalog", "images", "spectra", "target", "bands", "fluxes", "flux_unit", "extinction",
+                       "hdu", "key", "name"})
+
+
+@dataclass(frozen=True)
+class Params(StudyParams):
+    """Parameters of the sdss_real study (the config's ``[params]`` table)."""
+
+    bands: tuple[str, ...] = ('u', 'g', 'r', 'i', 'z', 'J', 'H', 'Ks')  # magnitude columns used by every model
+    max_mag_err: float = 0.5  # quality cut: magnitude error (mag) in every used band below this
+    fast: bool = False  # few-epoch training (demo / tests)
+    n_epochs: int = 0  # reference-MLP epochs (0: trainer default, 150; fast: 18)
+    retrain_model: str = 'mlp'  # refit for retrain mode: "mlp" (reference trainer) or "hgb" (sklearn)
+    retrain_test_size: float = 0.25  # held-out fraction of retrain mode
+    strategies: tuple[str, ...] = ('inpaint', 'mean')  # masking fills (interpret.ablation.STRATEGIES); the first one is
+    photoz_metric: str = 'sigma_nmad'  # Shapley metric of the photo-z model
+    mass_metric: str = 'rmse'  # Shapley metric of the mass model (dex)
+    n_boot_shapley: int = 50  # galaxy bootstrap resamples for Shapley error bars
+    outlier_threshold: float = 0.15  # photo-z outlier |dz|/(1+z)
+    mass_outlier_dex: float = 0.3  # mass outlier |dlog M|
+    pid_measures: tuple[str, ...] = ('broja', 'mmi', 'wb')
+    pid_splits: tuple[str, ...] = ('break', 'optical_nir')
+    pid_bins: int = 8
+    pid_n_boot: int = 100
+    pid_ci_level: float = 0.9
+    pid_n_splits: int = 5  # cross-fitting folds reducing each colour group to one variable
+    causal_colours: tuple[str, ...] = ('u-g', 'g-r', 'r-i', 'i-z', 'z-Ks')
+    causal_method: str = 'pc'
+    causal_test: str = 'fisherz'
+    causal_alpha: float = 0.01
+    causal_n_boot: int = 100
+    min_edge_frequency: float = 0.5  # edges drawn in the graph figure
 
 #: PID source splits: name -> {source name: colours}; see the module docstring for the physics.
 PID_SPLITS: dict[str, dict[str, list[str]]] = {
@@ -107,12 +118,12 @@ _TITLE = {"photoz": "photo-z", "stellar_mass": "stellar mass"}
 # --- data --------------------------------------------------------------------------------------------------
 def _raw_sample(ctx: Any) -> tuple[pd.DataFrame, Any, str, list[str]]:
     data = user_data(ctx)
-    bands = list(ctx.config.get("data", {}).get("bands") or ctx.params["bands"])
+    bands = list(ctx.config.get("data", {}).get("bands") or ctx.params.bands)
     if data is None:
         ds = ip.datasets.sdss_sample()
         secs = ds.meta.get("mass_seconds", 0.0)
         how = f"fitted in {secs:.1f} s, then cached" if secs else "read from the per-user cache"
-        ctx.notes.append(f"kcorrect stellar masses {how} ({ds.meta.get('mass_cache')}).")
+        ctx.notes.append(f"kcorrect stellar masses {how} (per-user cache).")
         return ds.catalog, ds.bands, "sdss", bands
     need = [c for c in [*bands, "redshift", "log_mstar"] if c not in data.catalog]
     if need:
@@ -127,7 +138,7 @@ def load_sample(ctx: Any) -> tuple[Any, list[str]]:
     ok = cat[[*bands, "redshift", "log_mstar"]].notna().all(axis=1).to_numpy().copy()
     errs = [f"{b}_err" for b in bands if f"{b}_err" in cat]
     if errs:
-        ok &= (cat[errs] < float(ctx.params["max_mag_err"])).all(axis=1).to_numpy()
+        ok &= (cat[errs] < float(ctx.params.max_mag_err)).all(axis=1).to_numpy()
     rows = np.flatnonzero(ok)
     n = ctx.config["n"]
     if n is not None and n < rows.size:
@@ -148,25 +159,14 @@ def _inputs(cat: pd.DataFrame, bands: list[str], task: str) -> np.ndarray:
 
 # --- models ------------------------------------------------------------------------------------------------
 def _base_key(ctx: Any, data: Any, bands: list[str]) -> dict[str, Any]:
-    """What every cached step depends on: the sample's content, the bands, training and the user's model."""
-    import hashlib
-
-    p = ctx.params
-    digest = hashlib.sha256(np.ascontiguousarray(data.catalog.to_numpy(float)).tobytes()).hexdigest()[:16]
-    model = dict(ctx.config.get("model") or {})
-    if "path" in model:
-        path = Path(model["path"])
-        if not path.is_absolute() and ctx.config.get("_config_dir"):
-            path = Path(ctx.config["_config_dir"]) / path
-        stat = path.stat() if path.exists() else None
-        model["file"] = [stat.st_size, stat.st_mtime_ns] if stat else None
-    return {"seed": ctx.seed, "sample": digest, "bands": bands, "fast": p["fast"], "n_epochs": p["n_epochs"],
-            "target": (ctx.config.get("data") or {}).get("target"), "model": model}
+    """What every cached step depends on beyond the run's fingerprint (which already digests the [model]
+    file and parameters): the sample's content and the bands."""
+    return {"sample": data.catalog, "bands": bands}
 
 
 def _train_kwargs(ctx: Any) -> dict[str, Any]:
     p = ctx.params
-    return {"fast": bool(p["fast"]), "n_epochs": int(p["n_epochs"]) or None, "progress": False,
+    return {"fast": bool(p.fast), "n_epochs": int(p.n_epochs) or None, "progress": False,
             "num_threads": 1, "device": ctx.config["device"], "cache_dir": ctx.cache_dir / "models"}
 
 
@@ -197,7 +197,7 @@ def metrics_table(cat: pd.DataFrame, pred: dict[str, np.ndarray], p: dict[str, A
     for task, col in TASKS.items():
         y, yp = cat[col].to_numpy(float)[test], pred[_PRED[task]][test]
         z = task == "photoz"
-        thr = p["outlier_threshold"] if z else p["mass_outlier_dex"]
+        thr = p.outlier_threshold if z else p.mass_outlier_dex
         funcs = {"bias": lambda a, b, z=z: ip.metrics.bias(a, b, redshift=z),
                  "sigma_nmad": lambda a, b, z=z: ip.metrics.sigma_nmad(a, b, redshift=z),
                  "outlier_fraction": lambda a, b, z=z, t=thr: ip.metrics.outlier_fraction(
@@ -275,7 +275,7 @@ class _FramePredictor:
 
 def _metric_setup(task: str, p: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
     if task == "photoz":
-        return ("sigma_nmad", "outlier_fraction", "bias", "rmse"), {"threshold": p["outlier_threshold"]}
+        return ("sigma_nmad", "outlier_fraction", "bias", "rmse"), {"threshold": p.outlier_threshold}
     return ("rmse", "sigma_nmad", "bias"), {}
 
 
@@ -300,13 +300,13 @@ def ablation_retrain(ctx: Any, data: Any, bands: list[str], task: str) -> Any:
     p = ctx.params
     cat = data.catalog
     cols = [*bands, "redshift"] if task == "stellar_mass" else list(bands)
-    # fits run in this process: worker processes cannot import the study module
-    fit = RefitMLP(task, data.bands, _train_kwargs(ctx)) if p["retrain_model"] == "mlp" else RefitHGB(task)
+    # the refit classes live in the package, so worker processes import them: jobs > 1 runs in parallel
+    fit = RefitMLP(task, data.bands, _train_kwargs(ctx)) if p.retrain_model == "mlp" else RefitHGB(task)
     metrics, kwargs = _metric_setup(task, p)
     return ip.ablation.band_ablation(None, cat[cols].astype(float), cat[TASKS[task]].to_numpy(float),
-                                     bands=bands, mode="retrain", fit=fit, test_size=p["retrain_test_size"],
+                                     bands=bands, mode="retrain", fit=fit, test_size=p.retrain_test_size,
                                      metrics=metrics, metric_kwargs=kwargs, redshift=task == "photoz",
-                                     seed=ctx.seed, n_jobs=1, progress=ctx.progress)
+                                     seed=ctx.seed, n_jobs=ctx.jobs, progress=ctx.progress)
 
 
 def shapley_with_errors(est: Any, cat: pd.DataFrame, pred: dict, bands: list[str], task: str, p: dict,
@@ -315,8 +315,8 @@ def shapley_with_errors(est: Any, cat: pd.DataFrame, pred: dict, bands: list[str
     test, train = pred["test"], np.setdiff1d(np.arange(len(cat)), pred["test"])
     x = _inputs(cat, bands, task).astype(float)
     y = cat[TASKS[task]].to_numpy(float)
-    metric = p["photoz_metric"] if task == "photoz" else p["mass_metric"]
-    kw = {"threshold": p["outlier_threshold"]} if (task == "photoz" and metric == "outlier_fraction") else {}
+    metric = p.photoz_metric if task == "photoz" else p.mass_metric
+    kw = {"threshold": p.outlier_threshold} if (task == "photoz" and metric == "outlier_fraction") else {}
 
     def run(rows: np.ndarray) -> Any:
         return ip.ablation.band_shapley(est, x[rows], y[rows], bands=bands, band_layout=_layout(bands),
@@ -325,7 +325,7 @@ def shapley_with_errors(est: Any, cat: pd.DataFrame, pred: dict, bands: list[str
 
     full = run(test)
     rng = np.random.default_rng([seed, 7])
-    boots = [run(test[rng.integers(0, len(test), len(test))]) for _ in range(int(p["n_boot_shapley"]))]
+    boots = [run(test[rng.integers(0, len(test), len(test))]) for _ in range(int(p.n_boot_shapley))]
     if len(boots) < 2:
         return full
     vals = np.array([b.values.to_numpy() for b in boots])
@@ -364,8 +364,8 @@ def pid_one(summaries: dict[str, np.ndarray], target: np.ndarray, measure: str, 
     """One decomposition; estimation warnings are returned (for the notes) instead of raised."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EstimationWarning)
-        r = ip.pid.decompose(target, summaries, measure=measure, bins=int(p["pid_bins"]),
-                             n_boot=int(p["pid_n_boot"]), ci_level=float(p["pid_ci_level"]), seed=seed,
+        r = ip.pid.decompose(target, summaries, measure=measure, bins=int(p.pid_bins),
+                             n_boot=int(p.pid_n_boot), ci_level=float(p.pid_ci_level), seed=seed,
                              n_jobs=1, progress=False)
     return r, [str(w.message) for w in caught if issubclass(w.category, EstimationWarning)]
 
@@ -421,9 +421,9 @@ def _compute(ctx: Any) -> None:
 
 
 def _check_params(p: dict[str, Any]) -> None:
-    if p["retrain_model"] not in ("mlp", "hgb"):
-        raise ConfigError(f"sdss_real: params.retrain_model must be 'mlp' or 'hgb'; got {p['retrain_model']!r}")
-    bad = [s for s in p["pid_splits"] if s not in PID_SPLITS]
+    if p.retrain_model not in ("mlp", "hgb"):
+        raise ConfigError(f"sdss_real: params.retrain_model must be 'mlp' or 'hgb'; got {p.retrain_model!r}")
+    bad = [s for s in p.pid_splits if s not in PID_SPLITS]
     if bad:
         raise ConfigError(f"sdss_real: unknown pid_splits {bad}; valid splits are {sorted(PID_SPLITS)}")
 
@@ -431,18 +431,18 @@ def _check_params(p: dict[str, Any]) -> None:
 def _ablation_steps(ctx: Any, data: Any, bands: list[str], pred: dict, base: dict, get_est: Any) -> None:
     p, cat = ctx.params, data.catalog
     for task in TASKS:
-        metric = p["photoz_metric" if task == "photoz" else "mass_metric"]
-        key = {**base, "outlier_threshold": p["outlier_threshold"]}
-        retrain = ctx.cached(f"retrain_{task}", {**key, "model": p["retrain_model"],
-                                                  "test_size": p["retrain_test_size"]},
+        metric = (p.photoz_metric if task == "photoz" else p.mass_metric)
+        key = {**base, "outlier_threshold": p.outlier_threshold}
+        retrain = ctx.cached(f"retrain_{task}", {**key, "model": p.retrain_model,
+                                                  "test_size": p.retrain_test_size},
                              lambda t=task: ablation_retrain(ctx, data, bands, t))
         masked = {}
-        for strategy in p["strategies"]:
+        for strategy in p.strategies:
             masked[strategy] = ctx.cached(
                 f"mask_{task}_{strategy}", {**key, "strategy": strategy},
                 lambda t=task, s=strategy: ablation_mask(get_est(t), cat, pred, bands, t, p, ctx.seed, s))
             shp = ctx.cached(f"shapley_{task}_{strategy}",
-                             {**key, "strategy": strategy, "n_boot": p["n_boot_shapley"], "metric": metric},
+                             {**key, "strategy": strategy, "n_boot": p.n_boot_shapley, "metric": metric},
                              lambda t=task, s=strategy: shapley_with_errors(get_est(t), cat, pred, bands, t, p,
                                                                             ctx.seed, s))
             ctx.add_table(f"shapley_{task}_{strategy}", shp.to_frame().reset_index())
@@ -465,17 +465,17 @@ def _pid_steps(ctx: Any, cat: pd.DataFrame, base: dict) -> None:
     rows, done = [], {}
     for target_name in TASKS.values():
         target = cat[target_name].to_numpy(float)
-        for split in p["pid_splits"]:
+        for split in p.pid_splits:
             sources = pid_sources(cat, split)
             if sources is None:
                 ctx.notes.append(f"PID split '{split}' skipped: its colours need bands missing from the data.")
                 continue
-            key = {**base, "split": split, "target": target_name, "n_splits": p["pid_n_splits"]}
+            key = {**base, "split": split, "target": target_name, "n_splits": p.pid_n_splits}
             summ = ctx.cached(f"pid_sources_{target_name}_{split}", key,
-                              lambda s=sources, t=target: reduce_sources(s, t, int(p["pid_n_splits"]), ctx.seed))
-            for measure in p["pid_measures"]:
-                pkey = {**key, "measure": measure, "bins": p["pid_bins"], "n_boot": p["pid_n_boot"],
-                        "ci": p["pid_ci_level"]}
+                              lambda s=sources, t=target: reduce_sources(s, t, int(p.pid_n_splits), ctx.seed))
+            for measure in p.pid_measures:
+                pkey = {**key, "measure": measure, "bins": p.pid_bins, "n_boot": p.pid_n_boot,
+                        "ci": p.pid_ci_level}
                 r = ctx.cached(f"pid_{target_name}_{split}_{measure}", pkey,
                                lambda s=summ, t=target, m=measure: _pid_cached(s, t, m, p, ctx))
                 done[(target_name, split, measure)] = r
@@ -495,16 +495,16 @@ def _pid_cached(summ: dict, target: np.ndarray, measure: str, p: dict, ctx: Any)
 
 def _causal_steps(ctx: Any, cat: pd.DataFrame, pred: dict, base: dict) -> None:
     p = ctx.params
-    frame = causal_frame(cat, pred, list(p["causal_colours"]))
+    frame = causal_frame(cat, pred, list(p.causal_colours))
     tiers = causal_tiers(frame)
-    key = {**base, **{k: p[k] for k in ("causal_colours", "causal_method", "causal_test", "causal_alpha",
+    key = {**base, **{k: getattr(p, k) for k in ("causal_colours", "causal_method", "causal_test", "causal_alpha",
                                         "causal_n_boot")}}
     freq = ctx.cached("edge_stability", key, lambda: ip.causal.edge_stability(
-        frame, n_boot=int(p["causal_n_boot"]), method=p["causal_method"], test=p["causal_test"],
-        alpha=float(p["causal_alpha"]), background=tiers, n_jobs=int(ctx.config["jobs"]), seed=ctx.seed,
+        frame, n_boot=int(p.causal_n_boot), method=p.causal_method, test=p.causal_test,
+        alpha=float(p.causal_alpha), background=tiers, n_jobs=int(ctx.config["jobs"]), seed=ctx.seed,
         progress=ctx.progress))
-    freq.attrs.update(n_boot=int(p["causal_n_boot"]), method=p["causal_method"], test=p["causal_test"],
-                      alpha=float(p["causal_alpha"]), nodes=list(frame.columns), tiers=tiers)
+    freq.attrs.update(n_boot=int(p.causal_n_boot), method=p.causal_method, test=p.causal_test,
+                      alpha=float(p.causal_alpha), nodes=list(frame.columns), tiers=tiers)
     ctx.store["edge_stability"] = freq
     table = freq.reset_index()
     table.insert(2, "present", 1.0 - table["absent"])
@@ -523,26 +523,26 @@ def _summary_notes(ctx: Any, data: Any, bands: list[str], pred: dict) -> None:
         _ablation_notes(ctx, task)
     _pid_notes(ctx)
     freq = ctx.tables["edge_stability"]
-    strong = freq[freq["present"] >= ctx.params["min_edge_frequency"]]
+    strong = freq[freq["present"] >= ctx.params.min_edge_frequency]
     ctx.notes.append(f"PC edge stability: {len(strong)} pairs adjacent in >= "
-                     f"{ctx.params['min_edge_frequency']:.0%} of {ctx.params['causal_n_boot']} resamples; "
+                     f"{ctx.params.min_edge_frequency:.0%} of {ctx.params.causal_n_boot} resamples; "
                      f"z_phot parents: {_parents(ctx.store['edge_stability'], 'z_phot')}; mass_pred parents: "
                      f"{_parents(ctx.store['edge_stability'], 'mass_pred')}.")
 
 
 def _ablation_notes(ctx: Any, task: str) -> None:
-    strategy = ctx.params["strategies"][0]
+    strategy = ctx.params.strategies[0]
     res = ctx.store[f"shapley_{task}_{strategy}"]
     s = ctx.tables[f"shapley_{task}_{strategy}"].set_index("band")
-    order = s["value"].sort_values().index.tolist()
+    order = s["value"].sort_values(ascending=False).index.tolist()
     top = ", ".join(f"{b} {s.loc[b, 'value']:+.4f}±{s.loc[b, 'standard_error']:.4f}" for b in order[:3])
     ctx.notes.append(f"{_TITLE[task]} Shapley ({res.metric}, {strategy} fill; most useful first): {top}.")
     a = ctx.tables[f"ablation_{task}"].set_index("label").iloc[1:]
     metric = ctx.store[f"retrain_{task}"].metrics[0]
     full = ctx.tables[f"ablation_{task}"].iloc[0]
-    for name in [f"mask_{k}" for k in ctx.params["strategies"]] + ["retrain"]:
+    for name in [f"mask_{k}" for k in ctx.params.strategies] + ["retrain"]:
         col = a[f"delta_{metric}_{name}"]
-        ctx.notes.append(f"{_TITLE[task]} leave-one-out ({name}): dropping {col.idxmax()} raises {metric} most, "
+        ctx.notes.append(f"{_TITLE[task]} leave-one-out ({name}): dropping {str(col.idxmax()).lstrip('-')} raises {metric} most, "
                          f"by {col.max():+.4f} (all bands: {full[f'{metric}_{name}']:.4f}).")
 
 
@@ -558,7 +558,7 @@ def _parents(freq: pd.DataFrame, node: str) -> str:
 
 def _pid_notes(ctx: Any) -> None:
     for (target, split, measure), r in ctx.store.get("pid", {}).items():
-        if measure != ctx.params["pid_measures"][0]:
+        if measure != ctx.params.pid_measures[0]:
             continue
         u = ", ".join(f"unique {k} {v:.3f}" for k, v in r.unique.items())
         ctx.notes.append(f"PID ({measure}) of {target} from {split} colours: I = {r.mutual_information:.3f} bits; "
@@ -608,9 +608,9 @@ def fig_predictions(ctx: Any) -> Any:
     test = pred["test"]
     fig, axes = _figure(2, height=3.55)
     z = ip.metrics.evaluate(cat["redshift"].to_numpy(float)[test], pred["z_phot"][test], redshift=True,
-                            threshold=p["outlier_threshold"], quantity="redshift")
+                            threshold=p.outlier_threshold, quantity="redshift")
     m = ip.metrics.evaluate(cat["log_mstar"].to_numpy(float)[test], pred["mass_pred"][test],
-                            threshold=p["mass_outlier_dex"], quantity="log M*")
+                            threshold=p.mass_outlier_dex, quantity="log M*")
     ip.plots.metrics.plot_predictions(z, ax=axes[0, 0])
     ip.plots.metrics.plot_predictions(m, ax=axes[0, 1])
     axes[0, 0].set(xlabel=r"$z_\mathrm{spec}$", ylabel=r"$z_\mathrm{phot}$ (MLP on magnitudes)")
@@ -634,7 +634,7 @@ def fig_shapley(ctx: Any) -> Any:
     """Exact band Shapley values (decrease of the error metric) per fill, with bootstrap standard errors."""
     from interpret.plots._style import color_cycle
 
-    strategies = list(ctx.params["strategies"])
+    strategies = list(ctx.params.strategies)
     fig, axes = _figure(2, height=2.9)
     width = 0.8 / len(strategies)
     for ax, task, k in zip(axes[0], TASKS, "ab"):
@@ -643,14 +643,14 @@ def fig_shapley(ctx: Any) -> Any:
             r = ctx.load(f"shapley_{task}_{strategy}")
             x = np.arange(len(r.bands)) + (j - (len(strategies) - 1) / 2) * width
             se = None if r.standard_errors is None else r.standard_errors.to_numpy()
-            ax.bar(x, -r.values.to_numpy(), width=width * 0.92, yerr=se, color=colour,
+            ax.bar(x, r.values.to_numpy(), width=width * 0.92, yerr=se, color=colour,
                    label=_STRATEGY_LABEL.get(strategy, strategy) if task == "photoz" else None,
                    error_kw={"elinewidth": 0.7, "capsize": 1.5, "ecolor": "k"})
-            sums.append(f"{r.v_none - r.v_all:.3g} ({strategy})")
+            sums.append(f"{r.gain:.3g} ({strategy})")
         ax.set_xticks(np.arange(len(r.bands)), r.bands)
         ax.xaxis.set_minor_locator(_null_locator())
         ax.axhline(0, color="k", lw=0.8)
-        ax.set_ylabel(f"−Shapley value of {_metric_label(task, r.metric)}")
+        ax.set_ylabel(f"Shapley value: decrease of\n{_metric_label(task, r.metric)} (> 0: helps)")
         ax.set_xlabel("band")
         ax.set_title(f"{_TITLE[task]}: Σ = " + ", ".join(sums), loc="left")
         _panel(ax, k)
@@ -669,7 +669,7 @@ def _null_locator() -> Any:
 
 def fig_interactions(ctx: Any) -> Any:
     """Pairwise Shapley interaction indices of the bands (headline fill), photo-z and mass."""
-    strategy = ctx.params["strategies"][0]
+    strategy = ctx.params.strategies[0]
     fig, axes = _figure(2, height=3.2)
     for ax, task, k in zip(axes[0], TASKS, "ab"):
         ip.plots.ablation.plot_interactions(ctx.load(f"shapley_{task}_{strategy}"), ax=ax)
@@ -690,8 +690,8 @@ def fig_ablation(ctx: Any) -> Any:
         retrain = ctx.load(f"retrain_{task}")
         metric = retrain.metrics[0]
         runs = [(_STRATEGY_LABEL.get(s, s) + ": model relies on", ctx.load(f"mask_{task}_{s}"))
-                for s in ctx.params["strategies"]]
-        runs.append((f"retrained ({ctx.params['retrain_model'].upper()}): information carried", retrain))
+                for s in ctx.params.strategies]
+        runs.append((f"retrained ({ctx.params.retrain_model.upper()}): information carried", retrain))
         step = 0.6 / max(len(runs) - 1, 1)
         for j, ((label, res), colour) in enumerate(zip(runs, color_cycle())):
             vals = res.table[metric].to_numpy()
@@ -719,12 +719,12 @@ def fig_ablation(ctx: Any) -> Any:
 def fig_pid(ctx: Any) -> Any:
     """PID of redshift and mass from two colour splits, several measures, bootstrap CIs (bits)."""
     done = ctx.load("pid")
-    splits = [s for s in ctx.params["pid_splits"] if any(k[1] == s for k in done)]
+    splits = [s for s in ctx.params.pid_splits if any(k[1] == s for k in done)]
     fig, axes = _figure(2, nrows=max(len(splits), 1), height=2.6 * max(len(splits), 1))
     for i, split in enumerate(splits):
         for j, target in enumerate(TASKS.values()):
             ax = axes[i, j]
-            res = {m: done[(target, split, m)] for m in ctx.params["pid_measures"] if (target, split, m) in done}
+            res = {m: done[(target, split, m)] for m in ctx.params.pid_measures if (target, split, m) in done}
             ip.plots.pid.plot_measure_comparison(res, ax=ax)
             leg = ax.get_legend()
             if j == 0:
@@ -748,10 +748,10 @@ def fig_causal_graph(ctx: Any) -> Any:
     phot = [c for c in tiers[2] if c != "r"]
     phot = [*phot[:-1], *(["r"] if "r" in tiers[2] else []), *phot[-1:]]
     rows = [[*tiers[1], *tiers[0]], phot, tiers[3][::-1]]
-    fig = ip.plots.causal.plot_graph(freq, min_frequency=float(ctx.params["min_edge_frequency"]), tiers=rows)
+    fig = ip.plots.causal.plot_graph(freq, min_frequency=float(ctx.params.min_edge_frequency), tiers=rows)
     fig.axes[0].set_title(f"{freq.attrs['method'].upper()} ({freq.attrs['test']}, α = {freq.attrs['alpha']}), "
                           f"tiers z → M* → photometry → predictions; edges in ≥ "
-                          f"{ctx.params['min_edge_frequency']:.0%} of {freq.attrs['n_boot']} bootstraps "
+                          f"{ctx.params.min_edge_frequency:.0%} of {freq.attrs['n_boot']} bootstraps "
                           "(numbers: frequency)", loc="left", fontsize=7)
     return fig
 

@@ -46,55 +46,70 @@ W1-W4 magnitudes for the accuracy table; without ``redshift`` the grid is taken 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from _common import held_out, study_data, study_model
 
 import interpret as ip
 from interpret.exceptions import ConfigError
+
+from .._data import held_out, study_data
+from .._models import study_model
+from .._params import StudyParams
 
 log = logging.getLogger(__name__)
 
 IR_BANDS = ("W1", "W2", "W3", "W4")
 SMOOTH_A = 10.0   # boxcar (rest-frame Angstrom) applied to the drawn attribution curve
-DEFAULTS: dict[str, Any] = {
-    "fast": False,                 # few-epoch training (demo / tests)
-    "n_epochs": 0,                 # spectrum-net epochs (0: trainer default, 30; fast: 6)
-    "bands": list(IR_BANDS),       # WISE outputs explained (subset of W1..W4)
-    "n_attribution": 200,          # held-out galaxies attributed
-    "ig_steps": 32,                # integrated-gradients nodes
-    "ig_baseline": "zeros",        # IG reference spectrum: "zeros" (no light) or "mean" (training mean)
-    "batch_size": 32,              # galaxies per IG chunk
-    "n_boot": 500,                 # bootstrap resamples of galaxies for the line-importance intervals
-    "ci": 0.9,                     # confidence level of those intervals
-    "continuum_width": 30.0,       # rest-frame width (A) of each continuum side band
-    "min_coverage": 0.1,           # score a line only if >= this fraction of galaxies cover its window
-    "top_k": 5,                    # top-k lines compared with the truth
-    "n_perm": 2000,                # label permutations for the AUC p-value
-    "truth_lines": {},             # {band: [lines]} expected lines (default: the mock universe's truth)
-    "completeness_rtol": 0.05,     # IG completeness tolerance relative to |f(x) - f(baseline)|
-    "randomization_bands": ["W1", "W3"],   # outputs given the model-randomisation test ([] to skip)
-    "n_randomization": 16,         # galaxies of the randomisation test
-    "randomization_steps": 16,     # IG nodes in the randomisation test
-    "rest_step": 2.0,              # rest-frame grid step (A) of the stacked spectrum / attribution
-    "rest_min_coverage": 0.25,     # stacked grid kept where >= this fraction of the galaxies have data
-}
+
+#: The [data] keys this study reads (any other is refused). It has no train/val/test split key yet: it
+#: scores its models on the reference split.
+DATA_KEYS = frozenset({"catalog", "images", "spectra", "target", "bands", "fluxes", "flux_unit", "extinction",
+                       "hdu", "key", "name"})
+
+
+@dataclass(frozen=True)
+class Params(StudyParams):
+    """Parameters of the optical_lines_to_ir study (the config's ``[params]`` table)."""
+
+    fast: bool = False  # few-epoch training (demo / tests)
+    n_epochs: int = 0  # spectrum-net epochs (0: trainer default, 30; fast: 6)
+    bands: tuple[str, ...] = ('W1', 'W2', 'W3', 'W4')  # WISE outputs explained (subset of W1..W4)
+    n_attribution: int = 200  # held-out galaxies attributed
+    ig_steps: int = 32  # integrated-gradients nodes
+    ig_baseline: str = 'zeros'  # IG reference spectrum: "zeros" (no light) or "mean" (training mean)
+    batch_size: int = 32  # galaxies per IG chunk
+    n_boot: int = 500  # bootstrap resamples of galaxies for the line-importance intervals
+    ci: float = 0.9  # confidence level of those intervals
+    continuum_width: float = 30.0  # rest-frame width (A) of each continuum side band
+    min_coverage: float = 0.1  # score a line only if >= this fraction of galaxies cover its window
+    top_k: int = 5  # top-k lines compared with the truth
+    n_perm: int = 2000  # label permutations for the AUC p-value
+    truth_lines: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # {band: [lines]} expected lines (default: the mock universe's truth)
+    completeness_rtol: float = 0.05  # IG completeness tolerance relative to |f(x) - f(baseline)|
+    randomization_bands: tuple[str, ...] = ('W1', 'W3')  # outputs given the model-randomisation test ([] to skip)
+    n_randomization: int = 16  # galaxies of the randomisation test
+    randomization_steps: int = 16  # IG nodes in the randomisation test
+    rest_step: float = 2.0  # rest-frame grid step (A) of the stacked spectrum / attribution
+    rest_min_coverage: float = 0.25  # stacked grid kept where >= this fraction of the galaxies have data
 
 
 # --- data, model, predictions ------------------------------------------------------------------------------
 def _check_params(p: dict[str, Any]) -> None:
-    bad = [b for b in [*p["bands"], *p["randomization_bands"]] if b not in IR_BANDS]
-    if bad or not p["bands"]:
+    bad = [b for b in [*p.bands, *p.randomization_bands] if b not in IR_BANDS]
+    if bad or not p.bands:
         raise ConfigError(f"optical_lines_to_ir: params.bands / randomization_bands must be non-empty subsets of "
-                          f"{list(IR_BANDS)}; got {bad or p['bands']}")
-    if p["ig_baseline"] not in ("zeros", "mean"):
+                          f"{list(IR_BANDS)}; got {bad or p.bands}")
+    if p.ig_baseline not in ("zeros", "mean"):
         raise ConfigError(f"optical_lines_to_ir: params.ig_baseline must be 'zeros' or 'mean'; got "
-                          f"{p['ig_baseline']!r}")
-    if not isinstance(p["truth_lines"], dict):
+                          f"{p.ig_baseline!r}")
+    if not isinstance(p.truth_lines, dict):
         raise ConfigError("optical_lines_to_ir: params.truth_lines must be a table {band = [line names]}")
-    for lines in p["truth_lines"].values():
+    for lines in p.truth_lines.values():
         for line in lines:
             ip.data.lines.get_line(line)     # unknown names raise with the valid list
 
@@ -107,23 +122,16 @@ def spectrum_model(ctx: Any, data: Any) -> Any:
     """The user's model from ``[model]``, else the reference spectrum -> W1-W4 network (cached)."""
     if data.spectra is None:
         raise ConfigError("optical_lines_to_ir: needs spectra ([data] spectra = ...) or the mock universe")
-    epochs = int(ctx.params["n_epochs"]) or None
+    epochs = int(ctx.params.n_epochs) or None
     return study_model(ctx, data, "ir_from_spectra", n_epochs=epochs,
                        num_threads=max(1, int(ctx.config["jobs"])))
 
 
 def model_id(ctx: Any, est: Any) -> str:
-    """Identity of the explained model for cache keys: the reference trainer's key, or the user file's stamp."""
-    report = getattr(est, "training", None)
-    if report is not None and report.config.get("cache_key"):
-        return str(report.config["cache_key"])
-    spec = ctx.config.get("model") or {}
-    if spec.get("path"):
-        from _common import _resolve
+    """Identity of the explained model for cache keys: a digest of its weights (never a file name or mtime)."""
+    from ..._digest import digest_estimator
 
-        st = _resolve(spec["path"], ctx).stat()
-        return f"{spec['path']}:{st.st_size}:{st.st_mtime_ns}"
-    return "unknown"
+    return digest_estimator(est)
 
 
 def predictions(est: Any, data: Any, p: dict, seed: int) -> dict[str, np.ndarray]:
@@ -132,8 +140,8 @@ def predictions(est: Any, data: Any, p: dict, seed: int) -> dict[str, np.ndarray
     pred = np.asarray(est.predict(model_inputs(est, data, test), batch_size=256, progress=False),
                       float).reshape(len(test), -1)
     rng = np.random.default_rng([seed, 29])
-    attr = np.sort(rng.choice(test, min(int(p["n_attribution"]), len(test)), replace=False))
-    rand = np.sort(rng.choice(attr, min(int(p["n_randomization"]), len(attr)), replace=False))
+    attr = np.sort(rng.choice(test, min(int(p.n_attribution), len(test)), replace=False))
+    rand = np.sort(rng.choice(attr, min(int(p.n_randomization), len(attr)), replace=False))
     return {"test": test, "pred": pred, "attribution_rows": attr, "randomization_rows": rand}
 
 
@@ -179,7 +187,7 @@ def _redshift_input(data: Any, rows: np.ndarray) -> np.ndarray:
 
 def _baseline(est: Any, data: Any, rows: np.ndarray, p: dict, seed: int) -> Any:
     """IG baseline of the spectra; a redshift input keeps its own value (attributions go to the spectrum only)."""
-    if p["ig_baseline"] == "zeros":
+    if p.ig_baseline == "zeros":
         spec: Any = "zeros"
     else:
         train = np.setdiff1d(np.arange(len(data)), held_out(len(data), seed))
@@ -192,15 +200,15 @@ def attribute_band(est: Any, data: Any, rows: np.ndarray, band: str, p: dict, se
     x = model_inputs(est, data, rows)
     return ip.attribution.attribute(est, x, "integrated_gradients", target=band,
                                     baselines=_baseline(est, data, rows, p, seed),
-                                    n_steps=int(p["ig_steps"]), batch_size=int(p["batch_size"]), progress=progress)
+                                    n_steps=int(p.ig_steps), batch_size=int(p.batch_size), progress=progress)
 
 
 def band_lines(values: np.ndarray, wavelength: np.ndarray, z: np.ndarray | None, p: dict, seed: int) -> pd.DataFrame:
     """Line-importance table of one band (windows at each galaxy's redshift when ``z`` is given)."""
     kw = {"redshift": z, "frame": "observed"} if z is not None else {"frame": "rest"}
-    return ip.attribution.line_importance(values, wavelength, n_boot=int(p["n_boot"]), ci=float(p["ci"]),
-                                          continuum_width=float(p["continuum_width"]),
-                                          min_coverage=float(p["min_coverage"]), seed=seed, **kw)
+    return ip.attribution.line_importance(values, wavelength, n_boot=int(p.n_boot), ci=float(p.ci),
+                                          continuum_width=float(p.continuum_width),
+                                          min_coverage=float(p.min_coverage), seed=seed, **kw)
 
 
 def rest_frame_stack(attributions: dict[str, np.ndarray], spectra: np.ndarray, wavelength: np.ndarray,
@@ -308,7 +316,7 @@ def overlap_metrics(table: pd.DataFrame, truth: list[str], k: int, n_perm: int, 
 
 def truth_lines(ctx: Any, data: Any) -> dict[str, list[str]]:
     """Expected lines per band: ``params.truth_lines`` when given, else the mock universe's planted truth."""
-    given = {str(k): list(v) for k, v in ctx.params["truth_lines"].items()}
+    given = {str(k): list(v) for k, v in ctx.params.truth_lines.items()}
     if given:
         return given
     return dict(getattr(data.truth, "ir_lines", {}) or {})
@@ -320,32 +328,32 @@ def compute(ctx: Any) -> None:
     p = ctx.params
     _check_params(p)
     data = study_data(ctx, 3000, images=False)
-    bands = list(p["bands"])
+    bands = list(p.bands)
     z = _redshift(data)
     ctx.store.update(data=data, bands=bands, truth=truth_lines(ctx, data))
     with ctx.timed("model"):
         est = spectrum_model(ctx, data)
-    base = {"seed": ctx.seed, "n": ctx.config["n"], "fast": p["fast"], "n_epochs": p["n_epochs"],
+    base = {"seed": ctx.seed, "n": ctx.config["n"], "fast": p.fast, "n_epochs": p.n_epochs,
             "data": ctx.config.get("data"), "model": ctx.config.get("model"), "model_id": model_id(ctx, est)}
     names = list(getattr(est, "output_names", None) or IR_BANDS)
-    sample = {k: p[k] for k in ("n_attribution", "n_randomization")}
+    sample = {k: getattr(p, k) for k in ("n_attribution", "n_randomization")}
     pred = ctx.cached("predictions", {**base, **sample}, lambda: predictions(est, data, p, ctx.seed))
     ctx.add_table("accuracy", accuracy_table(pred, data, names))
-    ig_key = {**base, **sample, **{k: p[k] for k in ("ig_steps", "ig_baseline")}}
+    ig_key = {**base, **sample, **{k: getattr(p, k) for k in ("ig_steps", "ig_baseline")}}
     attrs = {b: ctx.cached(f"ig_{b}", {**ig_key, "band": b},
                            lambda b=b: attribute_band(est, data, pred["attribution_rows"], b, p, ctx.seed,
                                                       ctx.progress)) for b in bands}
     zr = None if z is None else z[pred["attribution_rows"]]
-    li_key = {**ig_key, **{k: p[k] for k in ("n_boot", "ci", "continuum_width", "min_coverage")}}
+    li_key = {**ig_key, **{k: getattr(p, k) for k in ("n_boot", "ci", "continuum_width", "min_coverage")}}
     for b in bands:
         table = ctx.cached(f"lines_{b}", {**li_key, "band": b},
                            lambda b=b: band_lines(attrs[b].input_values(0), data.wavelength, zr, p, ctx.seed))
         ctx.add_table(f"lines_{b}", table.reset_index())
-    ctx.cached("stack", {**ig_key, "bands": bands, "step": p["rest_step"], "cover": p["rest_min_coverage"]},
+    ctx.cached("stack", {**ig_key, "bands": bands, "step": p.rest_step, "cover": p.rest_min_coverage},
                lambda: rest_frame_stack({b: attrs[b].input_values(0) for b in bands},
                                         np.asarray(data.spectra[pred["attribution_rows"]], float),
-                                        np.asarray(data.wavelength, float), zr, float(p["rest_step"]),
-                                        float(p["rest_min_coverage"])))
+                                        np.asarray(data.wavelength, float), zr, float(p.rest_step),
+                                        float(p.rest_min_coverage)))
     _overlap(ctx, bands)
     _sanity(ctx, est, data, pred, attrs, base)
     _notes(ctx, bands)
@@ -353,26 +361,26 @@ def compute(ctx: Any) -> None:
 
 def _overlap(ctx: Any, bands: list[str]) -> None:
     p, truth = ctx.params, ctx.load("truth")
-    rows = [{"band": b, **overlap_metrics(ctx.load(f"lines_{b}"), truth[b], p["top_k"], p["n_perm"], ctx.seed)}
+    rows = [{"band": b, **overlap_metrics(ctx.load(f"lines_{b}"), truth[b], p.top_k, p.n_perm, ctx.seed)}
             for b in bands if b in truth]
     ctx.add_table("truth_overlap", pd.DataFrame(rows))
 
 
 def _sanity(ctx: Any, est: Any, data: Any, pred: dict, attrs: dict, base: dict) -> None:
     p = ctx.params
-    comp = completeness_table(attrs, float(p["completeness_rtol"]))
+    comp = completeness_table(attrs, float(p.completeness_rtol))
     tests = {}
     x = model_inputs(est, data, pred["randomization_rows"])
-    for b in p["randomization_bands"]:
+    for b in p.randomization_bands:
         if getattr(est, "module", None) is None:
             break
-        key = {**base, "band": b, "n_galaxies": len(pred["randomization_rows"]), "steps": p["randomization_steps"],
-               "baseline": p["ig_baseline"]}
+        key = {**base, "band": b, "n_galaxies": len(pred["randomization_rows"]), "steps": p.randomization_steps,
+               "baseline": p.ig_baseline}
         tests[b] = ctx.cached(f"randomization_{b}", key, lambda b=b: ip.attribution.randomization_test(
             est, x, "integrated_gradients", mode="cascading", target=b, seed=ctx.seed, progress=False,
-            n_steps=int(p["randomization_steps"]),
+            n_steps=int(p.randomization_steps),
             baselines=_baseline(est, data, pred["randomization_rows"], p, ctx.seed),
-            batch_size=int(p["batch_size"])))
+            batch_size=int(p.batch_size)))
     ctx.store["randomization_bands"] = list(tests)
     ctx.add_table("sanity", pd.concat([comp, randomization_table(tests)], ignore_index=True))
 
@@ -387,7 +395,7 @@ def _notes(ctx: Any, bands: list[str]) -> None:
         ctx.notes.append(f"{len(data)} galaxies ({data.source}), held-out n = {len(pred['test'])}. Spectrum -> WISE "
                          f"residual scatter: {txt}.")
     ov = ctx.tables["truth_overlap"]
-    k = int(ctx.params["top_k"])
+    k = int(ctx.params.top_k)
     for r in ov.itertuples():
         ctx.notes.append(
             f"{r.band}: top-{k} lines {r.top_k.replace(' ', ', ')} - {int(round(r.precision_at_k * r.k))}/{r.k} in "
@@ -402,7 +410,7 @@ def _notes(ctx: Any, bands: list[str]) -> None:
     comp = s[s["check"] == "IG completeness"]
     txt = ", ".join(f"{r.band} {r.median_relative_error:.1e} ({100 * r.fraction_passed:.0f} % pass)"
                     for r in comp.itertuples())
-    ctx.notes.append(f"IG completeness, median relative error (rtol {ctx.params['completeness_rtol']}): {txt}.")
+    ctx.notes.append(f"IG completeness, median relative error (rtol {ctx.params.completeness_rtol}): {txt}.")
     rnd = s[s["check"] != "IG completeness"]
     if len(rnd):
         txt = ", ".join(f"{r.band} signed Spearman {r.spearman_last_stage:+.2f} (|a|: {r.spearman_abs_last_stage:+.2f})"
@@ -464,7 +472,7 @@ def _lines_figure(ctx: Any, band: str) -> Any:
     truth = set(ctx.load("truth").get(band, []))
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(PAGE_WIDTH, 4.9), layout="constrained",
                                    gridspec_kw={"height_ratios": [1.15, 1]})
-    smooth = max(1, int(round(SMOOTH_A / float(ctx.params["rest_step"]))))
+    smooth = max(1, int(round(SMOOTH_A / float(ctx.params.rest_step))))
     att = np.convolve(stack[f"att_{band}"], np.ones(smooth) / smooth, mode="same")   # display only
     ip.plots.attribution.plot_line_importance({band: table}, stack["wavelength"], stack["spectrum"],
                                               attributions={band: att}, top=5, axes=[ax1])
@@ -491,7 +499,7 @@ def _lines_figure(ctx: Any, band: str) -> Any:
     ax2.set_ylabel("excess |attribution|\n[% of galaxy total]")
     handles = [plt.Rectangle((0, 0), 1, 1, color=PALETTE["vermillion"]),
                plt.Rectangle((0, 0), 1, 1, color=PALETTE["skyblue"])]
-    ci = int(round(100 * ctx.params["ci"]))
+    ci = int(round(100 * ctx.params.ci))
     ax2.legend([*handles, plt.Line2D([], [], color="k", lw=0.8, marker="_")],
                [f"planted truth for {band}", "not in truth", f"{ci} % bootstrap CI (*: significant)"],
                loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3, fontsize=7, borderaxespad=0.2)
@@ -570,7 +578,7 @@ def fig_overlap(ctx: Any) -> Any:
         ax.set_axis_off()
         ax.text(0.5, 0.5, "no truth lines (user data without params.truth_lines)", ha="center", va="center")
         return fig
-    k = int(ctx.params["top_k"])
+    k = int(ctx.params.top_k)
     cols = [("precision_at_k", f"precision@{k}"), ("recall_at_k", f"recall@{k}"),
             ("precision_significant", "precision (signif.)"), ("auc", "rank AUC")]
     x = np.arange(len(ov))
@@ -600,7 +608,7 @@ def fig_sanity(ctx: Any) -> Any:
         c = ip.attribution.completeness_check(ctx.load(f"ig_{b}"))
         rel = np.sort(np.maximum(c.relative_error, 1e-8))
         ax1.step(rel, np.arange(1, rel.size + 1) / rel.size, where="post", color=color, label=b)
-    ax1.axvline(ctx.params["completeness_rtol"], color="k", ls="--", lw=0.7, label="tolerance")
+    ax1.axvline(ctx.params.completeness_rtol, color="k", ls="--", lw=0.7, label="tolerance")
     ax1.set(xscale="log", xlabel="|Σ a − (f(x) − f(baseline))| / |f(x) − f(baseline)|",
             ylabel="cumulative fraction of galaxies")
     ax1.legend(fontsize=7, loc="upper left")

@@ -1,0 +1,221 @@
+"""Where a study's data come from: the user's files (``[data]``), the mock universe or a packaged sample.
+
+Every study accepts, in its config, the user's own files instead of its default data::
+
+    [data]
+    catalog = "my_catalog.fits"     # interpret.data.read_catalog (FITS / HDF5 / Parquet / CSV / ECSV)
+    fluxes = {FLUX = "{band}"}      #   read_catalog options: fluxes -> AB magnitudes, flux_unit
+    flux_unit = "nanomaggy"         #   ("nanomaggy", "maggy", "jansky", ...), extinction, hdu, key
+    images  = "my_cutouts.h5"       # interpret.data.read_cutouts -> (n, bands, H, W)
+    spectra = "my_spectra.h5"       # interpret.data.read_spectra -> (n, L) + wavelength
+    columns = ["u", "g", "r"]       # the model's inputs, in order (catalogue studies)
+    target  = "redshift"            # the column the model predicts
+    split   = "split"               # train / val / test per row: held-out results use the test rows only
+
+A ``split`` column is how a study learns which galaxies the model never saw. Without one, a study that
+trains its own reference model uses that model's seeded split; a user's model is scored on every row, and
+the report says that the training rows are unknown (the metrics may be optimistic).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import ConfigError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["StudyData", "Split", "user_data", "study_data", "mock_universe", "split_rows", "colours",
+           "BandNames", "require_columns", "held_out"]
+
+_SPLIT_VALUES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
+                 "test": "test", "testing": "test"}
+
+
+@dataclass
+class StudyData:
+    """Inputs of a study, whatever their origin (mirrors the mock Universe's attributes)."""
+
+    catalog: pd.DataFrame
+    bands: Any = None
+    images: np.ndarray | None = None
+    wavelength: np.ndarray | None = None
+    spectra: np.ndarray | None = None
+    truth: Any = None
+    source: str = "mock"
+    universe: Any = None      # the mock Universe itself (None for user data)
+    split: np.ndarray | None = None   # per-row "train" / "val" / "test" from the user's split column
+    name: str = ""
+
+    def __len__(self) -> int:
+        return len(self.catalog)
+
+    @property
+    def true_flux(self) -> np.ndarray | None:
+        """The mock's noise-free band fluxes (None for user data): the IR reference is fitted on them."""
+        return None if self.universe is None else self.universe.true_flux
+
+    def noise_free_magnitudes(self, bands: Any = None) -> pd.DataFrame:
+        """See :meth:`interpret.mock.Universe.noise_free_magnitudes` (mock data only)."""
+        if self.universe is None:
+            raise ValueError("noise-free magnitudes exist for the mock universe only")
+        return self.universe.noise_free_magnitudes(bands)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Row indices of the training, validation and test galaxies, and where the split came from."""
+
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+    origin: str     # "user" (the [data] split column), "reference" (the study's own model) or "none"
+
+    @property
+    def note(self) -> str | None:
+        """One line for the report when the held-out rows are not known."""
+        if self.origin == "none":
+            return (f"The model's training rows are unknown (no [data] split column): its metrics are computed "
+                    f"on all {len(self.test)} rows and may be optimistic.")
+        return None
+
+
+def _parse_split(values: Any, column: str) -> np.ndarray:
+    raw = pd.Series(values).astype(str).str.strip().str.lower()
+    mapped = raw.map(_SPLIT_VALUES)
+    bad = sorted(set(raw[mapped.isna()]))
+    if bad:
+        raise ConfigError(f"[data] split column {column!r} has values {bad[:5]}; use 'train', 'val' or 'test' "
+                          "per row")
+    out = mapped.to_numpy(dtype=object)
+    if not (out == "test").any():
+        raise ConfigError(f"[data] split column {column!r} marks no row as 'test'; the held-out metrics need some")
+    return out
+
+
+def require_columns(catalog: pd.DataFrame, columns: list[str], study: str, why: str) -> None:
+    """Refuse a catalogue that lacks ``columns``, naming them, the study and what they are for."""
+    missing = [c for c in columns if c not in catalog]
+    if missing:
+        raise ConfigError(f"{study}: [data] catalog lacks column(s) {missing} ({why}); it has "
+                          f"{', '.join(map(str, list(catalog.columns)[:20]))}{' ...' if catalog.shape[1] > 20 else ''}")
+
+
+def _catalog_options(spec: dict[str, Any]) -> dict[str, Any]:
+    opts = {k: spec[k] for k in ("fluxes", "flux_unit", "extinction", "hdu", "key") if k in spec}
+    if "fluxes" in opts and isinstance(opts["fluxes"], list):
+        opts["fluxes"] = list(opts["fluxes"])
+    if "fluxes" in spec and "bands" in spec:
+        opts["bands"] = list(spec["bands"])
+    return opts
+
+
+def user_data(ctx: Any) -> StudyData | None:
+    """The user's files named in ``[data]``, or None when the config has none."""
+    from ..data import read_catalog, read_cutouts, read_spectra
+
+    spec = ctx.config.get("data") or {}
+    if not any(k in spec for k in ("catalog", "images", "spectra")):
+        if spec:
+            raise ConfigError(f"[data] names no file (catalog, images or spectra) but sets {sorted(spec)}")
+        return None
+    catalog = read_catalog(ctx.resolve(spec["catalog"]), **_catalog_options(spec)) if "catalog" in spec else None
+    images = bands = wavelength = spectra = None
+    if "images" in spec:
+        cut = read_cutouts(ctx.resolve(spec["images"]))
+        images, bands = cut.images, list(cut.bands)
+    if "spectra" in spec:
+        spe = read_spectra(ctx.resolve(spec["spectra"]))
+        spectra, wavelength = spe.flux, spe.wavelength
+    if "bands" in spec:
+        bands = list(spec["bands"])
+    if catalog is None:
+        n = len(images) if images is not None else len(spectra)
+        catalog = pd.DataFrame(index=range(n))
+    split = None
+    if "split" in spec:
+        require_columns(catalog, [spec["split"]], ctx.config["study"], "the train / val / test split")
+        split = _parse_split(catalog[spec["split"]].to_numpy(), spec["split"])
+    name = spec.get("name") or (ctx.resolve(spec["catalog"]).stem if "catalog" in spec else "user data")
+    return StudyData(catalog=catalog, bands=bands, images=images, wavelength=wavelength, spectra=spectra,
+                     source="user", split=split, name=name)
+
+
+def split_rows(data: StudyData, *, reference: tuple[int, int] | None = None) -> Split:
+    """The study's split: the user's column when given, else the reference trainer's seeded split
+    (``reference=(n, seed)``, for a model the study trains itself), else every row held out ("none")."""
+    if data.split is not None:
+        idx = np.arange(len(data))
+        return Split(idx[data.split == "train"], idx[data.split == "val"], idx[data.split == "test"], "user")
+    if reference is not None:
+        from ..mock import reference_split
+
+        s = reference_split(*reference)
+        return Split(np.asarray(s.train), np.asarray(s.val), np.asarray(s.test), "reference")
+    idx = np.arange(len(data))
+    return Split(np.array([], dtype=int), np.array([], dtype=int), idx, "none")
+
+
+def mock_universe(ctx: Any, n_default: int, **kwargs: Any) -> Any:
+    """The seeded mock universe of this run, saved once in the run's cache under a digest of the generator's
+    code and every parameter (so a changed generator or parameter never reuses an old universe)."""
+    from .. import mock
+    from ..runner import code_version, digest_value
+
+    n = ctx.config["n"] or n_default
+    key = digest_value({"n": n, "seed": ctx.seed, "kwargs": kwargs, "code": code_version()})[:20]
+    path = ctx.cache_dir / f"universe-{key}.h5"
+    if path.exists():
+        try:
+            return mock.Universe.load(path)
+        except Exception as exc:  # a damaged file (e.g. an interrupted older writer): rebuild it
+            log.warning("mock universe cache %s unreadable (%s); regenerating", path, exc)
+            path.unlink(missing_ok=True)
+    u = mock.make_universe(n=n, seed=ctx.seed, progress=ctx.progress, **kwargs)
+    u.save(path)
+    return u
+
+
+def study_data(ctx: Any, n_default: int, **kwargs: Any) -> StudyData:
+    """User data when ``[data]`` is given, else the mock universe."""
+    data = user_data(ctx)
+    if data is not None:
+        return data
+    u = mock_universe(ctx, n_default, **kwargs)
+    return StudyData(catalog=u.catalog, bands=u.bands, images=u.images, wavelength=u.wavelength,
+                     spectra=u.spectra, truth=u.truth, source="mock", universe=u, name="mock universe")
+
+
+def colours(cat: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Colour columns ``"a-b"`` = mag_a - mag_b for every name whose two bands are in ``cat``."""
+    out = {}
+    for name in names:
+        a, b = name.split("-")
+        if a in cat and b in cat:
+            out[name] = cat[a].to_numpy(float) - cat[b].to_numpy(float)
+    return pd.DataFrame(out, index=cat.index)
+
+
+class BandNames:
+    """Minimal band container for user data given as a list of names (the trainer reads ``.names`` and
+    ``bands[name].name``)."""
+
+    def __init__(self, names: list[str]):
+        self.names = tuple(names)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.names:
+            raise KeyError(key)
+        return SimpleNamespace(name=key)
+
+
+def held_out(n: int, seed: int) -> np.ndarray:
+    """Indices of the held-out (test) split used by the reference estimators."""
+    from ..mock import reference_split
+
+    return np.asarray(reference_split(n, seed).test)

@@ -1,0 +1,156 @@
+"""Figures of the ``photoz`` study: each reads step outputs only (``ctx.load``) and returns a Figure."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FIGURES", "CAPTIONS"]
+
+
+def _figure(ncols: int, height: float = 3.0) -> tuple[Any, np.ndarray]:
+    import matplotlib.pyplot as plt
+
+    from ...plots._style import PAGE_WIDTH
+
+    fig, axes = plt.subplots(1, ncols, figsize=(PAGE_WIDTH, height), layout="constrained", squeeze=False)
+    return fig, axes[0]
+
+
+def _panel(ax: Any, letter: str) -> None:
+    ax.text(-0.02, 1.02, f"({letter})", transform=ax.transAxes, ha="right", va="bottom", fontweight="bold")
+
+
+def fig_predictions(ctx: Any) -> Any:
+    """Predicted against true redshift on the test rows, with the metrics."""
+    from ... import metrics
+    from ...plots.metrics import plot_predictions
+
+    cat, split, pred = ctx.load("data").catalog, ctx.load("split"), ctx.load("predictions")
+    target, name = ctx.load("target"), ctx.load("model_name")
+    test = split.test
+    res = metrics.evaluate(cat[target].to_numpy(float)[test], pred[test], redshift=True,
+                           threshold=ctx.params.outlier_threshold, quantity="redshift")
+    fig, axes = _figure(1, height=3.4)
+    plot_predictions(res, ax=axes[0])
+    axes[0].set(xlabel=r"$z_\mathrm{true}$" + f" ({target})", ylabel=r"$z_\mathrm{phot}$" + f" ({name})")
+    fig.set_size_inches(3.6, 3.4)
+    return fig
+
+
+def fig_attribution(ctx: Any) -> Any:
+    """Attribution per input column (signed mean and share of |attribution|) and per band."""
+    frame = ctx.load("attribution")
+    fig, axes = _figure(2, height=2.8)
+    y = np.arange(len(frame))[::-1]
+    axes[0].barh(y, frame["mean"], color=["#0072B2" if v > 0 else "#D55E00" for v in frame["mean"]])
+    axes[0].set_yticks(y, frame["column"])
+    axes[0].axvline(0, color="k", lw=0.8)
+    axes[0].set_xlabel("mean attribution (redshift units)\npositive: pushes z_phot above f(baseline)")
+    bands = ctx.tables["attribution_bands"]["share"]
+    axes[1].bar(np.arange(len(bands)), bands.to_numpy(), color="#009E73")
+    axes[1].set_xticks(np.arange(len(bands)), bands.index)
+    axes[1].set(xlabel="band", ylabel="share of mean |attribution|")
+    for ax, k in zip(axes, "ab"):
+        _panel(ax, k)
+    method = frame.attrs.get("method", "").replace("_", " ")
+    axes[0].set_title(f"{method}, baseline f = {frame.attrs.get('f_baseline', np.nan):.3f}", loc="left")
+    return fig
+
+
+def fig_ablation(ctx: Any) -> Any:
+    """Leave-one-band-out: σ_NMAD with the band masked in the trained model, and after retraining without it."""
+    masked = ctx.load("masking").table
+    fig, axes = _figure(1, height=2.9)
+    ax = axes[0]
+    labels = [lab.removeprefix("-") for lab in masked["label"].iloc[1:]]
+    pos = np.arange(len(labels))[::-1]
+    ax.plot(masked["sigma_nmad"].iloc[1:], pos + 0.12, "o", color="#D55E00",
+            label=f"masked ({ctx.params.strategy} fill): model relies on")
+    ax.axvline(masked["sigma_nmad"].iloc[0], color="#D55E00", ls="--", lw=0.8)
+    if "retrain" in ctx.store:
+        rt = ctx.load("retrain").set_index("dropped")
+        ax.plot([rt.loc[b, "sigma_nmad"] if b in rt.index else np.nan for b in labels], pos - 0.12, "s",
+                color="#0072B2", label="retrained without it (HGB): information carried")
+        ax.axvline(rt["sigma_nmad"].iloc[0], color="#0072B2", ls="--", lw=0.8)
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_yticks(pos, labels)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set(xlabel=r"$\sigma_\mathrm{NMAD}$ without the band (dashed: all bands)", ylabel="band removed")
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=7, frameon=False)
+    fig.set_size_inches(4.6, 3.2)
+    return fig
+
+
+def fig_shapley(ctx: Any) -> Any:
+    """Exact band Shapley values of σ_NMAD (positive = the band lowers the error), bootstrap errors."""
+    from ...plots.ablation import plot_shapley
+
+    fig = plot_shapley(ctx.load("shapley"))
+    fig.set_size_inches(4.2, 2.8)
+    return fig
+
+
+def fig_pid(ctx: Any) -> Any:
+    """PID of the redshift between the blue and the red colours (bits)."""
+    from ...plots.pid import plot_decomposition
+
+    if "pid" not in ctx.store:
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(3.5, 1.0))
+        ax.text(0.5, 0.5, "PID skipped (see the report's findings)", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    fig = plot_decomposition(ctx.load("pid"))
+    fig.set_size_inches(4.2, 2.6)
+    return fig
+
+
+def fig_causal_graph(ctx: Any) -> Any:
+    """PC graph over redshift, colours and the prediction: bootstrap edge frequencies."""
+    from ...plots.causal import plot_graph
+
+    if "edge_stability" not in ctx.store:
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(3.5, 1.0))
+        ax.text(0.5, 0.5, "causal discovery skipped", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    freq = ctx.load("edge_stability")
+    return plot_graph(freq, min_frequency=0.5, tiers=freq.attrs["tiers"])
+
+
+FIGURES = [fig_predictions, fig_attribution, fig_ablation, fig_shapley, fig_pid, fig_causal_graph]
+
+
+def _pred_caption(ctx: Any) -> str:
+    n = len(ctx.load("split").test)
+    return (f"Photometric against true redshift for the {n} test galaxies ({ctx.load('model_name')}); the "
+            "inset numbers are bias, σ_NMAD and the outlier fraction η of Δz/(1+z); dashed lines: |Δz|/(1+z) = "
+            f"{ctx.params.outlier_threshold}.")
+
+
+CAPTIONS = {
+    "predictions": _pred_caption,
+    "attribution": "(a) Mean attribution of each input column on test galaxies, measured from the training-set "
+                   "mean (positive: the column pushes the prediction above f(baseline)). (b) Each band's share "
+                   "of the mean absolute attribution (a colour's share is split between its two bands).",
+    "ablation": "σ_NMAD on the test rows when one band (every column derived from it) is removed: masked in the "
+                "trained model (what it relies on) or retrained without it (what information it carries). "
+                "Further right = worse.",
+    "shapley": "Exact Shapley value of each band for σ_NMAD over all band subsets. Sign convention: positive = "
+               "the band lowers the error (helps); the values sum to σ_NMAD(no band) − σ_NMAD(all bands). Error "
+               "bars: ±1σ over galaxy bootstraps.",
+    "pid": "Partial-information decomposition of the redshift between the blue and the red colours, in bits: "
+           "redundant (both carry it), unique to each, and synergistic (only together); bars show bootstrap "
+           "intervals.",
+    "causal_graph": "PC graph over the true redshift, colours and the model's prediction, with background tiers "
+                    "redshift → colours → prediction; edges present in ≥ 50 % of bootstraps, labelled with their "
+                    "frequency.",
+}
