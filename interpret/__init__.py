@@ -11,10 +11,8 @@ Examples
 >>> ip.__version__ >= "0.1"
 True
 """
-from __future__ import annotations
-
-import importlib
-from typing import Any
+import importlib as _importlib
+from typing import Any as _Any
 
 from ._version import __version__
 
@@ -37,13 +35,13 @@ _FLAT = {
 __all__ = ["__version__", *sorted(_SUBMODULES), *sorted(_FLAT)]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     if name in _SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
+        return _importlib.import_module(f".{name}", __name__)
     if name in _FLAT:
-        return getattr(importlib.import_module(f".{_FLAT[name]}", __name__), name)
+        return getattr(_importlib.import_module(f".{_FLAT[name]}", __name__), name)
     raise AttributeError(f"module 'interpret' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(n for n in set(globals()) | set(__all__) if not n.startswith("_") or n == "__version__")

@@ -109,6 +109,9 @@ def _unjson(value: Any) -> Any:
 def _frame_to_parquet(frame: pd.DataFrame) -> tuple[bytes, dict]:
     """Parquet bytes plus the info needed to restore tuple columns, index names and Series-ness."""
     frame = frame.copy()
+    tuple_index = frame.index.dtype == object and any(isinstance(v, tuple) for v in frame.index)
+    if tuple_index:  # e.g. Shapley subsets indexed by tuples of band names: store the index as a column
+        frame = frame.reset_index()
     tuple_cols = [c for c in frame.columns if frame[c].dtype == object and
                   frame[c].map(lambda v: isinstance(v, tuple)).any()]
     for c in tuple_cols:
@@ -116,13 +119,19 @@ def _frame_to_parquet(frame: pd.DataFrame) -> tuple[bytes, dict]:
     frame.columns = [str(c) for c in frame.columns]
     buf = io.BytesIO()
     frame.to_parquet(buf)
-    return buf.getvalue(), {"tuple_columns": [str(c) for c in tuple_cols]}
+    info: dict[str, Any] = {"tuple_columns": [str(c) for c in tuple_cols]}
+    if tuple_index:
+        info["tuple_index"] = str(frame.columns[0])
+    return buf.getvalue(), info
 
 
 def _frame_from_parquet(data: bytes, info: dict) -> pd.DataFrame:
     frame = pd.read_parquet(io.BytesIO(data))
     for c in info.get("tuple_columns", []):
         frame[c] = frame[c].map(lambda v: tuple(v.tolist() if hasattr(v, "tolist") else v))
+    if "tuple_index" in info:
+        name = info["tuple_index"]
+        frame.index = pd.Index(list(frame.pop(name)), dtype=object, tupleize_cols=False, name=name)
     return frame
 
 

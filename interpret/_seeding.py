@@ -1,4 +1,9 @@
-"""Seeding third-party code that draws from NumPy's legacy global RNG (dit's optimisers, causal-learn's rcit)."""
+"""Seeds: the library's one rule, and seeding third-party code that draws from NumPy's legacy global RNG.
+
+``seed=None`` means fresh randomness (from the operating system), an int or a ``numpy.random.Generator``
+reproduces; nothing is seeded at import. Code that needs an integer (cache keys, per-column streams) turns a
+None or a Generator into one with :func:`int_seed` and records it, so a fresh run can be repeated.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -7,7 +12,18 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["numpy_global_seed"]
+__all__ = ["numpy_global_seed", "int_seed"]
+
+_MAX_SEED = 2**63 - 1
+
+
+def int_seed(seed: int | np.random.Generator | None) -> int:
+    """A non-negative int for ``seed``: itself, one drawn from a Generator, or a fresh one for None."""
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % _MAX_SEED)
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, _MAX_SEED))
+    return seed  # validated by the caller (check_int), so a wrong type is reported with its argument name
 
 # One lock for the process: two threads seeding the global state at once would interleave their draws.
 _LOCK = threading.RLock()

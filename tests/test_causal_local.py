@@ -21,14 +21,14 @@ def _universe(n=3000, seed=0):
 
 def test_independent_query_gives_uniform_p_values():
     rng, emb, z, q = _universe()
-    r = local_dependence(emb, z + 0.5 * rng.normal(size=len(z)), q, k=60, n_perm=99, seed=0)
+    r = local_dependence(emb, z + 0.5 * rng.normal(size=len(z)), q, k=60, n_permutations=99, seed=0)
     assert r.fraction_significant(0.05) == pytest.approx(0.05, abs=0.025)
     assert abs(np.mean(r.correlation)) < 0.02
 
 
 def test_dependent_query_is_detected():
     rng, emb, z, q = _universe()
-    r = local_dependence(emb, z + 0.5 * q, q, k=60, n_perm=99, seed=0)
+    r = local_dependence(emb, z + 0.5 * q, q, k=60, n_permutations=99, seed=0)
     assert r.fraction_significant(0.05) > 0.95
     assert np.median(r.efficiency) > 0.3
 
@@ -38,8 +38,8 @@ def test_conditioning_removes_dependence_through_a_common_cause():
     t = z + 0.3 * rng.normal(size=len(z))
     q = np.tanh(z) + 0.3 * rng.normal(size=len(z))
     emb = emb[:, 1:]                                       # neighbourhoods do not fix z
-    plain = local_dependence(emb, t, q, k=80, n_perm=49, seed=1)
-    cond = local_dependence(emb, t, q, k=80, condition=z, n_perm=49, seed=1)
+    plain = local_dependence(emb, t, q, k=80, n_permutations=49, seed=1)
+    cond = local_dependence(emb, t, q, k=80, condition=z, n_permutations=49, seed=1)
     assert plain.fraction_significant() > 0.5
     assert cond.fraction_significant() < 0.12 and cond.conditioned
 
@@ -47,7 +47,7 @@ def test_conditioning_removes_dependence_through_a_common_cause():
 def test_vectorised_correlation_equals_per_galaxy_loop():
     rng, emb, z, q = _universe(400)
     t = z + q + rng.normal(size=400)
-    r = local_dependence(emb, t, q, k=30, n_perm=5, seed=0)
+    r = local_dependence(emb, t, q, k=30, n_permutations=5, seed=0)
     _, idx = cKDTree(emb).query(emb[:5], k=30)
     for i in range(5):
         assert r.correlation[i] == pytest.approx(stats.pearsonr(t[idx[i]], q[idx[i]])[0], abs=1e-10)
@@ -55,8 +55,8 @@ def test_vectorised_correlation_equals_per_galaxy_loop():
 
 def test_seeded_round_trip_and_reference_rows(tmp_path):
     rng, emb, z, q = _universe(500)
-    a = local_dependence(emb, z, q, k=40, n_perm=20, seed=3)
-    b = local_dependence(emb, z, q, k=40, n_perm=20, seed=3)
+    a = local_dependence(emb, z, q, k=40, n_permutations=20, seed=3)
+    b = local_dependence(emb, z, q, k=40, n_permutations=20, seed=3)
     np.testing.assert_array_equal(a.p_value, b.p_value)
     a.save(tmp_path / "ld.ipres")
     back = load_result(tmp_path / "ld.ipres")
@@ -64,7 +64,7 @@ def test_seeded_round_trip_and_reference_rows(tmp_path):
     np.testing.assert_array_equal(back.correlation, a.correlation)
     assert list(a.to_frame().columns) == ["correlation", "p_value", "null_std", "efficiency"]
     train = np.arange(500) < 300
-    c = local_dependence(emb, z, q, k=40, reference=train, n_perm=5, seed=0)
+    c = local_dependence(emb, z, q, k=40, reference=train, n_permutations=5, seed=0)
     assert c.correlation.shape == (500,)
 
 
@@ -79,5 +79,5 @@ def test_bad_input_and_degenerate_neighbourhoods():
     with pytest.raises(ValidationError, match="unknown alternative"):
         local_dependence(emb, z, q, k=20, alternative="both")
     with pytest.warns(EstimationWarning, match="constant"):
-        r = local_dependence(emb, np.ones(200), q, k=20, n_perm=3, seed=0)
+        r = local_dependence(emb, np.ones(200), q, k=20, n_permutations=3, seed=0)
     assert np.isnan(r.p_value).all()

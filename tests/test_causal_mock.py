@@ -12,7 +12,6 @@ OBSERVED = ["r_eff_arcsec", "r"]
 
 @pytest.fixture(scope="module")
 def universe():
-    pytest.importorskip("interpret.mock.universe")
     return ip.mock.make_universe(3000, seed=0, images=False, spectra=False, progress=False)
 
 

@@ -23,7 +23,7 @@ def gauss():
 
 # --- known answers ---------------------------------------------------------------------------------------------
 def test_gaussian_mi_1d(gauss):
-    est = mutual_information(gauss[:5000, 0], gauss[:5000, 1], seed=0)
+    est = mutual_information(gauss[:5000, 0], gauss[:5000, 1], seed=0).value
     assert est == pytest.approx(-0.5 * np.log2(1 - 0.36), abs=0.03)
 
 
@@ -34,10 +34,10 @@ def test_gaussian_mi_multidimensional_source_and_target():
     cov[np.diag_indices(6)] = 1.0
     x = rng.multivariate_normal(np.zeros(6), cov, size=n)
     truth_5d = gaussian_mi(cov, 0, [1, 2, 3, 4, 5])
-    assert mutual_information(x[:, 0], x[:, 1:], seed=0) == pytest.approx(truth_5d, abs=0.05)
+    assert mutual_information(x[:, 0], x[:, 1:], seed=0).value == pytest.approx(truth_5d, abs=0.05)
     sub = cov[np.ix_([0, 1, 2], [0, 1, 2])]
     truth_2d = 0.5 * np.log2(np.linalg.det(sub[:2, :2]) * sub[2, 2] / np.linalg.det(sub))
-    assert mutual_information(x[:, :2], x[:, 2], seed=0) == pytest.approx(truth_2d, abs=0.04)
+    assert mutual_information(x[:, :2], x[:, 2], seed=0).value == pytest.approx(truth_2d, abs=0.04)
 
 
 def test_whitened_scaling_is_also_consistent(gauss):
@@ -49,7 +49,7 @@ def test_whitened_scaling_is_also_consistent(gauss):
 def test_independent_variables_give_about_zero():
     rng = np.random.default_rng(2)
     est = mutual_information(rng.normal(size=4000), rng.normal(size=(4000, 3)), seed=0)
-    assert abs(est) < 0.02
+    assert abs(est.value) < 0.02
 
 
 def test_ksg_matches_a_direct_loop_on_a_small_sample():
@@ -101,8 +101,8 @@ def test_atoms_sum_to_joint_information_three_sources(gauss):
 def test_scale_invariance_and_inputs_not_mutated(gauss):
     t, s = gauss[:2000, 0].copy(), gauss[:2000, 1:].copy()
     before = (t.copy(), s.copy())
-    a = mutual_information(t, s, seed=0)
-    b = mutual_information(1000 * t + 5, s * [1e-3, 7.0], seed=0)
+    a = mutual_information(t, s, seed=0).value
+    b = mutual_information(1000 * t + 5, s * [1e-3, 7.0], seed=0).value
     assert a == pytest.approx(b, abs=1e-4)   # round-off may move a boundary neighbour
     np.testing.assert_array_equal(t, before[0])
     np.testing.assert_array_equal(s, before[1])
@@ -117,7 +117,7 @@ def test_pandas_inputs_and_sequence_sources(gauss):
 
 
 def test_same_seed_same_ci_and_parallel_identical(gauss):
-    kw = dict(n_boot=8, seed=7, progress=False, return_result=True)
+    kw = dict(n_boot=8, seed=7, progress=False)
     a = mutual_information(gauss[:2000, 0], gauss[:2000, 1], **kw)
     b = mutual_information(gauss[:2000, 0], gauss[:2000, 1], **kw)
     with joblib.parallel_config(backend="threading"):
@@ -129,10 +129,10 @@ def test_same_seed_same_ci_and_parallel_identical(gauss):
 def test_half_sampling_ci_matches_sampling_spread():
     """The rescaled half-sample spread estimates the spread of the estimate across independent samples."""
     n, truth = 2000, -0.5 * np.log2(1 - 0.36)
-    estimates = [mutual_information(*gaussian_sample(COV[:2, :2], n, seed=s).T, seed=s) for s in range(20)]
+    estimates = [mutual_information(*gaussian_sample(COV[:2, :2], n, seed=s).T, seed=s).value for s in range(20)]
     sampling_sd = np.std(estimates, ddof=1)
     d = gaussian_sample(COV[:2, :2], n, seed=99)
-    r = mutual_information(d[:, 0], d[:, 1], n_boot=40, seed=0, progress=False, return_result=True)
+    r = mutual_information(d[:, 0], d[:, 1], n_boot=40, seed=0, progress=False)
     width = (r.ci[1] - r.ci[0]) / (2 * 1.96)
     assert 0.5 < width / sampling_sd < 2.0
     assert r.ci[0] < truth < r.ci[1]
@@ -153,11 +153,21 @@ def test_decompose_cis_cover_estimates_and_result_round_trips(gauss, tmp_path):
 
 
 def test_mi_estimate_result(tmp_path, gauss):
-    r = mutual_information(gauss[:1000, 0], gauss[:1000, 1], seed=0, return_result=True)
+    r = mutual_information(gauss[:1000, 0], gauss[:1000, 1], seed=0)
     assert isinstance(r, MIEstimate) and r.ci is None and r.n_samples == 1000 and float(r) == r.value
     r.save(tmp_path / "mi.ipres")
     assert load_result(tmp_path / "mi.ipres").value == r.value
     assert r.to_frame().loc["knn", "bits"] == r.value
+
+
+def test_old_keywords_warn_and_still_work(gauss):
+    t, s = gauss[:500, 0], gauss[:500, 1]
+    with pytest.warns(FutureWarning, match="'return_result' no longer has any effect"):
+        r = mutual_information(t, s, seed=0, return_result=True)
+    assert isinstance(r, MIEstimate)
+    with pytest.warns(FutureWarning, match="'ci' is renamed 'ci_level'"):
+        r = mutual_information(t, s, seed=0, n_boot=4, ci=0.8, progress=False)
+    assert r.ci_level == 0.8
 
 
 # --- bad input -------------------------------------------------------------------------------------------------
@@ -207,7 +217,7 @@ def test_too_few_samples_for_k():
 @pytest.mark.parametrize("kw, match", [
     ({"estimator": "binned"}, "unknown estimator 'binned'; valid values are 'knn', 'ksg'"),
     ({"k": 0}, "'k' must be >= 1"),
-    ({"ci": 1.5}, "'ci' must be in"),
+    ({"ci_level": 1.5}, "'ci_level' must be in"),
     ({"jitter": -1.0}, "'jitter' must be a number"),
     ({"scaling": "rank"}, "unknown scaling 'rank'; valid values are 'standardize', 'whiten'"),
 ])

@@ -119,7 +119,8 @@ class ShapleyResult(Result):
     n_permutations : int
         Sampled permutations (0 when exact).
     subset_values : pandas.Series
-        Every evaluated ``v(S)``, indexed by the bitmask of ``S`` (bit ``i`` = ``bands[i]`` kept).
+        Every evaluated ``v(S)`` (raw metric), indexed by ``S`` as the tuple of kept band names in band order,
+        e.g. ``s.subset_values[("g", "r")]``; ``()`` is the empty set. :meth:`subset_value` takes any order.
     details : dict
         Settings (mode, seed, batch_size, n_samples, timings).
     """
@@ -147,6 +148,21 @@ class ShapleyResult(Result):
     def bands(self) -> tuple[str, ...]:
         """Band names, in layout order."""
         return tuple(str(b) for b in self.values.index)
+
+    def subset_value(self, kept: Any) -> float:
+        """``v(S)``, the raw metric with only the bands ``kept`` (any iterable of names, any order).
+
+        Raises a ValidationError naming the unknown bands, or saying that ``S`` was not evaluated (with
+        permutation sampling only the sampled subsets are known).
+        """
+        names = [kept] if isinstance(kept, str) else list(kept)
+        unknown = [b for b in names if b not in self.bands]
+        if unknown:
+            raise ValidationError(f"subset_value(): unknown bands {unknown}; the bands are {list(self.bands)}")
+        key = tuple(b for b in self.bands if b in set(names))
+        if self.subset_values is None or key not in self.subset_values.index:
+            raise ValidationError(f"subset_value(): v({key}) was not evaluated (exact=False samples subsets)")
+        return float(self.subset_values[key])
 
     # Series-like access (the design contract describes the result as a Series of values by band)
     def __getitem__(self, band: str) -> float:

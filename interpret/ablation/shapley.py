@@ -178,9 +178,12 @@ class _CachedValue:
             self.cache.update(zip(new.tolist(), scores.tolist()))
         return np.array([self.cache[b] for b in bits.tolist()])
 
-    def series(self) -> pd.Series:
+    def series(self, names: Sequence[str]) -> pd.Series:
+        """Every evaluated ``v(S)``, indexed by the tuple of kept band names (in band order)."""
         keys = sorted(self.cache)
-        return pd.Series([self.cache[k] for k in keys], index=pd.Index(keys, name="subset_bits"), name="value")
+        kept = [tuple(nm for i, nm in enumerate(names) if k >> i & 1) for k in keys]
+        index = pd.Index(kept, dtype=object, tupleize_cols=False, name="kept")
+        return pd.Series([self.cache[k] for k in keys], index=index, name="value")
 
 
 def band_shapley(
@@ -335,8 +338,9 @@ def _result(names, phi, se, inter, inter_se, v_all, v_none, metric, probe, exact
     idx = pd.Index(names, name="band")
     frame = lambda a: None if a is None else pd.DataFrame(a, index=idx, columns=list(names))  # noqa: E731
     return ShapleyResult(
-        values=pd.Series(phi, index=idx, name=metric), interactions=frame(inter), v_all=v_all, v_none=v_none,
+        values=pd.Series(np.asarray(phi) + 0.0, index=idx, name=metric),  # + 0.0: no negative zeros
+        interactions=frame(inter), v_all=v_all, v_none=v_none,
         metric=metric, strategy=probe.strategy.name if probe.strategy else None, exact=exact,
         n_permutations=n_perm, standard_errors=None if se is None else pd.Series(se, index=idx, name="se"),
-        interaction_standard_errors=frame(inter_se), subset_values=value.series(), details=details,
+        interaction_standard_errors=frame(inter_se), subset_values=value.series(names), details=details,
         greater_is_better=better)

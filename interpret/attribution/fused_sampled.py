@@ -87,7 +87,7 @@ def fused_smoothgrad(forward: Callable[..., torch.Tensor], inputs: tuple[np.ndar
                      stdevs: tuple[float, ...], n_samples: int = 16, nt_type: str = "smoothgrad",
                      times_input: bool = False, batch_size: int = 64, rows_per_pass: int | None = None,
                      device: torch.device | str = "cpu", seed: int | np.random.Generator | None = None,
-                     progress: bool | None = False) -> tuple[np.ndarray, ...]:
+                     progress: bool | None = None) -> tuple[np.ndarray, ...]:
     """SmoothGrad of a scalar-per-galaxy ``forward``: mean (or mean square, or variance) of noisy gradients.
 
     Parameters
@@ -165,7 +165,7 @@ def fused_gradient_shap(forward: Callable[..., torch.Tensor], inputs: tuple[np.n
                         stdevs: tuple[float, ...] | None = None, batch_size: int = 64,
                         rows_per_pass: int | None = None, device: torch.device | str = "cpu",
                         seed: int | np.random.Generator | None = None,
-                        progress: bool | None = False) -> tuple[np.ndarray, ...]:
+                        progress: bool | None = None) -> tuple[np.ndarray, ...]:
     """GradientShap (expected gradients) of a scalar-per-galaxy ``forward``.
 
     Each of ``n_samples`` draws per galaxy picks a baseline ``b`` from ``distribution``, ``alpha ~ U(0, 1)``

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._compat import renamed_keywords
 from .._validation import as_generator, check_array, check_choice, check_fraction, check_int
 from ..data.lines import LINES, Line, get_line
 from ..exceptions import ValidationError
@@ -106,6 +107,7 @@ def _prepare(values: Any, wavelength: Any) -> tuple[np.ndarray, np.ndarray]:
     return v, wl
 
 
+@renamed_keywords(ci="ci_level")
 def line_importance(
     values: Any,
     wavelength: Any,
@@ -118,7 +120,7 @@ def line_importance(
     continuum_width: float = 30.0,
     gap: float = 5.0,
     n_boot: int = 1000,
-    ci: float = 0.9,
+    ci_level: float = 0.9,
     min_coverage: float = 0.1,
     seed: int | np.random.Generator | None = None,
 ) -> pd.DataFrame:
@@ -147,8 +149,8 @@ def line_importance(
         no free pixel is not used for that feature.
     n_boot : int, default 1000
         Bootstrap resamples of galaxies for the confidence interval (0: none).
-    ci : float, default 0.9
-        Confidence level of the interval.
+    ci_level : float, default 0.9
+        Confidence level of the interval (``ci=``: its old name, FutureWarning).
     min_coverage : float, default 0.1
         Keep a feature only if at least this fraction of galaxies cover its whole window.
     seed : int or Generator, optional
@@ -165,7 +167,7 @@ def line_importance(
     frame = frame or ("observed" if redshift is not None else "rest")
     check_choice(frame, "frame", _FUNC, ("rest", "observed"))
     n_boot = check_int(n_boot, "n_boot", _FUNC, minimum=0)
-    ci = check_fraction(ci, "ci", _FUNC)
+    ci_level = check_fraction(ci_level, "ci_level", _FUNC)
     min_coverage = check_fraction(min_coverage, "min_coverage", _FUNC, inclusive=True)
     z = _redshifts(redshift, v.shape[0], frame)
     feats = list(LINES) if lines is None else [get_line(x) for x in lines]
@@ -183,7 +185,7 @@ def line_importance(
         if cov.mean() < min_coverage or not cov.any():
             continue
         excess = (s["window"] - s["continuum"])[cov]
-        lo, hi = _bootstrap(excess, n_boot, ci, rng)
+        lo, hi = _bootstrap(excess, n_boot, ci_level, rng)
         cd = s["continuum_density"][cov].mean()
         rows.append({"name": line.name, "excess": excess.mean(), "ci_low": lo, "ci_high": hi,
                      "window": s["window"][cov].mean(), "continuum": s["continuum"][cov].mean(),

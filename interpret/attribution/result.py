@@ -50,6 +50,8 @@ class Attribution(Result):
     >>> a = attribute(m, np.ones((3, 2, 4, 4), np.float32), progress=False)
     >>> a.values.shape, list(a.per_band(["g", "r"]).index)
     ((3, 2, 4, 4), ['g', 'r'])
+    >>> a  # doctest: +ELLIPSIS
+    Attribution(method='integrated_gradients', n_galaxies=3, values=float32 (3, 2, 4, 4), ...)
     """
 
     values: Any
@@ -62,6 +64,23 @@ class Attribution(Result):
     delta: np.ndarray | None = None
     n_steps: np.ndarray | None = None
     params: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        """One line: the method, the sizes and the scalar options; arrays by dtype and shape only."""
+        def short(v: Any) -> str:
+            if isinstance(v, tuple) and v and all(isinstance(a, np.ndarray) for a in v):
+                return "(" + ", ".join(short(a) for a in v) + ")"
+            r = f"{v.dtype} {v.shape}" if isinstance(v, np.ndarray) else repr(v)
+            return r if len(r) <= 60 else r[:57] + "..."
+
+        parts = [f"method={self.method!r}", f"n_galaxies={self.n_galaxies}", f"values={short(self.values)}"]
+        parts += [f"{k}={getattr(self, k)!r}" for k in ("target", "target_name", "input_names")
+                  if getattr(self, k) is not None]
+        if self.delta is not None and np.size(self.delta):
+            parts.append(f"max|delta|={float(np.max(np.abs(self.delta))):.3g}")
+        if self.params:
+            parts.append("params={" + ", ".join(f"{k}: {short(v)}" for k, v in self.params.items()) + "}")
+        return f"Attribution({', '.join(parts)})"
 
     # --- helpers ------------------------------------------------------------------------------------
     @property

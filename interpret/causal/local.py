@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from .._compat import renamed_keywords
 from .._results import Result
 from .._validation import as_generator, check_array, check_choice, check_int, check_same_length
 from ..exceptions import EstimationWarning, ValidationError
@@ -127,6 +128,7 @@ def _validate(embedding: Any, target: Any, query: Any, condition: Any, reference
     return emb, t, q, c, ref
 
 
+@renamed_keywords(n_perm="n_permutations")
 def local_dependence(
     embedding: Any,
     target: Any,
@@ -136,7 +138,7 @@ def local_dependence(
     *,
     reference: Any = None,
     degree: int = 2,
-    n_perm: int = 100,
+    n_permutations: int = 100,
     alternative: str = "two-sided",
     seed: int | np.random.Generator | None = None,
 ) -> LocalDependence:
@@ -156,7 +158,7 @@ def local_dependence(
         Rows neighbours are drawn from (e.g. the training set); default all rows.
     degree : int, default 2
         Polynomial degree of the within-neighbourhood regressions (Zhang et al. use quadratic).
-    n_perm : int, default 100
+    n_permutations : int, default 100
         Permutations of the query inside each neighbourhood for the null distribution.
     alternative : {"two-sided", "greater", "less"}, default "two-sided"
     seed : int or Generator, optional
@@ -176,13 +178,13 @@ def local_dependence(
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> emb = rng.normal(size=(500, 2)); q = rng.normal(size=500)
-    >>> r = local_dependence(emb, q + 0.3 * rng.normal(size=500), q, k=50, n_perm=50, seed=0)
+    >>> r = local_dependence(emb, q + 0.3 * rng.normal(size=500), q, k=50, n_permutations=50, seed=0)
     >>> r.fraction_significant() > 0.9
     True
     """
     k = check_int(k, "k", "local_dependence", minimum=degree + 3)
     check_int(degree, "degree", "local_dependence", minimum=1)
-    n_perm = check_int(n_perm, "n_perm", "local_dependence", minimum=1)
+    n_permutations = check_int(n_permutations, "n_permutations", "local_dependence", minimum=1)
     check_choice(alternative, "alternative", "local_dependence", ("two-sided", "greater", "less"))
     emb, t, q, c, ref = _validate(embedding, target, query, condition, reference, k)
     idx = _neighbours(emb, ref, k)
@@ -195,7 +197,7 @@ def local_dependence(
     rng = as_generator(seed)
     exceed = np.zeros(len(r))
     s1, s2 = np.zeros(len(r)), np.zeros(len(r))
-    for _ in range(n_perm):                      # loop over permutations, vectorised over galaxies
+    for _ in range(n_permutations):              # loop over permutations, vectorised over galaxies
         null = _rowcorr(tn, rng.permuted(qn, axis=1))
         exceed += _extreme(null, r, alternative)
         s1 += null
@@ -204,7 +206,7 @@ def local_dependence(
     if bad.any():
         warnings.warn(f"local_dependence(): {int(bad.sum())} neighbourhoods have a constant target or query "
                       "(correlation undefined, set to NaN); increase k", EstimationWarning, stacklevel=2)
-    p = np.where(bad, np.nan, (1.0 + exceed) / (1.0 + n_perm))
-    null_std = np.sqrt(np.maximum(s2 / n_perm - (s1 / n_perm) ** 2, 0.0))
+    p = np.where(bad, np.nan, (1.0 + exceed) / (1.0 + n_permutations))
+    null_std = np.sqrt(np.maximum(s2 / n_permutations - (s1 / n_permutations) ** 2, 0.0))
     return LocalDependence(correlation=r, p_value=p, null_std=null_std, efficiency=efficiency, k=k,
-                           n_perm=n_perm, degree=degree, conditioned=c is not None, alternative=alternative)
+                           n_perm=n_permutations, degree=degree, conditioned=c is not None, alternative=alternative)

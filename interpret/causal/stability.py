@@ -72,7 +72,7 @@ def edge_stability(
     depth: int = -1,
     bins: int = 5,
     all_pairs: bool = False,
-    n_jobs: int | None = -1,
+    n_jobs: int | None = None,
     seed: int | np.random.Generator | None = None,
     progress: bool | None = None,
     test_kwargs: dict[str, Any] | None = None,
@@ -90,8 +90,8 @@ def edge_stability(
         Bootstrap resamples (rows drawn with replacement, same size as the data).
     all_pairs : bool, default False
         Include pairs never adjacent (their ``absent`` is 1).
-    n_jobs : int or None, default -1
-        Workers for :func:`interpret.parallel.seeded_map` (-1: all cores).
+    n_jobs : int or None, default None
+        Workers for :func:`interpret.parallel.seeded_map` (None: 1, or the enclosing joblib.parallel_config; -1: all cores).
     seed : int or Generator, optional
         Same seed, same table, whatever ``n_jobs``.
     progress : bool, optional

@@ -1,5 +1,5 @@
 """Band metadata (real filter curves via speclite), the spectral-line catalogue, and survey file readers."""
-from .._lazy import lazy_getattr
+from .._lazy import lazy_exports
 
 _PARTS = ("bands", "lines", "io")
-__getattr__ = lazy_getattr(__name__, _PARTS)
+__getattr__, __all__, __dir__ = lazy_exports(__name__, _PARTS)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._seeding import int_seed
 from .._validation import check_int
 from ..exceptions import ValidationError
 
@@ -334,7 +335,7 @@ def check_interventions(interventions: Mapping[str, Any] | None, n: int, valid: 
     return out
 
 
-def simulate_population(n: int, seed: int = 0, *, redshift_range: tuple[float, float] = (0.01, 1.0),
+def simulate_population(n: int, seed: int | np.random.Generator | None = None, *, redshift_range: tuple[float, float] = (0.01, 1.0),
                         interventions: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Draw the physical columns of ``n`` galaxies from the structural equations.
 
@@ -342,8 +343,8 @@ def simulate_population(n: int, seed: int = 0, *, redshift_range: tuple[float, f
     ----------
     n : int
         Number of galaxies (>= 1).
-    seed : int, default 0
-        Seed; each column has its own stream derived from it, so interventions leave the others unchanged.
+    seed : int, Generator or None, default None
+        Seed (None: fresh randomness); each column has its own stream derived from it, so interventions leave the others unchanged.
     redshift_range : (float, float), default (0.01, 1.0)
         Inclusive redshift range, 0 < lo < hi <= 3.
     interventions : dict, optional
@@ -360,7 +361,7 @@ def simulate_population(n: int, seed: int = 0, *, redshift_range: tuple[float, f
     n = check_int(n, "n", "simulate_population", minimum=1)
     lo, hi = check_redshift_range(redshift_range, "simulate_population")
     do = check_interventions(interventions, n, PHYSICAL_COLUMNS, "simulate_population")
-    seed = int(seed) if isinstance(seed, (int, np.integer)) else 0
+    seed = check_int(int_seed(seed), "seed", "simulate_population", minimum=0)
     cols: dict[str, np.ndarray] = {}
     for name in PHYSICAL_COLUMNS:
         rng = column_rng(seed, name)

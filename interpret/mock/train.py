@@ -131,6 +131,7 @@ import torch
 from .. import metrics as _metrics
 from .._progress import progress_bar
 from .._results import Result, atomic_write_bytes
+from .._seeding import int_seed
 from .._validation import as_generator, check_choice, check_int
 from .._version import __version__
 from ..estimators import Estimator, load_estimator, resolve_device
@@ -169,15 +170,15 @@ class DataSplit:
     test: np.ndarray
 
 
-def reference_split(n: int, seed: int = 0, fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)) -> DataSplit:
+def reference_split(n: int, seed: int | np.random.Generator | None = None, fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)) -> DataSplit:
     """The seeded train / validation / test split used by :func:`train_reference`.
 
     Parameters
     ----------
     n : int
         Number of rows (galaxies).
-    seed : int, default 0
-        Seed of the permutation.
+    seed : int, Generator or None, default None
+        Seed of the permutation (None: fresh).
     fractions : tuple of 3 float, default (0.7, 0.15, 0.15)
         Train / validation / test fractions (must sum to 1).
 
@@ -649,7 +650,7 @@ def _input_shapes(t: _Task) -> list[tuple[int, ...]]:
     return [tuple(a.shape[1:]) for a in t.inputs]
 
 
-def train_reference(data: Any, task: str = "stellar_mass", *, n_epochs: int | None = None, seed: int = 0,
+def train_reference(data: Any, task: str = "stellar_mass", *, n_epochs: int | None = None, seed: int | np.random.Generator | None = None,
                     device: str = "cpu", cache: bool = True, cache_dir: str | Path | None = None,
                     fast: bool = False, progress: bool | None = None, bands: Sequence[str] | None = None,
                     batch_size: int | None = None, lr: float | None = None,
@@ -668,8 +669,8 @@ def train_reference(data: Any, task: str = "stellar_mass", *, n_epochs: int | No
         Maximum training epochs (default: 20 stellar-mass CNN, 30 photo-z CNN, 30 spectrum net, 150
         photometry MLPs; ``fast``: 6, or 18 for MLPs). Full (non-``fast``) network runs stop early when the
         validation loss has not improved for 8 epochs.
-    seed : int, default 0
-        Seeds the split, the initial weights, batch order and augmentation (same seed -> same weights on CPU).
+    seed : int, Generator or None, default None
+        Seeds the split, the initial weights, batch order and augmentation (same int -> same weights on CPU; None: fresh).
     device : str, default "cpu"
         Torch device ("cuda", "auto"); the returned estimator evaluates on it.
     cache : bool, default True
@@ -726,7 +727,7 @@ def train_reference(data: Any, task: str = "stellar_mass", *, n_epochs: int | No
     (5,)
     """
     check_choice(task, "task", "train_reference", TASKS)
-    seed = check_int(seed, "seed", "train_reference")
+    seed = check_int(int_seed(seed), "seed", "train_reference")
     dev = resolve_device(device, "train_reference")
     check_choice(labels, "labels", "train_reference", _LABELS)
     t = _make_task(data, task, bands, labels, auxiliary)

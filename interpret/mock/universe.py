@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .._digest import digest_file, digest_json
+from .._seeding import int_seed
 from .._validation import check_int
 from ..data.bands import Band, BandSet, get_bandset
 from ..data.lines import get_line
@@ -326,7 +327,7 @@ def _validate(n: Any, seed: Any, bands: Any, image_size: Any, redshift_range: An
               pixel_scale: Any, spectral_noise: Any, wavelength_range: Any) -> tuple[int, int, BandSet]:
     func = "make_universe"
     n = check_int(n, "n", func, minimum=1)
-    seed = check_int(seed, "seed", func, minimum=0)
+    seed = check_int(int_seed(seed), "seed", func, minimum=0)
     check_int(image_size, "image_size", func, minimum=1)
     check_int(chunk_size, "chunk_size", func, minimum=1)
     check_redshift_range(redshift_range, func)
@@ -348,7 +349,7 @@ def _validate(n: Any, seed: Any, bands: Any, image_size: Any, redshift_range: An
 
 def make_universe(
     n: int = 2000,
-    seed: int = 0,
+    seed: int | np.random.Generator | None = None,
     *,
     bands: str | Sequence[str] | BandSet | None = None,
     image_size: int = 32,
@@ -370,8 +371,8 @@ def make_universe(
     ----------
     n : int, default 2000
         Number of galaxies (>= 1).
-    seed : int, default 0
-        Seed; the same seed gives bit-identical outputs.
+    seed : int, Generator or None, default None
+        Seed; the same int gives bit-identical outputs. None draws a fresh one (recorded as ``u.seed``).
     bands : str, list of str or BandSet, optional
         Image/photometry bands (anything :func:`interpret.data.bands.get_bandset` accepts); default
         ``"sdss+wise"`` = u g r i z W1 W2 W3 W4.
@@ -457,7 +458,7 @@ def _generator_code_digest() -> str:
                        [["speclite", speclite.__version__], ["astropy", astropy.__version__]])
 
 
-def universe_digest(n: int = 2000, seed: int = 0, **kwargs: Any) -> str:
+def universe_digest(n: int = 2000, seed: int | None = None, **kwargs: Any) -> str:
     """Cache key of ``make_universe(n, seed, **kwargs)``: a digest of the generator code and every parameter.
 
     The key covers :data:`GENERATOR_VERSION`, a digest of the generator's source files, and all parameters of
@@ -475,6 +476,9 @@ def universe_digest(n: int = 2000, seed: int = 0, **kwargs: Any) -> str:
     """
     import inspect
 
+    if seed is None or isinstance(seed, np.random.Generator):
+        raise ValidationError("universe_digest(): a fresh (seed=None) universe has no reproducible key; pass the "
+                              "int seed it was made with (u.seed)")
     try:
         bound = inspect.signature(make_universe).bind(n, seed, **kwargs)
     except TypeError as exc:
@@ -568,13 +572,13 @@ def _observed_columns(pop_df: pd.DataFrame, merged: dict[str, np.ndarray], bands
     return pd.concat([pop_df, pd.DataFrame({**cols, **errs, **lines})], axis=1)
 
 
-def simulate_catalog(n: int = 2000, seed: int = 0, *, interventions: Mapping[str, Any] | None = None,
+def simulate_catalog(n: int = 2000, seed: int | np.random.Generator | None = None, *, interventions: Mapping[str, Any] | None = None,
                      **kwargs: Any) -> pd.DataFrame:
     """The catalogue of :func:`make_universe` alone (no images or spectra), optionally under interventions.
 
     Parameters
     ----------
-    n, seed : int
+    n, seed : int (seed: int, Generator or None)
         As :func:`make_universe`.
     interventions : dict, optional
         ``{physical column: scalar or (n,) array}`` (do-operator; all noise terms unchanged).

@@ -64,7 +64,7 @@ def _row(route: str, result: PIDResult, seconds: float, note: str) -> dict:
 
 
 def compare_routes(target: Any, sources: Mapping[str, Any], *, routes: Sequence[str] = ROUTES, bins: int = 8,
-                   k: int = 3, n_classes: int = 20, seed: int | None = 0,
+                   k: int = 3, n_classes: int = 20, seed: int | None = None,
                    analytic: Mapping[str, float] | None = None, binned_kw: Mapping[str, Any] | None = None,
                    knn_kw: Mapping[str, Any] | None = None, neural_kw: Mapping[str, Any] | None = None,
                    progress: bool | None = None) -> pd.DataFrame:
@@ -84,7 +84,7 @@ def compare_routes(target: Any, sources: Mapping[str, Any], *, routes: Sequence[
         Neighbours for the kNN route.
     n_classes : int, default 20
         Target classes for the neural route.
-    seed : int or None, default 0
+    seed : int or None, default None
         Passed to the kNN and neural routes.
     analytic : dict of str -> float, optional
         Known atoms (e.g. :func:`interpret.pid._gaussian.gaussian_mmi`), added as an ``"analytic"`` row.

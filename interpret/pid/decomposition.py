@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._seeding import int_seed
 from .._validation import check_choice, check_finite, check_fraction, check_int, check_same_length
 from ..exceptions import ValidationError
 from ._result import PIDResult
@@ -144,9 +145,9 @@ def decompose(
     ci_level: float = 0.9,
     min_samples_per_bin: float = 10.0,
     solver: str = "ours",
-    seed: int | None = 0,
+    seed: int | np.random.Generator | None = None,
     n_jobs: int | None = None,
-    progress: bool | None = False,
+    progress: bool | None = None,
     **kwargs: Any,
 ) -> PIDResult:
     """Partial-information decomposition of I(target; sources) into redundant, unique and synergistic atoms.
@@ -186,11 +187,12 @@ def decompose(
     solver : {"ours", "dit"}, default "ours"
         ``"dit"`` forces dit's implementation for measures that have our own fast path (``"broja"`` then
         runs dit's exponential-cone program, never dit's default path; ``"dit-cone"`` is an alias).
-    seed : int or None, default 0
-        Seeds the cross-fitting, shuffles, bootstrap and dit's optimisers (same seed, same result).
+    seed : int, Generator or None, default None
+        Seeds the cross-fitting, shuffles, bootstrap and dit's optimisers (same int, same result; None: fresh).
     n_jobs : int, optional
         Workers for shuffles/bootstrap (:mod:`interpret.parallel`).
-    progress : bool, default False
+    progress : bool, optional
+        None: a bar on a terminal when the work is long; False silences it.
     **kwargs
         Options of the measure (e.g. ``tol=`` of the BROJA solver) or of the kNN route.
 
@@ -209,6 +211,7 @@ def decompose(
     (1.0, 0.0)
     """
     check_choice(estimator, "estimator", _FUNC, ("binned", "knn"))
+    seed = int_seed(seed) if isinstance(seed, np.random.Generator) else seed
     if estimator == "knn":
         return _knn(target, sources, measure, seed, n_jobs, progress, n_boot, kwargs)
     measure = "broja" if measure is None else measure

@@ -123,7 +123,7 @@ def reduce_source(
     n_splits: int = 5,
     n_clusters: int = 8,
     regressor: Any = None,
-    seed: int | np.random.Generator | None = 0,
+    seed: int | np.random.Generator | None = None,
     name: str = "source",
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Summarise a multi-dimensional source by one variable before binning.
@@ -148,7 +148,7 @@ def reduce_source(
         Codebook size of ``"vq"``.
     regressor : sklearn regressor, optional
         Model for ``"regression"``.
-    seed : int or Generator, default 0
+    seed : int, Generator or None, default None
         Fold assignment and model seeds.
     name : str
         Source name for the record.

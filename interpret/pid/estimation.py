@@ -124,7 +124,7 @@ def _stack(draws: list[dict[str, float]]) -> dict[str, np.ndarray]:
 
 def shuffle_null(
     codes: Sequence[np.ndarray], sizes: Sequence[int], atoms: AtomFunc, *, n_shuffles: int = 20,
-    seed: int | np.random.Generator | None = 0, n_jobs: int | None = None, progress: bool | None = False,
+    seed: int | np.random.Generator | None = None, n_jobs: int | None = None, progress: bool | None = None,
 ) -> dict[str, np.ndarray]:
     """Null distribution of every atom with the target (last code array) permuted.
 
@@ -152,7 +152,7 @@ def shuffle_null(
 
 def bootstrap(
     codes: Sequence[np.ndarray], sizes: Sequence[int], atoms: AtomFunc, *, n_boot: int = 100,
-    seed: int | np.random.Generator | None = 0, n_jobs: int | None = None, progress: bool | None = False,
+    seed: int | np.random.Generator | None = None, n_jobs: int | None = None, progress: bool | None = None,
 ) -> dict[str, np.ndarray]:
     """Bootstrap distribution (rows resampled with replacement) of every atom; arguments as :func:`shuffle_null`.
 

@@ -71,6 +71,7 @@ from scipy.spatial import cKDTree
 from scipy.special import digamma
 from sklearn.neighbors import KDTree
 
+from .._compat import renamed_keywords
 from .._results import Result
 from .._validation import as_generator, check_array, check_choice, check_fraction, check_int, spawn_seeds
 from ..exceptions import EstimationWarning, ValidationError
@@ -231,12 +232,12 @@ def _jittered(a: np.ndarray, jitter: float, rng: np.random.Generator) -> np.ndar
     return a + jitter * rng.standard_normal(a.shape) if jitter > 0 else a
 
 
-def _check_options(func: str, estimator: str, k: int, n_boot: int, ci: float, subsample: float,
+def _check_options(func: str, estimator: str, k: int, n_boot: int, ci_level: float, subsample: float,
                    jitter: float) -> None:
     check_choice(estimator, "estimator", func, ESTIMATORS)
     check_int(k, "k", func, minimum=1)
     check_int(n_boot, "n_boot", func, minimum=0)
-    check_fraction(ci, "ci", func)
+    check_fraction(ci_level, "ci_level", func)
     check_fraction(subsample, "subsample", func)
     if not (isinstance(jitter, (int, float)) and 0 <= jitter < 1):
         raise ValidationError(f"{func}(): 'jitter' must be a number in [0, 1) (standard deviations); got {jitter!r}")
@@ -298,11 +299,11 @@ def _workers(n_jobs: int | None) -> int:
 
 
 # --- public API ------------------------------------------------------------------------------------------------
+@renamed_keywords(ci="ci_level", return_result=None)
 def mutual_information(target: Any, source: Any, *, estimator: str = "knn", k: int = 3, n_boot: int = 0,
-                       ci: float = 0.95, subsample: float = 0.5, jitter: float = 1e-10,
+                       ci_level: float = 0.95, subsample: float = 0.5, jitter: float = 1e-10,
                        scaling: str = "standardize", seed: int | np.random.Generator | None = None,
-                       n_jobs: int | None = None, progress: bool | None = None,
-                       return_result: bool = False) -> float | MIEstimate:
+                       n_jobs: int | None = None, progress: bool | None = None) -> MIEstimate:
     """Mutual information I(target; source) in bits, by the KSG k-nearest-neighbour estimator.
 
     Parameters
@@ -317,8 +318,8 @@ def mutual_information(target: Any, source: Any, *, estimator: str = "knn", k: i
         Neighbours; larger k lowers variance and raises bias (KSG recommend 2-4).
     n_boot : int, default 0
         Half-sampling replicates for a confidence interval (0: none). 100-200 are typical.
-    ci : float, default 0.95
-        Confidence level.
+    ci_level : float, default 0.95
+        Confidence level (``ci=``: its old name, FutureWarning).
     subsample : float, default 0.5
         Fraction of rows per replicate, drawn without replacement (see the module notes).
     jitter : float, default 1e-10
@@ -331,13 +332,12 @@ def mutual_information(target: Any, source: Any, *, estimator: str = "knn", k: i
         Workers for the replicates (:func:`interpret.parallel.seeded_map`).
     progress : bool or None
         Progress bar over replicates (``False`` silences it).
-    return_result : bool, default False
-        Return an :class:`MIEstimate` (value, CI, replicates, details) instead of a float.
 
     Returns
     -------
-    float or MIEstimate
-        Bits. Not clipped at 0.
+    MIEstimate
+        Always (``return_result=`` is deprecated and ignored): ``.value`` in bits (not clipped at 0; also
+        ``float(r)``), ``.ci`` with ``n_boot > 0``, replicates and details.
 
     Raises
     ------
@@ -357,29 +357,27 @@ def mutual_information(target: Any, source: Any, *, estimator: str = "knn", k: i
     >>> rng = np.random.default_rng(1)
     >>> t = rng.normal(size=5000); s = 0.6 * t + 0.8 * rng.normal(size=5000)   # rho = 0.6
     >>> est = mutual_information(t, s, seed=0)   # analytic: -0.5 log2(1 - 0.36) = 0.322 bits
-    >>> abs(est - 0.322) < 0.03
+    >>> abs(est.value - 0.322) < 0.03
     True
-    >>> r = mutual_information(t, s, n_boot=20, seed=0, progress=False, return_result=True)
+    >>> r = mutual_information(t, s, n_boot=20, seed=0, progress=False)
     >>> r.ci[0] < 0.32 < r.ci[1]
     True
     """
     func = "mutual_information"
-    _check_options(func, estimator, k, n_boot, ci, subsample, jitter)
+    _check_options(func, estimator, k, n_boot, ci_level, subsample, jitter)
     check_choice(scaling, "scaling", func, SCALINGS)
     t0 = time.perf_counter()
     data = _prepare({"target": target, "source": source}, func, k, scaling)
     full, reps, m = _estimate(_MIStat(k, _workers(n_jobs)), data, k=k, n_boot=n_boot, subsample=subsample,
                               jitter=jitter, seed=seed, n_jobs=n_jobs, progress=progress, func=func)
-    if not return_result:
-        return float(full)
     n = len(data["target"])
-    bounds = _subsample_ci(full, reps, n, m, ci) if n_boot else None
+    bounds = _subsample_ci(full, reps, n, m, ci_level) if n_boot else None
     details = {"scaling": scaling, "jitter": jitter, "subsample": subsample if n_boot else None,
                "subsample_rows": m, "ci_method": "half-sampling without replacement" if n_boot else None,
                "dims": (data["target"].shape[1], data["source"].shape[1]),
                "seconds": time.perf_counter() - t0}
     return MIEstimate(value=float(full), ci=(float(bounds[0]), float(bounds[1])) if n_boot else None,
-                      ci_level=ci if n_boot else None, k=k, n_samples=n, estimator="knn",
+                      ci_level=ci_level if n_boot else None, k=k, n_samples=n, estimator="knn",
                       replicates=np.asarray(reps, dtype=float), details=details)
 
 
@@ -419,8 +417,9 @@ def _atoms_of(info: np.ndarray, names: Sequence[str]) -> dict[str, float]:
     return mmi_atoms(dict(zip(source_sets(len(names)), info)), names)
 
 
+@renamed_keywords(ci="ci_level")
 def knn_decompose(target: Any, sources: Any, *, measure: str = "mmi", k: int = 3, n_boot: int = 0,
-                  ci: float = 0.95, subsample: float = 0.5, jitter: float = 1e-10,
+                  ci_level: float = 0.95, subsample: float = 0.5, jitter: float = 1e-10,
                   scaling: str = "standardize", seed: int | np.random.Generator | None = None,
                   n_jobs: int | None = None, progress: bool | None = None) -> PIDResult:
     """MMI partial-information decomposition from KSG mutual information, without binning.
@@ -437,7 +436,7 @@ def knn_decompose(target: Any, sources: Any, *, measure: str = "mmi", k: int = 3
         2 to 4 continuous sources, each possibly multi-dimensional (e.g. ``{"phot": mags, "morph": shape}``).
     measure : {"mmi"}, default "mmi"
         Only MMI is available without a joint distribution (other measures need the binned route).
-    k, n_boot, ci, subsample, jitter, scaling, seed, n_jobs, progress
+    k, n_boot, ci_level, subsample, jitter, scaling, seed, n_jobs, progress
         As for :func:`mutual_information`. With ``n_boot > 0`` every atom gets a half-sampling CI (the same
         subsamples for all atoms).
 
@@ -470,7 +469,7 @@ def knn_decompose(target: Any, sources: Any, *, measure: str = "mmi", k: int = 3
     """
     func = "knn_decompose"
     check_choice(measure, "measure", func, ("mmi",))
-    _check_options(func, "knn", k, n_boot, ci, subsample, jitter)
+    _check_options(func, "knn", k, n_boot, ci_level, subsample, jitter)
     check_choice(scaling, "scaling", func, SCALINGS)
     named = named_sources(sources, func)
     names = list(named)
@@ -487,8 +486,8 @@ def knn_decompose(target: Any, sources: Any, *, measure: str = "mmi", k: int = 3
                "ci_method": "half-sampling without replacement" if n_boot else None,
                "subsample_rows": m, "dims": {nm: data[nm].shape[1] for nm in ["target", *names]}}
     return PIDResult(measure="mmi", sources=tuple(names), atoms=atoms, mutual_information=float(full[-1]),
-                     estimator="knn", n_samples=n, ci=_atom_cis(full, reps, names, n, m, ci) if n_boot else None,
-                     ci_level=ci if n_boot else None, details=details)
+                     estimator="knn", n_samples=n, ci=_atom_cis(full, reps, names, n, m, ci_level) if n_boot else None,
+                     ci_level=ci_level if n_boot else None, details=details)
 
 
 def _check_monotone(info: np.ndarray, names: Sequence[str], data: dict[str, np.ndarray], func: str,

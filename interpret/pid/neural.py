@@ -55,6 +55,7 @@ import torch
 from scipy import stats
 from sklearn.model_selection import StratifiedKFold
 
+from .._compat import renamed_keywords
 from .._results import Result
 from .._validation import as_generator, check_array, check_choice, check_fraction, check_int
 from ..exceptions import EstimationWarning, ValidationError
@@ -276,13 +277,13 @@ class _Job:
 
 
 def _check_options(func: str, estimator: str, n_classes: int, binning: str, n_folds: int, hidden: Any,
-                   epochs: int, ci: float, device: str) -> tuple[int, ...]:
+                   epochs: int, ci_level: float, device: str) -> tuple[int, ...]:
     check_choice(estimator, "estimator", func, ("neural",))
     check_int(n_classes, "n_classes", func, minimum=2)
     check_choice(binning, "binning", func, ("quantile", "uniform"))
     check_int(n_folds, "n_folds", func, minimum=2)
     check_int(epochs, "epochs", func, minimum=1)
-    check_fraction(ci, "ci", func)
+    check_fraction(ci_level, "ci_level", func)
     hidden = (hidden,) if np.ndim(hidden) == 0 else tuple(hidden)
     for h in hidden:
         check_int(h, "hidden", func, minimum=1)
@@ -291,10 +292,11 @@ def _check_options(func: str, estimator: str, n_classes: int, binning: str, n_fo
     return hidden
 
 
+@renamed_keywords(ci="ci_level")
 def pointwise_decompose(target: Any, sources: Any, *, estimator: str = "neural", n_classes: int = 20,
                         binning: str = "quantile", n_folds: int = 5, hidden: int | Sequence[int] = (64, 64),
                         epochs: int = 50, batch_size: int = 256, lr: float = 3e-3, weight_decay: float = 1e-4,
-                        patience: int = 5, ci: float = 0.95, seed: int | np.random.Generator | None = None,
+                        patience: int = 5, ci_level: float = 0.95, seed: int | np.random.Generator | None = None,
                         device: str = "cpu", n_jobs: int | None = None,
                         progress: bool | None = None) -> PointwisePIDResult:
     """Per-galaxy MMI decomposition of I(target; sources) from cross-fitted neural classifiers (bits).
@@ -321,8 +323,8 @@ def pointwise_decompose(target: Any, sources: Any, *, estimator: str = "neural",
     epochs, batch_size, lr, weight_decay, patience
         Adam training; at most ``epochs`` passes, stopping when the validation loss (15 % of the training
         split) has not improved for ``patience`` epochs; the best epoch's weights are kept.
-    ci : float, default 0.95
-        Level of the CIs reported by :meth:`PointwisePIDResult.to_pid`.
+    ci_level : float, default 0.95
+        Level of the CIs reported by :meth:`PointwisePIDResult.to_pid` (``ci=``: old name, FutureWarning).
     seed : int, Generator or None
         Seeds folds, initialisation and batch order; the same seed gives the same numbers on one device.
     device : str, default "cpu"
@@ -360,7 +362,7 @@ def pointwise_decompose(target: Any, sources: Any, *, estimator: str = "neural",
     True
     """
     func = "pointwise_decompose"
-    hidden = _check_options(func, estimator, n_classes, binning, n_folds, hidden, epochs, ci, device)
+    hidden = _check_options(func, estimator, n_classes, binning, n_folds, hidden, epochs, ci_level, device)
     t0 = time.perf_counter()
     named = named_sources(sources, func)
     names = tuple(named)
@@ -382,7 +384,7 @@ def pointwise_decompose(target: Any, sources: Any, *, estimator: str = "neural",
     out = seeded_map(_Job(inputs, classes, folds, k, cfg), items, seed=rng, n_jobs=n_jobs, progress=progress,
                      desc=f"{func} trainings")
     return _assemble(target, names, sets, folds, items, out, classes, edges, cfg, time.perf_counter() - t0,
-                     n_folds, ci, binning)
+                     n_folds, ci_level, binning)
 
 
 def _assemble(target: Any, names: tuple[str, ...], sets: list, folds: list, items: list, out: list,

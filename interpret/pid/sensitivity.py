@@ -72,7 +72,7 @@ def binning_sensitivity(
     bins: Sequence[int] = (4, 6, 8, 12, 16),
     measure: str = "broja",
     n_jobs: int | None = None,
-    progress: bool | None = False,
+    progress: bool | None = None,
     **kwargs: Any,
 ) -> BinningSensitivity:
     """Run :func:`interpret.pid.decompose` at each number of bins (same for every variable).
