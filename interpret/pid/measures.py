@@ -121,7 +121,7 @@ def to_dit(pmf: np.ndarray) -> Any:
     return dit.Distribution(outcomes, pmf.ravel()[idx], base="linear")
 
 
-def _dit_atoms(measure: Measure, pmf: np.ndarray, names: tuple[str, ...], seed: int | None = 0,
+def _dit_atoms(measure: Measure, pmf: np.ndarray, names: tuple[str, ...], seed: int | None = None,
                **options: Any) -> dict[str, float]:
     import dit.pid
 
@@ -137,7 +137,7 @@ def _ordered_lattice(pid: Any) -> list:
     return sorted(pid._lattice, key=lambda node: (-len(node), tuple(len(p) for p in node), node))
 
 
-def measure_atoms(name: str, pmf: np.ndarray, names: tuple[str, ...], *, seed: int | None = 0, **options: Any
+def measure_atoms(name: str, pmf: np.ndarray, names: tuple[str, ...], *, seed: int | None = None, **options: Any
                   ) -> tuple[dict[str, float], dict[str, Any]]:
     """Atoms (bits, lattice order bottom -> top) of the pmf ``p[s_1, ..., s_m, t]`` under measure ``name``.
 
