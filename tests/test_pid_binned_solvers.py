@@ -64,9 +64,9 @@ def test_broja_gap_certifies_tolerance() -> None:
 
 
 def test_broja_warns_when_not_converged() -> None:
-    with pytest.warns(ConvergenceWarning, match="duality gap"):
-        s = broja_solve(_gaussian_pmf(8), tol=1e-9, max_iter=50, check_every=25)
-    assert not s.converged
+    with pytest.warns(ConvergenceWarning, match="not certified: duality gap"):
+        s = broja_solve(_gaussian_pmf(8), tol=1e-9, max_iter=50, check_every=25, fallback=False)
+    assert not s.converged and s.certified_by is None
 
 
 def test_broja_rejects_bad_tables() -> None:

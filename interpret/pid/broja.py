@@ -14,14 +14,26 @@ one transportation problem per ``t`` with a shared kernel ``r``, so ``Q(x, y, t)
 and one Sinkhorn sweep over all slices is two ``k x k`` by ``k x |T|`` matrix products. The coupling update
 ``r <- r * sum_t a b`` (over-relaxed, with a safeguarded exponent) is the multiplicative step of the
 alternating minimisation. ``(log a, log b)`` are dual variables of the exponential-cone program, so every
-iterate gives a rigorous lower bound on the optimum; the solver stops when the duality gap is below ``tol``
-bits, which bounds the error of every atom.
+iterate gives a rigorous lower bound on the optimum.
+
+The certificate has two halves. Each checked iterate is rounded *exactly* onto ``Δ_P`` (Altschuler, Weed &
+Rigollet 2017, Algorithm 2, slice by slice), so its objective is a rigorous upper bound; the best feasible
+iterate and the best dual bound are kept. The solver stops when the gap between them is non-negative and
+below ``tol`` bits and the returned ``Q`` meets the marginals to ``1e-10``; that bounds the error of every
+atom. Coupling entries are floored at ``1e-200`` so that they cannot underflow (which used to make the
+scalings, and the gap, grow with more iterations). When the gap stalls or ``max_iter`` is reached, the
+problem is handed to the exponential-cone solver Clarabel (:func:`broja_clarabel`), and the result says
+which solver certified it (``certified_by``); if neither can, a
+:class:`~interpret.exceptions.ConvergenceWarning` is raised and ``converged`` is False.
 
 References
 ----------
 Bertschinger, Rauh, Olbrich, Jost & Ay (2014), "Quantifying unique information", arXiv:1311.2852.
 Makkeh, Theis & Vicente (2018), "BROJA-2PID: a robust estimator for bivariate partial information
 decomposition", arXiv:1802.02485 (the exponential-cone formulation our duality certificate comes from).
+Altschuler, Weed & Rigollet (2017), "Near-linear time approximation algorithms for optimal transport via
+Sinkhorn iteration", arXiv:1705.09634 (the rounding onto the transportation polytope).
+Goulart & Chen (2024), "Clarabel: an interior-point solver for conic programs", arXiv:2405.12762.
 """
 from __future__ import annotations
 
@@ -34,11 +46,16 @@ import numpy as np
 
 from ..exceptions import ConvergenceWarning, ValidationError
 
-__all__ = ["BrojaSolution", "broja_solve", "broja_cone_objective"]
+__all__ = ["BrojaSolution", "broja_solve", "broja_clarabel", "broja_cone_objective"]
 
 logger = logging.getLogger(__name__)
 _LN2 = np.log(2.0)
 _TINY = 1e-300
+_FLOOR = 1e-200  # coupling entries stay above this: below it they underflow and the scalings blow up
+_MARGINAL_TOL = 1e-10  # largest marginal violation of a certified Q (probability units)
+_ROUNDOFF = 1e-12  # nats: a gap above -_ROUNDOFF is floating-point noise around zero, below it a bug
+_STALL_CHECKS = 20  # gap evaluations over which progress is extrapolated to decide on the fallback
+_FALLBACK_MAX_CELLS = 40_000  # Clarabel beyond this support size takes minutes: warn instead
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,9 +77,13 @@ class BrojaSolution:
     seconds : float
         Wall-clock time.
     converged : bool
-        Whether ``gap <= tol`` was reached.
+        Whether the result is certified: ``0 <= gap <= tol`` (up to ``1e-12`` of round-off) and
+        ``marginal_error <= 1e-10``.
     q : numpy.ndarray, shape (kx, ky, kt)
-        The optimal distribution ``Q``.
+        The optimal distribution ``Q`` (the best feasible iterate).
+    certified_by : str or None
+        ``"scaling"`` (this solver's duality certificate), ``"clarabel"`` (the conic fallback's primal-dual
+        certificate) or None (not certified; a ConvergenceWarning was raised).
     """
 
     redundancy: float
@@ -77,6 +98,7 @@ class BrojaSolution:
     seconds: float
     converged: bool
     q: np.ndarray
+    certified_by: str | None = None
 
 
 def _entropy(p: np.ndarray) -> float:
@@ -158,25 +180,85 @@ def _neg_cond_entropy(q: np.ndarray) -> float:
     return float((q[mask] * np.log(q[mask] / np.broadcast_to(qxy, q.shape)[mask])).sum())
 
 
-def _iterate(state: _State, tol: float, max_iter: int, check_every: int, omega: float, sweeps: int) -> tuple[int, float, float]:
-    """Run coupling updates until the certified gap (nats) is below ``tol``; return (iterations, primal, gap)."""
-    it, primal, gap = 0, np.inf, np.inf
+def _round_feasible(q: np.ndarray, pxt: np.ndarray, pyt: np.ndarray) -> np.ndarray:
+    """Round ``q`` exactly onto ``Δ_P`` (Altschuler et al. 2017, Alg. 2, in every target slice at once).
+
+    Rows then columns are scaled down to their targets, and the missing mass goes on the outer product of the
+    row and column deficits, which are non-zero only where ``p(x, t)`` and ``p(y, t)`` are; the L1 change is
+    at most twice the marginal violation.
+    """
+    row = q.sum(1)
+    q = q * np.minimum(1.0, np.divide(pxt, row, out=np.zeros_like(pxt), where=row > 0))[:, None, :]
+    col = q.sum(0)
+    q = q * np.minimum(1.0, np.divide(pyt, col, out=np.zeros_like(pyt), where=col > 0))[None, :, :]
+    er, ec = np.maximum(pxt - q.sum(1), 0.0), np.maximum(pyt - q.sum(0), 0.0)
+    mass = er.sum(0)
+    return q + er[:, None, :] * ec[None, :, :] / np.where(mass > 0, mass, 1.0)[None, None, :]
+
+
+def _marginal_error(q: np.ndarray, pxt: np.ndarray, pyt: np.ndarray) -> float:
+    return float(max(np.abs(q.sum(1) - pxt).max(), np.abs(q.sum(0) - pyt).max()))
+
+
+@dataclasses.dataclass
+class _Best:
+    """Best feasible iterate (upper bound) and best dual bound (lower bound) seen, in nats."""
+
+    primal: float = np.inf
+    dual: float = -np.inf
+    q: np.ndarray | None = None
+
+    @property
+    def gap(self) -> float:
+        return self.primal - self.dual
+
+    def update(self, q: np.ndarray, primal: float, dual: float) -> None:
+        if np.isfinite(primal) and primal < self.primal:
+            self.primal, self.q = primal, q
+        if np.isfinite(dual) and dual > self.dual:
+            self.dual = dual
+
+
+def _hopeless(history: list[float], tol: float, it: int, max_iter: int, check_every: int) -> bool:
+    """Whether the gap, extrapolated from its last ``_STALL_CHECKS`` evaluations, misses ``tol`` by max_iter."""
+    if len(history) <= _STALL_CHECKS:
+        return False
+    now, then = history[-1], history[-1 - _STALL_CHECKS]
+    if now <= 0 or now >= then:
+        return now > tol
+    rate = np.log(now / then) / (_STALL_CHECKS * check_every)  # log-gap per iteration (negative)
+    return it + np.log(tol / now) / rate > max_iter
+
+
+def _iterate(state: _State, tol: float, max_iter: int, check_every: int, omega: float, sweeps: int) -> tuple[int, _Best]:
+    """Coupling updates until the certified gap (nats) is below ``tol``, or it stalls; return (iterations, best)."""
+    it, previous, best, history = 0, np.inf, _Best(), []
     state.sinkhorn(50)
     while it < max_iter:
-        previous = primal
         for _ in range(check_every):
             r_new = state.r * state.coupling_weights() ** omega
-            state.r = r_new / r_new.sum()
+            state.r = np.maximum(r_new / r_new.sum(), _FLOOR)
             state.sinkhorn(sweeps)
             it += 1
         state.sinkhorn(20)
-        primal = _neg_cond_entropy(state.q())
-        gap = primal - state.dual_bound()
-        if gap <= tol:
+        q = _round_feasible(state.q(), state.pxt, state.pyt)
+        primal = _neg_cond_entropy(q)
+        best.update(q, primal, state.dual_bound())
+        history.append(best.gap)
+        if -_ROUNDOFF <= best.gap <= tol or _hopeless(history, tol, it, max_iter, check_every):
             break
         if primal > previous + 1e-12 and omega > 1.0:  # over-relaxation overshoots: damp it
             omega = 1.0 + 0.5 * (omega - 1.0)
-    return it, primal, gap
+        previous = primal
+    if best.q is None:
+        q = _round_feasible(state.q(), state.pxt, state.pyt)
+        best.update(q, _neg_cond_entropy(q), -np.inf)
+    return it, best
+
+
+def _certified(best: _Best, tol: float, pxt: np.ndarray, pyt: np.ndarray) -> bool:
+    return bool(-_ROUNDOFF <= best.gap <= tol and best.q is not None
+                and _marginal_error(best.q, pxt, pyt) <= _MARGINAL_TOL)
 
 
 def broja_solve(
@@ -187,6 +269,7 @@ def broja_solve(
     omega: float = 1.9,
     check_every: int = 25,
     sweeps: int = 1,
+    fallback: bool = True,
 ) -> BrojaSolution:
     """Bivariate BROJA decomposition of a dense joint pmf ``p[x, y, t]``, in bits.
 
@@ -195,20 +278,26 @@ def broja_solve(
     p : numpy.ndarray, shape (kx, ky, kt)
         Joint probability table of source X, source Y and target T (normalised here).
     tol : float, default 1e-5
-        Stop when the certified duality gap on ``min I_Q(T; X, Y)`` is below ``tol`` bits.
+        Stop when the certified duality gap on ``min I_Q(T; X, Y)`` is below ``tol`` bits (between a feasible
+        ``Q`` and a dual bound, so every atom is within ``tol`` bits of the exact one).
     max_iter : int, default 200000
-        Maximum coupling updates; a :class:`~interpret.exceptions.ConvergenceWarning` is raised if reached.
+        Maximum coupling updates. The scaling stops earlier when its gap, extrapolated over the last 500
+        updates, would not reach ``tol`` by ``max_iter``.
     omega : float, default 1.9
         Over-relaxation exponent of the multiplicative coupling update (1 is plain alternating minimisation).
     check_every : int, default 25
         Coupling updates between duality-gap evaluations.
     sweeps : int, default 1
         Sinkhorn sweeps (row + column scaling of every slice) after each coupling update.
+    fallback : bool, default True
+        When the scaling cannot certify ``tol``, solve the exponential-cone program with Clarabel
+        (:func:`broja_clarabel`; tables of up to 40,000 allowed cells). Without a certificate from either, a
+        :class:`~interpret.exceptions.ConvergenceWarning` is raised and ``converged`` is False.
 
     Returns
     -------
     BrojaSolution
-        Atoms, certified gap, diagnostics and the optimal ``Q``.
+        Atoms, certified gap, diagnostics, the optimal ``Q`` and ``certified_by``.
 
     References
     ----------
@@ -225,27 +314,144 @@ def broja_solve(
     t0 = time.perf_counter()
     p = _check_pmf(p)
     pxt, pyt = p.sum(1), p.sum(0)
-    state = _State(pxt, pyt)
-    it, primal, gap = _iterate(state, tol * _LN2, max_iter, check_every, omega, sweeps)
-    q = state.q()
-    marginal_error = float(max(np.abs(q.sum(1) - pxt).max(), np.abs(q.sum(0) - pyt).max()))
-    converged = gap <= tol * _LN2
-    if not converged:
-        warnings.warn(f"broja_solve(): duality gap {gap / _LN2:.2e} bits after {it} iterations exceeds "
-                      f"tol={tol:.1e}; raise max_iter", ConvergenceWarning, stacklevel=2)
-    h_t = _entropy(p.sum((0, 1)))
-    i_star = (h_t + primal) / _LN2
-    i_x, i_y = _mi(pxt) / _LN2, _mi(pyt) / _LN2
-    i_xy = _mi(p.reshape(-1, p.shape[2])) / _LN2
-    i_star, i_x, i_y, i_xy = float(i_star), float(i_x), float(i_y), float(i_xy)
-    sol = BrojaSolution(
-        redundancy=i_x + i_y - i_star, unique_x=i_star - i_y, unique_y=i_star - i_x, synergy=i_xy - i_star,
-        mutual_information=i_xy, min_joint_information=i_star, gap=float(max(gap, 0.0) / _LN2),
-        marginal_error=marginal_error, iterations=it, seconds=time.perf_counter() - t0, converged=bool(converged),
-        q=q,
-    )
-    logger.debug("broja_solve: k=%s, %d iterations, gap %.1e bits, %.3f s", p.shape, it, sol.gap, sol.seconds)
+    it, best = _iterate(_State(pxt, pyt), tol * _LN2, max_iter, check_every, omega, sweeps)
+    certified_by = "scaling" if _certified(best, tol * _LN2, pxt, pyt) else None
+    if certified_by is None and fallback:
+        certified_by = _fallback(p, best, tol * _LN2, it)
+    if certified_by is None:
+        warnings.warn(f"broja_solve(): not certified: duality gap {best.gap / _LN2:.2e} bits after {it} "
+                      f"iterations exceeds tol={tol:.1e}"
+                      + ("" if fallback else "; fallback=True would try the conic solver"),
+                      ConvergenceWarning, stacklevel=2)
+    sol = _solution(p, best, it, time.perf_counter() - t0, certified_by)
+    logger.debug("broja_solve: k=%s, %d iterations, gap %.1e bits, certified by %s, %.3f s", p.shape, it,
+                 sol.gap, certified_by, sol.seconds)
     return sol
+
+
+def _fallback(p: np.ndarray, best: _Best, tol: float, it: int) -> str | None:
+    """Improve ``best`` with Clarabel's solution; return "clarabel" when that certifies ``tol`` (nats)."""
+    pxt, pyt = p.sum(1), p.sum(0)
+    cells = int(((pxt[:, None, :] > 0) & (pyt[None, :, :] > 0)).sum())
+    if cells > _FALLBACK_MAX_CELLS:
+        logger.warning("broja_solve: gap %.1e bits after %d iterations; %d cells is too large for the conic "
+                       "fallback", best.gap / _LN2, it, cells)
+        return None
+    logger.info("broja_solve: gap %.1e bits after %d iterations; falling back to Clarabel (%d cells)",
+                best.gap / _LN2, it, cells)
+    q, primal, dual = _clarabel(p)
+    if q is None:
+        return None
+    q = _round_feasible(q, pxt, pyt)
+    best.update(q, _neg_cond_entropy(q), min(dual, primal))
+    return "clarabel" if _certified(best, tol, pxt, pyt) else None
+
+
+def _solution(p: np.ndarray, best: _Best, it: int, seconds: float, certified_by: str | None) -> BrojaSolution:
+    pxt, pyt = p.sum(1), p.sum(0)
+    i_star = float((_entropy(p.sum((0, 1))) + best.primal) / _LN2)
+    i_x, i_y = float(_mi(pxt) / _LN2), float(_mi(pyt) / _LN2)
+    i_xy = float(_mi(p.reshape(-1, p.shape[2])) / _LN2)
+    return BrojaSolution(
+        redundancy=i_x + i_y - i_star, unique_x=i_star - i_y, unique_y=i_star - i_x, synergy=i_xy - i_star,
+        mutual_information=i_xy, min_joint_information=i_star, gap=float(best.gap / _LN2),
+        marginal_error=_marginal_error(best.q, pxt, pyt), iterations=it, seconds=seconds,
+        converged=certified_by is not None, q=best.q, certified_by=certified_by,
+    )
+
+
+def _clarabel(p: np.ndarray) -> tuple[np.ndarray | None, float, float]:
+    """Clarabel at tolerance 1e-10, then 1e-8 if that stalls short of it (status "AlmostSolved")."""
+    for tol in (1e-10, 1e-8):
+        q, primal, dual = _clarabel_at(p, tol)
+        if q is not None:
+            break
+    return q, primal, dual
+
+
+def _clarabel_at(p: np.ndarray, tol: float) -> tuple[np.ndarray | None, float, float]:
+    """``min -H_Q(T | X, Y)`` over ``Δ_P`` (nats) with Clarabel: (dense Q or None, primal, dual objective).
+
+    Variables are ``q`` on the allowed cells, an epigraph ``τ`` per cell and the pair sums ``s(x, y)``;
+    ``(-τ, q, s) ∈ K_exp`` is ``q log(q / s) <= τ``. One ``p(y, t)`` row per target value is dropped
+    because it is implied by the others, so the equality constraints have full rank.
+    """
+    import clarabel
+    import scipy.sparse as sp
+
+    kx, ky, kt = p.shape
+    pxt, pyt = p.sum(1), p.sum(0)
+    xs, ys, ts = np.nonzero((pxt[:, None, :] > 0) & (pyt[None, :, :] > 0))
+    n, cells = xs.size, np.arange(xs.size)
+    pairs, pair_of = np.unique(xs * ky + ys, return_inverse=True)
+    m, nv = pairs.size, 2 * n + pairs.size
+    rows_x, row_x = np.unique(xs * kt + ts, return_inverse=True)
+    keep = ys != np.argmax(pyt > 0, axis=0)[ts]
+    rows_y, row_y = np.unique((ys * kt + ts)[keep], return_inverse=True)
+    eq = sp.vstack([
+        sp.csc_matrix((np.ones(n), (row_x, cells)), shape=(rows_x.size, nv)),
+        sp.csc_matrix((np.ones(row_y.size), (row_y, cells[keep])), shape=(rows_y.size, nv)),
+        sp.csc_matrix((np.r_[-np.ones(n), np.ones(m)], (np.r_[pair_of, np.arange(m)], np.r_[cells, 2 * n + np.arange(m)])),
+                      shape=(m, nv)),
+    ])
+    cone = sp.csc_matrix((np.r_[np.ones(n), -np.ones(n), -np.ones(n)],
+                          (np.r_[3 * cells, 3 * cells + 1, 3 * cells + 2], np.r_[n + cells, cells, 2 * n + pair_of])),
+                         shape=(3 * n, nv))
+    a = sp.vstack([eq, cone]).tocsc()
+    b = np.r_[pxt.ravel()[rows_x], pyt.ravel()[rows_y], np.zeros(m + 3 * n)]
+    c = np.r_[np.zeros(n), np.ones(n), np.zeros(m)]
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tol
+    cones = [clarabel.ZeroConeT(eq.shape[0])] + [clarabel.ExponentialConeT()] * n
+    sol = clarabel.DefaultSolver(sp.csc_matrix((nv, nv)), c, a, b, cones, settings).solve()
+    if str(sol.status) != "Solved":
+        logger.info("broja_solve: Clarabel (tolerance %.0e) stopped with status %s", tol, sol.status)
+        return None, np.inf, -np.inf
+    q = np.zeros(p.shape)
+    q[xs, ys, ts] = np.maximum(np.asarray(sol.x[:n]), 0.0)
+    return q, float(sol.obj_val), float(sol.obj_val_dual)
+
+
+def broja_clarabel(p: np.ndarray, *, tol: float = 1e-6) -> BrojaSolution:
+    """Bivariate BROJA decomposition with the exponential-cone solver Clarabel alone (no scaling), in bits.
+
+    The conic fallback of :func:`broja_solve`, exposed for checks and benchmarks: typically exact to
+    ``1e-7`` bits, but slow beyond ``k ~ 24`` (1.2 s at ``k = 16``). ``gap`` is the distance between the
+    objective at Clarabel's ``Q`` rounded exactly onto the marginals and Clarabel's dual objective.
+
+    Parameters
+    ----------
+    p : numpy.ndarray, shape (kx, ky, kt)
+        Joint probability table of source X, source Y and target T (normalised here).
+    tol : float, default 1e-6
+        Certify (``converged=True``) when ``gap`` is below ``tol`` bits.
+
+    Returns
+    -------
+    BrojaSolution
+        ``certified_by="clarabel"``, or None with a ConvergenceWarning when Clarabel does not solve it.
+
+    References
+    ----------
+    Goulart & Chen (2024), arXiv:2405.12762; Makkeh, Theis & Vicente (2018), arXiv:1802.02485.
+    """
+    t0 = time.perf_counter()
+    p = _check_pmf(p)
+    pxt, pyt = p.sum(1), p.sum(0)
+    best = _Best()
+    q, primal, dual = _clarabel(p)
+    if q is not None:
+        q = _round_feasible(q, pxt, pyt)
+        best.update(q, _neg_cond_entropy(q), min(dual, primal))
+    else:
+        q = _round_feasible(_State(pxt, pyt).q(), pxt, pyt)
+        best.update(q, _neg_cond_entropy(q), -np.inf)
+    certified_by = "clarabel" if _certified(best, tol * _LN2, pxt, pyt) else None
+    if certified_by is None:
+        warnings.warn(f"broja_clarabel(): not certified: gap {best.gap / _LN2:.2e} bits exceeds tol={tol:.1e}",
+                      ConvergenceWarning, stacklevel=2)
+    return _solution(p, best, 0, time.perf_counter() - t0, certified_by)
 
 
 def broja_cone_objective(p: np.ndarray, *, solver: str = "CLARABEL") -> float:

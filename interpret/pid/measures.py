@@ -179,7 +179,8 @@ def _broja_fast(pmf: np.ndarray, names: tuple[str, ...], **options: Any) -> tupl
 
     sol = broja_solve(pmf, **options)
     details = {"solver": "interpret.pid.broja", "gap_bits": sol.gap, "iterations": sol.iterations,
-               "seconds": sol.seconds, "converged": sol.converged, "marginal_error": sol.marginal_error}
+               "seconds": sol.seconds, "converged": sol.converged, "certified_by": sol.certified_by,
+               "marginal_error": sol.marginal_error}
     return _bivariate_atoms(pmf, names, sol.redundancy), details
 
 
