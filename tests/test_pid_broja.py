@@ -143,3 +143,34 @@ def test_3000_random_tables_are_right_or_say_so() -> None:
     counts = _sweep(sweep_tables(3000))
     assert counts["wrong"] == 0 and counts["silent"] == 0, counts
     assert counts["uncertified"] <= 3, counts  # measured: 0 (18 certified by the fallback)
+
+
+# --- resamples ---------------------------------------------------------------------------------------------
+def _pair(n: int = 2000) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    return a + b + 0.5 * rng.normal(size=n), {"a": a, "b": b}
+
+
+def test_uncertified_resamples_are_counted_and_reported(tmp_path) -> None:
+    t, s = _pair()
+    with pytest.warns(ConvergenceWarning) as record:
+        r = ip.pid.decompose(t, s, measure="broja", bins=4, n_boot=6, bias_correction="shuffle", n_shuffles=4,
+                             seed=0, tol=1e-12, max_iter=50, fallback=False)
+    messages = [str(w.message) for w in record]
+    assert any("6 of 6 bootstrap resamples were not certified" in m for m in messages)
+    assert any("4 of 4 shuffle resamples were not certified" in m for m in messages)
+    assert r.uncertified_resamples == {"shuffle": 4, "bootstrap": 6}
+    frame = r.to_frame()
+    assert (frame["uncertified_resamples"] == 10).all() and frame.attrs["uncertified_resamples"]["bootstrap"] == 6
+    assert "uncertified_resamples={'shuffle': 4, 'bootstrap': 6}" in repr(r)
+    r.save(tmp_path / "pid.ipres")
+    assert ip.load_result(tmp_path / "pid.ipres").uncertified_resamples == r.uncertified_resamples
+
+
+def test_certified_resamples_count_zero_without_warning() -> None:
+    t, s = _pair()
+    r = ip.pid.decompose(t, s, measure="broja", bins=4, n_boot=5, seed=0)
+    assert r.uncertified_resamples == {"bootstrap": 0}
+    assert (r.to_frame()["uncertified_resamples"] == 0).all()
+    assert ip.pid.decompose(t, s, measure="broja", bins=4, seed=0).uncertified_resamples == {}

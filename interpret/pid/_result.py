@@ -50,6 +50,10 @@ class PIDResult(Result):
     details : dict
         What was done: bins and binning per variable, reductions of multi-dimensional sources,
         bias correction applied, solver diagnostics, warnings raised.
+    uncertified_resamples : dict of str -> int
+        For each resampling done (``"bootstrap"``, ``"shuffle"``), how many resamples the measure's solver did
+        not certify (e.g. a BROJA gap above its tolerance after the conic fallback); empty when none was run.
+        Shown by ``to_frame()`` (column ``uncertified_resamples``, and ``frame.attrs``).
     """
 
     measure: str
@@ -61,6 +65,7 @@ class PIDResult(Result):
     ci: dict[str, tuple[float, float]] | None = None
     ci_level: float | None = None
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
+    uncertified_resamples: dict[str, int] = dataclasses.field(default_factory=dict)
 
     # --- named atoms --------------------------------------------------------------------------------
     @property
@@ -86,5 +91,9 @@ class PIDResult(Result):
                    "fraction": bits / self.mutual_information if self.mutual_information else float("nan")}
             if self.ci and label in self.ci:
                 row["ci_low"], row["ci_high"] = self.ci[label]
+            if self.uncertified_resamples:
+                row["uncertified_resamples"] = sum(self.uncertified_resamples.values())
             rows.append(row)
-        return pd.DataFrame(rows).set_index("atom")
+        frame = pd.DataFrame(rows).set_index("atom")
+        frame.attrs["uncertified_resamples"] = dict(self.uncertified_resamples)
+        return frame

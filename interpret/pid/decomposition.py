@@ -16,7 +16,7 @@ import numpy as np
 
 from .._seeding import int_seed
 from .._validation import check_choice, check_finite, check_fraction, check_int, check_same_length
-from ..exceptions import ValidationError
+from ..exceptions import ConvergenceWarning, ValidationError
 from ._result import PIDResult
 from .discretize import Binned, bin_variable, reduce_source
 from .estimation import bootstrap, check_occupancy, joint_counts, shuffle_null
@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 _FUNC = "decompose"
 BinsSpec = int | None | Mapping[str, int | None]
 _RESAMPLE_TOL = 1e-4  # bits: BROJA accuracy of bootstrap / shuffle resamples
+_UNCERTIFIED = "__uncertified__"  # key of the per-resample flag returned by _Atoms
 
 
 def _as_sources(sources: Any) -> dict[str, np.ndarray]:
@@ -103,10 +104,25 @@ class _Atoms:
             self.options.setdefault("tol", _RESAMPLE_TOL)
 
     def __call__(self, pmf: np.ndarray) -> dict[str, float]:
-        with warnings.catch_warnings():
+        # Resamples are counted, not warned one by one: a ConvergenceWarning marks the resample uncertified
+        # (decompose() reports the count); other warnings of the measure are repeated per resample, so dropped.
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("ignore")
+            warnings.simplefilter("always", ConvergenceWarning)
             atoms, _ = measure_atoms(self.measure, pmf, self.names, **dict(self.options))
-        return {**atoms, "mutual_information": _mi_bits(pmf)}
+        uncertified = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        return {**atoms, "mutual_information": _mi_bits(pmf), _UNCERTIFIED: float(uncertified)}
+
+
+def _pop_uncertified(draws: dict[str, np.ndarray], kind: str, counts: dict[str, int], stacklevel: int) -> None:
+    """Move the per-resample flags out of ``draws`` into ``counts[kind]``; warn once when any is set."""
+    n = int(draws.pop(_UNCERTIFIED).sum())
+    counts[kind] = n
+    if n:
+        size = len(next(iter(draws.values())))
+        warnings.warn(f"{_FUNC}(): {n} of {size} {kind} resamples were not certified by the measure's solver "
+                      "(their atoms are kept; see PIDResult.uncertified_resamples and the solver's gap)",
+                      ConvergenceWarning, stacklevel=stacklevel + 1)
 
 
 def _mi_bits(pmf: np.ndarray) -> float:
@@ -243,9 +259,11 @@ def _binned_result(measure: str, names: tuple[str, ...], binned: list[Binned], d
     mi = _mi_bits(pmf)
     details["plugin_atoms"] = dict(atoms)
     func = _Atoms(measure, names, opts)
+    uncertified: dict[str, int] = {}
     if bias_correction == "shuffle":
         null = shuffle_null(codes, sizes, func, n_shuffles=n_shuffles, seed=seed, n_jobs=n_jobs,
                             progress=progress)
+        _pop_uncertified(null, "shuffle", uncertified, stacklevel=3)
         bias = {k: float(v.mean()) for k, v in null.items()}
         atoms = {k: v - bias[k] for k, v in atoms.items()}
         mi -= bias["mutual_information"]
@@ -255,14 +273,15 @@ def _binned_result(measure: str, names: tuple[str, ...], binned: list[Binned], d
         bias = {}
         details["bias_correction"] = None
     plugin = {**details["plugin_atoms"], "mutual_information": _mi_bits(pmf)}
-    ci = _intervals(codes, sizes, func, n_boot, ci_level, bias, plugin, seed, n_jobs, progress)
+    ci = _intervals(codes, sizes, func, n_boot, ci_level, bias, plugin, seed, n_jobs, progress, uncertified)
     return PIDResult(measure=measure, sources=names, atoms=atoms, mutual_information=mi, estimator="binned",
-                     n_samples=int(counts.sum()), ci=ci, ci_level=ci_level if ci else None, details=details)
+                     n_samples=int(counts.sum()), ci=ci, ci_level=ci_level if ci else None, details=details,
+                     uncertified_resamples=uncertified)
 
 
 def _intervals(codes: list[np.ndarray], sizes: list[int], func: _Atoms, n_boot: int, level: float,
                bias: dict[str, float], plugin: dict[str, float], seed: int | None, n_jobs: int | None,
-               progress: bool | None) -> dict[str, tuple[float, float]] | None:
+               progress: bool | None, uncertified: dict[str, int]) -> dict[str, tuple[float, float]] | None:
     """Bias-corrected percentile intervals.
 
     A resample with replacement repeats rows, so plug-in information on it is biased upwards *more* than on the
@@ -274,6 +293,7 @@ def _intervals(codes: list[np.ndarray], sizes: list[int], func: _Atoms, n_boot: 
         return None
     draws = bootstrap(codes, sizes, func, n_boot=n_boot, seed=None if seed is None else seed + 1,
                       n_jobs=n_jobs, progress=progress)
+    _pop_uncertified(draws, "bootstrap", uncertified, stacklevel=4)
     q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
     out = {}
     for k, v in draws.items():
