@@ -153,7 +153,7 @@ def test_sdss_real_bad_config(tmp_path):
     cfg = tmp_path / "configs" / "bad.toml"
     cfg.parent.mkdir()
     cfg.write_text('study = "sdss_real"\n[params]\nn_bootstrap = 5\n')
-    with pytest.raises(ConfigError, match=r"'n_bootstrap' in \[params\].*valid keys are .*n_boot_shapley"):
+    with pytest.raises(ConfigError, match=r"\[params\] of study 'sdss_real': unknown key\(s\) 'n_bootstrap'; valid keys are .*n_boot_shapley"):
         run_study(cfg, overrides={"out": str(tmp_path / "bad")})
     cfg.write_text('study = "sdss_real"\n[params]\npid_splits = ["colours"]\n')
     with pytest.raises(ConfigError, match="unknown pid_splits"):
