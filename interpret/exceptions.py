@@ -17,6 +17,7 @@ __all__ = [
     "ConvergenceWarning",
     "EstimationWarning",
     "CostWarning",
+    "BaselineWarning",
 ]
 
 
@@ -58,3 +59,7 @@ class EstimationWarning(InterpretWarning):
 
 class CostWarning(InterpretWarning):
     """The requested computation is expected to be slow; the message gives the estimate and an alternative."""
+
+
+class BaselineWarning(InterpretWarning):
+    """An attribution baseline is far from anything the model predicts on, so the path it explains is unphysical."""

@@ -178,8 +178,11 @@ def test_sklearn_estimator_perturbation_only():
     x = rng.normal(size=(40, 4))
     w = np.array([1.0, -2.0, 0.0, 0.5])
     est = load_estimator(LinearRegression().fit(x, x @ w))
-    a = attribute(est, x[:5], method="feature_ablation", progress=False)
+    a = attribute(est, x[:5], method="feature_ablation", baselines="zeros", progress=False)
     np.testing.assert_allclose(a.values, w * x[:5], atol=1e-4)   # baseline zeros: w * (x - 0)
+    a = attribute(est, x[:5], method="feature_ablation", progress=False)   # tabular default: the sample mean
+    np.testing.assert_allclose(a.values, w * (x[:5] - x[:5].mean(axis=0)), atol=1e-4)
+    assert a.params["baselines"] == "auto: mean"
     with pytest.raises(ValidationError, match="differentiable"):
         attribute(est, x[:5], method="saliency", progress=False)
 
@@ -314,3 +317,22 @@ def test_read_only_inputs_and_unseeded_stochastic_methods(method):
     a = attribute(model, x, method=method, baselines=x[:1] * 0 if method == "integrated_gradients" else None,
                   seed=None, progress=False, **opts)
     assert a.values.shape == x.shape and np.isfinite(a.values).all()
+
+
+def test_tabular_default_baseline_is_the_mean_and_far_baselines_warn():
+    """Zero magnitudes are an impossibly bright galaxy: IG defaults to the sample mean for tabular inputs."""
+    from interpret.attribution.baselines import default_baselines
+    from interpret.exceptions import BaselineWarning
+
+    rng = np.random.default_rng(3)
+    mags = rng.normal(20.0, 1.0, size=(60, 4)).astype(np.float32)        # magnitudes ~ 20
+    model = torch.nn.Linear(4, 1)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[0.05, -0.02, 0.01, 0.03]]))
+        model.bias.fill_(-1.0)
+    a = attribute(model, mags, n_steps=16, progress=False)
+    assert a.params["baselines"] == "auto: mean"
+    np.testing.assert_allclose(a.baseline_output, a.output.mean(), rtol=1e-4)
+    with pytest.warns(BaselineWarning, match="far outside the predictions' range"):
+        attribute(model, mags, baselines="zeros", n_steps=16, progress=False)
+    assert default_baselines((mags, np.ones((3, 2, 8, 8)), np.ones((3, 4000)))) == ("mean", "zeros", "zeros")

@@ -22,9 +22,55 @@ from scipy.ndimage import gaussian_filter
 
 from ..exceptions import ValidationError
 
-__all__ = ["BASELINES", "make_baselines", "baseline_distribution"]
+__all__ = ["BASELINES", "TABULAR_MAX_COLUMNS", "make_baselines", "default_baselines", "check_baseline_output",
+           "baseline_distribution"]
 
 BASELINES = ("zeros", "mean", "blurred")
+TABULAR_MAX_COLUMNS = 64   # a 2-D input with at most this many columns is tabular (catalogue features)
+FAR_OUTSIDE = 0.5          # f(baseline) beyond the predictions' 1-99 % range by this fraction of it: warn
+
+
+def default_baselines(inputs: tuple[np.ndarray, ...]) -> tuple[str, ...]:
+    """The reference used when ``baselines=None``, per input.
+
+    Tabular inputs (2-D with at most :data:`TABULAR_MAX_COLUMNS` columns: magnitudes, colours, catalogue
+    features) get ``"mean"``: zero magnitudes are not "no signal" but an impossibly bright galaxy, and shift
+    the per-band shares a lot. Images and spectra get ``"zeros"`` (blank sky, no flux). For the training mean,
+    pass it explicitly: ``baselines=x_train.mean(axis=0)``.
+
+    Examples
+    --------
+    >>> default_baselines((np.ones((10, 5)), np.ones((10, 3, 8, 8)), np.ones((10, 3000))))
+    ('mean', 'zeros', 'zeros')
+    """
+    return tuple("mean" if x.ndim == 2 and x.shape[1] <= TABULAR_MAX_COLUMNS else "zeros" for x in inputs)
+
+
+def check_baseline_output(output: np.ndarray, baseline_output: np.ndarray, func: str = "attribute") -> None:
+    """Warn (:class:`~interpret.exceptions.BaselineWarning`) when f(baseline) is far outside the predictions.
+
+    "Far" means beyond the 1-99 % range of ``output`` by more than half its width; attributions then explain
+    the jump from an input the model never sees (e.g. z = -0.27 at zero magnitudes).
+    """
+    out = np.asarray(output, dtype=float).ravel()
+    base = np.asarray(baseline_output, dtype=float).ravel()
+    if out.size < 2 or not np.isfinite(out).all() or not np.isfinite(base).any():
+        return
+    lo, hi = np.percentile(out, [1, 99])
+    width = hi - lo
+    if width <= 0:
+        return
+    far = (base < lo - FAR_OUTSIDE * width) | (base > hi + FAR_OUTSIDE * width)
+    if far.any():
+        import warnings
+
+        from ..exceptions import BaselineWarning
+
+        warnings.warn(f"{func}(): f(baseline) is far outside the predictions' range for {int(far.sum())} of "
+                      f"{far.size} galaxies (median f(baseline) {np.median(base):.3g}, predictions {lo:.3g} to "
+                      f"{hi:.3g}); the attributions explain the change from an input the model never sees. "
+                      f"Pass baselines='mean', the training mean (x_train.mean(axis=0)) or another reference",
+                      BaselineWarning, stacklevel=3)
 
 
 def _blur(x: np.ndarray, sigma: float) -> np.ndarray:

@@ -12,12 +12,14 @@ from .._validation import check_array, check_choice, check_int, check_same_lengt
 from ..exceptions import ValidationError
 from . import _batching as B
 from ._model import frozen_weights, resolve_model
+from .baselines import check_baseline_output, default_baselines
 from .methods import METHODS, MethodOutput
 from .result import Attribution
 
 __all__ = ["attribute", "as_inputs"]
 
 log = logging.getLogger(__name__)
+_SINGLE_REFERENCE = ("integrated_gradients", "deeplift", "occlusion", "feature_ablation")  # one baseline each
 
 
 def as_inputs(x: Any, func: str = "attribute") -> tuple[tuple[np.ndarray, ...], bool]:
@@ -116,9 +118,13 @@ def attribute(
         A key of :data:`METHODS`: integrated_gradients, saliency, input_x_gradient, deeplift,
         deeplift_shap, gradient_shap, smoothgrad, occlusion, feature_ablation.
     baselines : str, float, ndarray or tuple, optional
-        Reference input: ``"zeros"`` (default), ``"mean"``, ``"blurred"``, a scalar or an array (per galaxy
-        or shared); one per input as a tuple. For deeplift_shap / gradient_shap: a distribution of
-        reference inputs (default: ``n_baselines`` galaxies drawn from ``x``).
+        Reference input: ``"zeros"``, ``"mean"``, ``"blurred"``, a scalar or an array (per galaxy or shared;
+        e.g. the training mean ``x_train.mean(axis=0)``); one per input as a tuple. Default (None): the
+        sample mean for tabular inputs (2-D, at most 64 columns) and zeros for images and spectra
+        (:func:`interpret.attribution.baselines.default_baselines`). A
+        :class:`~interpret.exceptions.BaselineWarning` says when f(baseline) is far outside the predictions'
+        range. For deeplift_shap / gradient_shap: a distribution of reference inputs (default:
+        ``n_baselines`` galaxies drawn from ``x``).
     target : int, str or None
         Output to explain, by index or output name; required for multi-output models.
     n_steps : int or "auto", default 50
@@ -176,6 +182,10 @@ def attribute(
         raise ValidationError(f"attribute(): method {method!r} needs a differentiable torch module but the "
                               "estimator has none (sklearn or callable); use method='occlusion' or "
                               "'feature_ablation'")
+    described = baselines if isinstance(baselines, (str, type(None))) else "array"
+    if baselines is None and method in _SINGLE_REFERENCE:
+        baselines = default_baselines(inputs)
+        described = "auto: " + ", ".join(baselines)
     dtype = _module_dtype(model.module)
     chunks = B.Chunks(inputs, batch_size, model.device, dtype)
     t0 = time.perf_counter()
@@ -192,7 +202,9 @@ def attribute(
     log.info("attribute(%s): %d galaxies in %.2f s on %s", method, len(output), time.perf_counter() - t0,
              model.device)
     values = tuple(v.astype(inputs[i].dtype, copy=False) for i, v in enumerate(out.values))
-    params = {**algo.params(), "baselines": baselines if isinstance(baselines, (str, type(None))) else "array",
+    if out.baseline_output is not None:
+        check_baseline_output(output, out.baseline_output)
+    params = {**algo.params(), "baselines": described,
               "batch_size": batch_size, "device": str(model.device)}
     if out.delta is not None and out.baseline_output is not None:
         params["completeness_max_rel_error"] = _completeness(out.delta, output, out.baseline_output)
