@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -34,7 +35,7 @@ import numpy as np
 
 from .._seeding import numpy_global_seed
 from .._validation import check_choice
-from ..exceptions import ValidationError
+from ..exceptions import ConvergenceWarning, ValidationError
 from ._result import atom_label
 
 __all__ = ["Measure", "MEASURES", "NOT_REGISTERED", "register", "get_measure", "measure_atoms", "ccs_redundancy"]
@@ -184,14 +185,29 @@ def _broja_fast(pmf: np.ndarray, names: tuple[str, ...], **options: Any) -> tupl
     return _bivariate_atoms(pmf, names, sol.redundancy), details
 
 
+_IPF_PROBE = 500  # plain IPF sweeps before the support of the maximum-entropy distribution is computed
+_IPF_WARN = 1e-10  # marginal error above which ccs warns that its maximum-entropy step did not converge
+
+
 def _maxent_pairwise(pmf: np.ndarray, tol: float = 1e-12, max_iter: int = 5_000) -> tuple[np.ndarray, int, float]:
     """Maximum-entropy q(x, y, t) with the pairwise marginals of ``pmf`` (iterative proportional fitting).
 
-    Returns q, the sweeps used and the largest marginal violation left (IPF converges linearly for
-    full-support tables and sublinearly when the marginals force structural zeros, e.g. the AND gate).
+    Returns q, the sweeps used and the largest marginal violation left. IPF converges linearly when the
+    maximum-entropy distribution has every cell the marginals allow, but only sublinearly when they force
+    further zeros (dit's ``gband``: 8.3e-6 after 5,000 sweeps, uniques 0.499975 instead of 0.5). So when
+    ``_IPF_PROBE`` sweeps do not reach ``tol``, the support is found by one linear program
+    (:func:`_maxent_support`) and IPF restarts on it, where it converges linearly.
     """
+    q, it, err = _ipf(pmf, np.full(pmf.shape, 1.0 / pmf.size), tol, min(max_iter, _IPF_PROBE))
+    if err >= tol and it < max_iter:
+        keep = _maxent_support(pmf)
+        q, more, err = _ipf(pmf, keep / keep.sum(), tol, max_iter - it)
+        it += more
+    return q, it, float(err)
+
+
+def _ipf(pmf: np.ndarray, q: np.ndarray, tol: float, max_iter: int) -> tuple[np.ndarray, int, float]:
     pxy, pxt, pyt = pmf.sum(2), pmf.sum(1), pmf.sum(0)
-    q = np.full(pmf.shape, 1.0 / pmf.size)
     err, it = np.inf, 0
     while it < max_iter:
         it += 1
@@ -202,6 +218,34 @@ def _maxent_pairwise(pmf: np.ndarray, tol: float = 1e-12, max_iter: int = 5_000)
         if err < tol:
             break
     return q, it, float(err)
+
+
+def _maxent_support(pmf: np.ndarray) -> np.ndarray:
+    """Cells that are positive in some distribution with the pairwise marginals of ``pmf`` (boolean mask).
+
+    The maximum-entropy distribution is positive exactly there. One LP on the homogenised cone
+    ``{(y, λ) : A y = λ b, y >= 0}``: maximise ``sum_c t_c`` with ``0 <= t_c <= min(y_c, 1)``; scaling a
+    relative-interior point up makes every cell that can be positive reach ``t_c = 1``.
+    """
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
+
+    kx, ky, kt = pmf.shape
+    pxy, pxt, pyt = pmf.sum(2), pmf.sum(1), pmf.sum(0)
+    xs, ys, ts = np.nonzero((pxy[:, :, None] > 0) & (pxt[:, None, :] > 0) & (pyt[None, :, :] > 0))
+    n, cells = xs.size, np.arange(xs.size)
+    blocks = []
+    for keys, target in ((xs * ky + ys, pxy), (xs * kt + ts, pxt), (ys * kt + ts, pyt)):
+        rows, inv = np.unique(keys, return_inverse=True)
+        a = sp.csr_matrix((np.ones(n), (inv, cells)), shape=(rows.size, n))
+        blocks.append(sp.hstack([a, sp.csr_matrix((rows.size, n)), -target.ravel()[rows][:, None]]))
+    a_eq = sp.vstack(blocks).tocsr()
+    a_ub = sp.hstack([-sp.eye(n), sp.eye(n), sp.csr_matrix((n, 1))]).tocsr()
+    res = linprog(np.r_[np.zeros(n), -np.ones(n), 0.0], A_ub=a_ub, b_ub=np.zeros(n), A_eq=a_eq,
+                  b_eq=np.zeros(a_eq.shape[0]), bounds=[(0, None)] * n + [(0, 1)] * n + [(0, None)], method="highs")
+    keep = np.zeros(pmf.shape, dtype=bool)
+    keep[xs, ys, ts] = res.x[n:2 * n] > 0.5 if res.status == 0 else True
+    return keep
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -222,6 +266,10 @@ def ccs_redundancy(pmf: np.ndarray) -> tuple[float, dict[str, Any]]:
     step done by iterative proportional fitting on the dense table.
     """
     q, iters, err = _maxent_pairwise(pmf)
+    if err > _IPF_WARN:
+        warnings.warn(f"ccs: the maximum-entropy step stopped after {iters} IPF sweeps with a marginal error of "
+                      f"{err:.1e} (tolerance {_IPF_WARN:.0e}); the atoms are approximate", ConvergenceWarning,
+                      stacklevel=2)
     qx, qy, qt = q.sum((1, 2)), q.sum((0, 2)), q.sum((0, 1))
     qxy, qxt, qyt = q.sum(2), q.sum(1), q.sum(0)
     e = q > 0
