@@ -79,6 +79,10 @@ def select_output(out: torch.Tensor, target: int | None) -> torch.Tensor:
             raise ValidationError(f"attribute(): the model has {out.shape[1]} outputs; pass 'target' "
                                   "(an output index or name)")
         return out[:, 0]
+    if not -out.shape[1] <= target < out.shape[1]:
+        raise ValidationError(f"attribute(): 'target' {target} is out of range: the model has {out.shape[1]} "
+                              f"output(s); pass an index in [0, {out.shape[1] - 1}] (or target=None for a "
+                              "single output)")
     return out[:, target]
 
 

@@ -84,6 +84,29 @@ def _completeness(delta: np.ndarray, output: np.ndarray, baseline_output: np.nda
     return err / scale if scale > 0 else err
 
 
+def _probe(model: Any, inputs: tuple[np.ndarray, ...], dtype: torch.dtype) -> None:
+    """One forward pass on the first two galaxies: a shape mismatch (wrong feature count, images into an
+    MLP) or a bad ``target`` becomes a ValidationError naming the input's shape and what the model expects."""
+    tensors = tuple(torch.as_tensor(np.array(a[:2]), dtype=dtype, device=model.device) for a in inputs)  # copy:
+    # inputs may be read-only (memory maps, pandas columns)
+    try:
+        with torch.no_grad():
+            model.forward(*tensors)
+    except ValidationError:
+        raise
+    except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+        from .._estimators._wrappers import _first_layer_expectation
+
+        module = getattr(model.module, "module", None)
+        expects = _first_layer_expectation(module) if isinstance(module, torch.nn.Module) else None
+        shapes = ", ".join(f"({', '.join(['n', *map(str, a.shape[1:])])})" for a in inputs)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValidationError(f"attribute(): the model cannot take input of shape {shapes}"
+                              + (f"; it expects {expects}" if expects else "")
+                              + f" ({type(exc).__name__}: {first}); pass inputs laid out as the model was "
+                              "trained") from exc
+
+
 def _module_dtype(module: torch.nn.Module | None) -> torch.dtype:
     p = next(iter(module.parameters()), None) if module is not None else None
     return p.dtype if p is not None and p.is_floating_point() else torch.float32
@@ -194,6 +217,7 @@ def attribute(
         if model.module is not None:
             model.module.eval()
         with frozen_weights(model.module):   # input gradients only: autograd skips the weights' work
+            _probe(model, inputs, dtype)
             out: MethodOutput = algo.compute(model, chunks, baselines, progress=progress, seed=seed)
             output = out.output if out.output is not None else B.forward_outputs(model.forward, chunks)
     finally:

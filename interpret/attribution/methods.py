@@ -19,12 +19,13 @@ from typing import Any, ClassVar
 import numpy as np
 from captum import attr as cattr
 
+from .._guards import check_memory
 from .._memory import cpu_pass_rows
 from .._validation import check_choice, check_int, spawn_seeds
 from ..exceptions import ValidationError
 from . import _batching as B
 from .baselines import baseline_distribution, make_baselines
-from .fused_ig import RULES, captum_method_name, fused_integrated_gradients
+from .fused_ig import RULES, captum_method_name, check_steps, fused_integrated_gradients
 from .fused_sampled import fused_gradient_shap, fused_smoothgrad
 
 __all__ = ["METHODS", "AttributionMethod", "MethodOutput", "register", "IntegratedGradients", "Saliency",
@@ -119,7 +120,10 @@ class IntegratedGradients(AttributionMethod):
                 rtol=o.get("rtol", 1e-3), atol=o.get("atol", 1e-6), max_steps=o.get("max_steps", 256),
                 progress=progress, precision=precision)
             return MethodOutput(r.values, r.output, r.baseline_output, r.delta, r.n_steps)
-        n = check_int(o["n_steps"], "n_steps", "attribute", minimum=1)
+        n = check_steps(check_int(o["n_steps"], "n_steps", "attribute", minimum=1))
+        if o["rule"] == "gauss_legendre":     # captum builds its nodes from an n_steps x n_steps matrix
+            check_memory("attribute", f"n_steps={n} Gauss-Legendre nodes in captum (an n_steps^2 matrix)",
+                         24.0 * n * n, "'n_steps'", hint="or use engine='fused', which needs no such matrix")
         kw = {"n_steps": n, "method": captum_method_name(o["rule"]),
               "internal_batch_size": o.get("rows_per_pass")}
         vals, delta = _captum_per_chunk(lambda m: cattr.IntegratedGradients(m), model, chunks, base, kw,
