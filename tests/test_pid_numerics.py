@@ -60,3 +60,18 @@ def test_ccs_matches_dit_on_tables_with_forced_zeros(name: str) -> None:
         theirs = _dit_atoms(MEASURES["ccs"], p, ("a", "b"))
     for label, value in ours.items():
         assert value == pytest.approx(theirs[label], abs=1e-6), label
+
+
+def test_rdr_four_sources_warns_naming_the_nan_atoms() -> None:
+    """dit's I_rdr leaves 122 of the 166 atoms of a 4-source lattice undefined here; decompose() says which."""
+    import interpret as ip
+    from interpret.exceptions import EstimationWarning
+
+    rng = np.random.default_rng(0)
+    s = {k: rng.normal(size=3000) for k in "abcd"}
+    t = s["a"] + s["b"] * s["c"] + 0.3 * rng.normal(size=3000)
+    with pytest.warns(EstimationWarning, match=r"'rdr' left 122 of 166 atoms undefined \(NaN\): \{.*and 112 more"):
+        r = ip.pid.decompose(t, s, measure="rdr", bins=4, seed=0, min_samples_per_bin=1)
+    nan = r.details["nan_atoms"]
+    assert len(nan) == 122 and all(np.isnan(r.atoms[label]) for label in nan)
+    assert not any(np.isnan(v) for k, v in r.atoms.items() if k not in nan)

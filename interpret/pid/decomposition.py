@@ -16,7 +16,7 @@ import numpy as np
 
 from .._seeding import int_seed
 from .._validation import check_choice, check_finite, check_fraction, check_int, check_same_length
-from ..exceptions import ConvergenceWarning, ValidationError
+from ..exceptions import ConvergenceWarning, EstimationWarning, ValidationError
 from ._result import PIDResult
 from .discretize import Binned, bin_variable, reduce_source
 from .estimation import bootstrap, check_occupancy, joint_counts, shuffle_null
@@ -115,6 +115,17 @@ class _Atoms:
 
 
 def _pop_uncertified(draws: dict[str, np.ndarray], kind: str, counts: dict[str, int], stacklevel: int) -> None:
+def _warn_nan_atoms(measure: str, atoms: dict[str, float], details: dict[str, Any]) -> None:
+    """Name the atoms a measure left undefined (dit returns NaN where its lattice solve cannot resolve them)."""
+    nan = [label for label, value in atoms.items() if not np.isfinite(value)]
+    details["nan_atoms"] = nan
+    if nan:
+        shown = ", ".join(nan[:10]) + (f" and {len(nan) - 10} more" if len(nan) > 10 else "")
+        warnings.warn(f"{_FUNC}(): measure {measure!r} left {len(nan)} of {len(atoms)} atoms undefined (NaN): "
+                      f"{shown} (all in details['nan_atoms']); use fewer sources or bins, or another measure "
+                      "(e.g. 'mmi' or 'wb')", EstimationWarning, stacklevel=4)
+
+
     """Move the per-resample flags out of ``draws`` into ``counts[kind]``; warn once when any is set."""
     n = int(draws.pop(_UNCERTIFIED).sum())
     counts[kind] = n
@@ -260,6 +271,7 @@ def _binned_result(measure: str, names: tuple[str, ...], binned: list[Binned], d
     details["plugin_atoms"] = dict(atoms)
     func = _Atoms(measure, names, opts)
     uncertified: dict[str, int] = {}
+    _warn_nan_atoms(measure, atoms, details)
     if bias_correction == "shuffle":
         null = shuffle_null(codes, sizes, func, n_shuffles=n_shuffles, seed=seed, n_jobs=n_jobs,
                             progress=progress)
