@@ -114,7 +114,6 @@ class _Atoms:
         return {**atoms, "mutual_information": _mi_bits(pmf), _UNCERTIFIED: float(uncertified)}
 
 
-def _pop_uncertified(draws: dict[str, np.ndarray], kind: str, counts: dict[str, int], stacklevel: int) -> None:
 def _warn_nan_atoms(measure: str, atoms: dict[str, float], details: dict[str, Any]) -> None:
     """Name the atoms a measure left undefined (dit returns NaN where its lattice solve cannot resolve them)."""
     nan = [label for label, value in atoms.items() if not np.isfinite(value)]
@@ -126,6 +125,7 @@ def _warn_nan_atoms(measure: str, atoms: dict[str, float], details: dict[str, An
                       "(e.g. 'mmi' or 'wb')", EstimationWarning, stacklevel=4)
 
 
+def _pop_uncertified(draws: dict[str, np.ndarray], kind: str, counts: dict[str, int], stacklevel: int) -> None:
     """Move the per-resample flags out of ``draws`` into ``counts[kind]``; warn once when any is set."""
     n = int(draws.pop(_UNCERTIFIED).sum())
     counts[kind] = n
@@ -267,11 +267,11 @@ def _binned_result(measure: str, names: tuple[str, ...], binned: list[Binned], d
     pmf = counts / counts.sum()
     opts = {**options, "solver": "dit" if solver == "dit-cone" else solver}
     atoms, details["solver"] = measure_atoms(measure, pmf, names, seed=seed, **opts)
+    _warn_nan_atoms(measure, atoms, details)
     mi = _mi_bits(pmf)
     details["plugin_atoms"] = dict(atoms)
     func = _Atoms(measure, names, opts)
     uncertified: dict[str, int] = {}
-    _warn_nan_atoms(measure, atoms, details)
     if bias_correction == "shuffle":
         null = shuffle_null(codes, sizes, func, n_shuffles=n_shuffles, seed=seed, n_jobs=n_jobs,
                             progress=progress)
