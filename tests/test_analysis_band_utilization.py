@@ -51,7 +51,7 @@ def test_shapley_from_predictions_is_exact_and_efficient():
     z = np.linspace(0.1, 0.9, 40)
     masks = ip.ablation.subsets.all_masks(3)
     preds = z[None, :] + 0.1 * (~masks[:, [0]]) + 0.02 * (~masks[:, [1]])
-    p = {"outlier_threshold": 0.15, "n_boot": 3, "shapley_strategy": "mean"}
+    p = bu.Params(outlier_threshold=0.15, n_boot=3, shapley_strategy="mean")
     r = bu.shapley_from_predictions({"predictions": preds, "z_true": z}, ["a", "b", "c"], "rmse", p, seed=0)
     assert r.values["c"] == pytest.approx(0.0, abs=1e-12)
     assert r.values["a"] < r.values["b"] < 0
@@ -99,9 +99,8 @@ def test_exact_shapley_matches_band_shapley(mock_run):
     rows = sub["rows"]
     assert np.array_equal(rows, split["test"][pred["shapley_rows"]])
     ref = ip.ablation.band_shapley(est, bu._inputs(data, bands, rows), sub["z_true"], bands=bands,
-                                   metric="sigma_nmad", strategy="mean", redshift=True,
-                                   reference=bu._inputs(data, bands, split["train"]), seed=ctx.seed,
-                                   progress=False, n_jobs=1)
+                                   metric="sigma_nmad", redshift=True, seed=ctx.seed, progress=False, n_jobs=1,
+                                   strategy=ip.ablation.Fill("mean", reference=bu._inputs(data, bands, split["train"])))
     mine = ctx.load("shapley_sigma_nmad")
     np.testing.assert_allclose(mine.values.to_numpy(), ref.values.to_numpy(), atol=1e-6)
     np.testing.assert_allclose(mine.interactions.to_numpy(), ref.interactions.to_numpy(), atol=1e-6)

@@ -47,7 +47,7 @@ def test_metrics_table_matches_interpret_metrics():
     rng = np.random.default_rng(0)
     y = rng.uniform(9, 11.5, 60)
     pred = {"test": np.arange(60), "mass_cnn": y + rng.normal(0, 0.2, 60), "mass_phot": y + 0.05}
-    t = sm.metrics_table(pd.DataFrame({"log_mstar": y}), pred, {"n_boot_metrics": 4, "mass_outlier_dex": 0.3},
+    t = sm.metrics_table(pd.DataFrame({"log_mstar": y}), pred, sm.Params(n_boot_metrics=4, mass_outlier_dex=0.3),
                          0).set_index(["model", "metric"])["value"]
     assert t[("phot", "bias")] == pytest.approx(0.05) and t[("phot", "scatter")] == pytest.approx(0, abs=1e-12)
     assert t[("cnn", "sigma_nmad")] == pytest.approx(ip.metrics.sigma_nmad(y, pred["mass_cnn"]))

@@ -188,9 +188,9 @@ def ablation_mask(est: Any, data: Any, bands: list[str], split: dict, strategy: 
     test, train = split["test"], split["train"]
     return ip.ablation.band_ablation(
         est, _inputs(data, bands, test), data.catalog["redshift"].to_numpy(float)[test], bands=bands,
-        strategy=strategy, subsets=subsets(bands, p.groups), metrics=METRICS,
-        metric_kwargs={"threshold": p.outlier_threshold}, redshift=True, reference=_inputs(data, bands, train),
-        batch_size=int(p.batch_size), seed=seed, n_jobs=1, progress=progress)
+        strategy=ip.ablation.Fill(strategy, reference=_inputs(data, bands, train)), subsets=subsets(bands, p.groups),
+        metrics=METRICS, metric_kwargs={"threshold": p.outlier_threshold}, redshift=True,
+        batching=ip.ablation.Batching(batch_size=int(p.batch_size)), seed=seed, n_jobs=1, progress=progress)
 
 
 class RefitHGB:
@@ -252,7 +252,7 @@ def ablation_retrain(ctx: Any, data: Any, bands: list[str]) -> Any:
         fit = RefitHGB(p.hgb_max_iter)
     return ip.ablation.band_ablation(
         None, data.catalog[bands].astype(float), data.catalog["redshift"].to_numpy(float), bands=bands,
-        mode="retrain", fit=fit, subsets=subsets(bands, p.groups), test_size=p.retrain_test_size,
+        retrain=ip.ablation.RetrainSpec(fit, test_size=p.retrain_test_size), subsets=subsets(bands, p.groups),
         metrics=METRICS, metric_kwargs={"threshold": p.outlier_threshold}, redshift=True, seed=ctx.seed,
         n_jobs=ctx.jobs, progress=ctx.progress)    # the refit classes live in the package: workers import them
 
@@ -353,7 +353,7 @@ def _check_params(p: dict[str, Any]) -> None:
     if bad or not p.shapley_metrics:
         raise ConfigError(f"band_utilization: params.shapley_metrics must be a non-empty subset of "
                           f"{list(METRICS)}; got {p.shapley_metrics}")
-    if not isinstance(p.groups, dict):
+    if not isinstance(p.groups, Mapping):
         raise ConfigError("band_utilization: params.groups must be a table {name = [bands dropped]}")
 
 

@@ -107,7 +107,7 @@ def _check_params(p: dict[str, Any]) -> None:
     if p.ig_baseline not in ("zeros", "mean"):
         raise ConfigError(f"optical_lines_to_ir: params.ig_baseline must be 'zeros' or 'mean'; got "
                           f"{p.ig_baseline!r}")
-    if not isinstance(p.truth_lines, dict):
+    if not isinstance(p.truth_lines, Mapping):
         raise ConfigError("optical_lines_to_ir: params.truth_lines must be a table {band = [line names]}")
     for lines in p.truth_lines.values():
         for line in lines:
@@ -206,7 +206,7 @@ def attribute_band(est: Any, data: Any, rows: np.ndarray, band: str, p: dict, se
 def band_lines(values: np.ndarray, wavelength: np.ndarray, z: np.ndarray | None, p: dict, seed: int) -> pd.DataFrame:
     """Line-importance table of one band (windows at each galaxy's redshift when ``z`` is given)."""
     kw = {"redshift": z, "frame": "observed"} if z is not None else {"frame": "rest"}
-    return ip.attribution.line_importance(values, wavelength, n_boot=int(p.n_boot), ci=float(p.ci),
+    return ip.attribution.line_importance(values, wavelength, n_boot=int(p.n_boot), ci_level=float(p.ci),
                                           continuum_width=float(p.continuum_width),
                                           min_coverage=float(p.min_coverage), seed=seed, **kw)
 

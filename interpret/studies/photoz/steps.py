@@ -109,10 +109,10 @@ def per_band(frame: pd.DataFrame) -> pd.DataFrame:
 def masking(estimator: Any, x_test: np.ndarray, y_test: np.ndarray, x_train: np.ndarray,
             layout: dict[str, Any], *, strategy: str, threshold: float, seed: int, n_jobs: int | None) -> Any:
     """Leave-one-band-out masking of the trained model on the test rows (fill statistics from training)."""
-    from ...ablation import band_ablation
+    from ...ablation import Fill, band_ablation
 
-    return band_ablation(estimator, x_test, y_test, bands=list(layout), band_layout=layout, strategy=strategy,
-                         reference=x_train, metrics=_METRICS, redshift=True, metric_kwargs={"threshold": threshold},
+    return band_ablation(estimator, x_test, y_test, bands=list(layout), band_layout=layout,
+                         strategy=Fill(strategy, reference=x_train), metrics=_METRICS, redshift=True, metric_kwargs={"threshold": threshold},
                          seed=seed, n_jobs=n_jobs, progress=False)
 
 
@@ -154,14 +154,15 @@ def shapley(estimator: Any, x_test: np.ndarray, y_test: np.ndarray, x_train: np.
     """Exact band Shapley values (positive = the band helps) on the test rows, with galaxy-bootstrap errors."""
     import dataclasses
 
-    from ...ablation import band_shapley
+    from ...ablation import Fill, ShapleySampling, band_shapley
 
     kw = {"threshold": threshold} if metric == "outlier_fraction" else {}
 
     def run(rows: np.ndarray) -> Any:
         return band_shapley(estimator, x_test[rows], y_test[rows], bands=list(layout), band_layout=layout,
-                            metric=metric, metric_kwargs=kw, redshift=True, strategy=strategy, reference=x_train,
-                            exact=True, seed=seed, n_jobs=1, progress=False)
+                            metric=metric, metric_kwargs=kw, redshift=True,
+                            strategy=Fill(strategy, reference=x_train), sampling=ShapleySampling(exact=True),
+                            seed=seed, n_jobs=1, progress=False)
 
     rows = np.arange(len(y_test))
     full = run(rows)

@@ -290,7 +290,7 @@ def ablation_mask(est: Any, cat: pd.DataFrame, pred: dict, bands: list[str], tas
     x = _inputs(cat, bands, task).astype(float)
     metrics, kwargs = _metric_setup(task, p)
     return ip.ablation.band_ablation(est, x[test], cat[TASKS[task]].to_numpy(float)[test], bands=bands,
-                                     band_layout=_layout(bands), strategy=strategy, reference=x[train],
+                                     band_layout=_layout(bands), strategy=ip.ablation.Fill(strategy, x[train]),
                                      metrics=metrics, metric_kwargs=kwargs, redshift=task == "photoz", seed=seed,
                                      n_jobs=1, progress=False)
 
@@ -304,7 +304,7 @@ def ablation_retrain(ctx: Any, data: Any, bands: list[str], task: str) -> Any:
     fit = RefitMLP(task, data.bands, _train_kwargs(ctx)) if p.retrain_model == "mlp" else RefitHGB(task)
     metrics, kwargs = _metric_setup(task, p)
     return ip.ablation.band_ablation(None, cat[cols].astype(float), cat[TASKS[task]].to_numpy(float),
-                                     bands=bands, mode="retrain", fit=fit, test_size=p.retrain_test_size,
+                                     bands=bands, retrain=ip.ablation.RetrainSpec(fit, test_size=p.retrain_test_size),
                                      metrics=metrics, metric_kwargs=kwargs, redshift=task == "photoz",
                                      seed=ctx.seed, n_jobs=ctx.jobs, progress=ctx.progress)
 
@@ -320,8 +320,10 @@ def shapley_with_errors(est: Any, cat: pd.DataFrame, pred: dict, bands: list[str
 
     def run(rows: np.ndarray) -> Any:
         return ip.ablation.band_shapley(est, x[rows], y[rows], bands=bands, band_layout=_layout(bands),
-                                        metric=metric, metric_kwargs=kw, redshift=task == "photoz", strategy=strategy,
-                                        reference=x[train], exact=True, seed=seed, n_jobs=1, progress=False)
+                                        metric=metric, metric_kwargs=kw, redshift=task == "photoz",
+                                        strategy=ip.ablation.Fill(strategy, x[train]),
+                                        sampling=ip.ablation.ShapleySampling(exact=True), seed=seed, n_jobs=1,
+                                        progress=False)
 
     full = run(test)
     rng = np.random.default_rng([seed, 7])

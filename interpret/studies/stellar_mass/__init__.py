@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 
 import interpret as ip
-from interpret.exceptions import ConfigError, EstimationWarning
+from interpret.exceptions import BaselineWarning, ConfigError, EstimationWarning
 
 from .._data import colours as colour_frame
 from .._data import study_data
@@ -427,8 +427,18 @@ def attribution(ctx: Any, est: Any, data: Any, pred: dict) -> Any:
     p = ctx.params
     rows = attribution_rows(pred, p, ctx.seed)
     x = np.asarray(data.images[rows], np.float32)
-    return ip.attribution.attribute(est, x, method="integrated_gradients", n_steps=int(p.ig_steps),
-                                    batch_size=16, progress=ctx.progress)
+    # zero flux ("no light") is the physical reference of an image; the network never saw an empty cutout,
+    # so f(baseline) lies outside the predictions: say so in the report instead of failing
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", BaselineWarning)
+        a = ip.attribution.attribute(est, x, method="integrated_gradients", baselines="zeros",
+                                     n_steps=int(p.ig_steps), batch_size=16, progress=ctx.progress)
+    for w in caught:
+        if issubclass(w.category, BaselineWarning):
+            ctx.notes.append(f"Attribution baseline (zero flux): {str(w.message).split(';')[0]}.")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return a
 
 
 def attribution_rows(pred: dict, p: dict, seed: int) -> np.ndarray:
@@ -475,7 +485,7 @@ def local_steps(ctx: Any, cat: pd.DataFrame, pred: dict) -> dict[str, Any]:
         v = np.log10(np.clip(vals.to_numpy(float), 1e-6, None)) if q in LOG_COLUMNS else vals.to_numpy(float)
         out[q], _ = _quiet(lambda v=v: ip.causal.local_dependence(
             emb, sub["log_mstar"].to_numpy(float), v, k=min(int(p.local_k), len(sub) - 1),
-            condition=sub["redshift"].to_numpy(float), n_perm=int(p.local_n_perm), seed=ctx.seed))
+            condition=sub["redshift"].to_numpy(float), n_permutations=int(p.local_n_perm), seed=ctx.seed))
     return out
 
 
