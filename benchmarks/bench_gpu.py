@@ -60,7 +60,7 @@ def _ig(model: torch.nn.Module, x: np.ndarray, device: torch.device, n_steps: in
 
 
 def _shapley(model: torch.nn.Module, x: np.ndarray, device: torch.device) -> dict:
-    from interpret.ablation import band_shapley
+    from interpret.ablation import Batching, band_shapley
     from interpret.estimators import load_estimator
 
     est = load_estimator(model, device=device)
@@ -69,7 +69,7 @@ def _shapley(model: torch.nn.Module, x: np.ndarray, device: torch.device) -> dic
     predict()
     t_pred = best_time(predict, repeat=3)
     t0 = time.perf_counter()
-    band_shapley(est, x, y, bands=list(BANDS), metric="rmse", batch_size=1024, progress=False)
+    band_shapley(est, x, y, bands=list(BANDS), metric="rmse", batching=Batching(batch_size=1024), progress=False)
     t_shap = time.perf_counter() - t0
     return {"t_shap": t_shap, "t_shap_limit": 2 ** len(BANDS) * t_pred}
 

@@ -10,10 +10,14 @@ from interpret import load_result
 from interpret.ablation import (
     STRATEGIES,
     AblationResult,
+    Batching,
+    Fill,
     Inpaint,
     ModelInputs,
     Noise,
+    RetrainSpec,
     ShapleyResult,
+    ShapleySampling,
     band_ablation,
     band_shapley,
     exact_interactions,
@@ -104,8 +108,8 @@ def test_efficiency_to_float_precision(catalog):
     exact = band_shapley(model, x, y, bands=BANDS, metric="sigma_nmad", progress=False)
     assert exact.exact and exact.standard_errors is None
     assert abs(exact.efficiency_gap) < 1e-12 * max(1.0, abs(exact.v_none))
-    sampled = band_shapley(model, x, y, bands=BANDS, metric="sigma_nmad", exact=False, n_permutations=40,
-                           seed=3, progress=False)
+    sampled = band_shapley(model, x, y, bands=BANDS, metric="sigma_nmad",
+                           sampling=ShapleySampling(exact=False, n_permutations=40), seed=3, progress=False)
     assert not sampled.exact and sampled.n_permutations == 40
     assert abs(sampled.efficiency_gap) < 1e-12 * max(1.0, abs(sampled.v_none))
     assert sampled.v_all == pytest.approx(exact.v_all) and sampled.v_none == pytest.approx(exact.v_none)
@@ -115,8 +119,8 @@ def test_sampled_shapley_matches_exact_within_errors(catalog):
     x, y = catalog
     model = lambda a: 1.0 + 0.3 * np.abs(a[:, 0]) + 0.2 * a[:, 1] * a[:, 2] + 0.05 * a[:, 4]  # noqa: E731
     exact = band_shapley(model, x, y, bands=BANDS, metric="rmse", progress=False)
-    sampled = band_shapley(model, x, y, bands=BANDS, metric="rmse", exact=False, n_permutations=300,
-                           interactions=True, n_interaction_samples=300, seed=0, progress=False)
+    sampling = ShapleySampling(exact=False, n_permutations=300, interactions=True, n_interaction_samples=300)
+    sampled = band_shapley(model, x, y, bands=BANDS, metric="rmse", sampling=sampling, seed=0, progress=False)
     z = (sampled.values - exact.values).abs() / (sampled.standard_errors + 1e-12)
     assert (z < 5).all(), z
     diff = np.abs(np.nan_to_num(sampled.interactions.to_numpy() - exact.interactions.to_numpy()))
@@ -131,13 +135,13 @@ def test_many_bands_fall_back_to_sampling():
     w = np.linspace(0, 1, n_bands)
     names = [f"b{k}" for k in range(n_bands)]
     s = band_shapley(lambda a: a @ w, x, x @ w, bands=names, metric=mean_prediction, strategy="zero",
-                     n_permutations=4, seed=0, progress=False)
+                     sampling=ShapleySampling(n_permutations=4), seed=0, progress=False)
     assert not s.exact and s.standard_errors is not None
     np.testing.assert_allclose(s.values.to_numpy(), w * x.mean(axis=0), atol=1e-12)   # additive: exact anyway
     assert s.interactions.isna().all().all()
     with pytest.warns(CostWarning):
-        band_shapley(lambda a: a @ w, x[:8], (x @ w)[:8], bands=names, metric=mean_prediction, exact=True,
-                     progress=False, strategy="zero")
+        band_shapley(lambda a: a @ w, x[:8], (x @ w)[:8], bands=names, metric=mean_prediction,
+                     sampling=ShapleySampling(exact=True), progress=False, strategy="zero")
 
 
 # ---------------------------------------------------------------- known answers: ablation ------------
@@ -175,7 +179,7 @@ def test_retrain_mode_on_tiny_sklearn_model():
     x = np.column_stack([a, a + 0.05 * rng.normal(size=600), rng.normal(size=600)])   # b duplicates a
     y = 3.0 + a
     fit = lambda xs, ys: LinearRegression().fit(xs, ys)                                 # noqa: E731
-    retrained = band_ablation(None, x, y, bands=["a", "b", "c"], mode="retrain", fit=fit, metrics="rmse",
+    retrained = band_ablation(None, x, y, bands=["a", "b", "c"], retrain=RetrainSpec(fit), metrics="rmse",
                               subsets="all", seed=0, progress=False)
     tab = retrained.table.set_index("label")
     assert retrained.n_samples == 150 and retrained.strategy is None
@@ -207,13 +211,13 @@ def test_retrain_cv_pools_out_of_fold_predictions_and_passes_seeds():
         seen.append(seed)
         return Ridge(alpha=1e-6).fit(xs, ys)
 
-    t = band_ablation(None, x, y, bands=["g", "r"], mode="retrain", fit=fit, cv=3, metrics="rmse", seed=5,
+    t = band_ablation(None, x, y, bands=["g", "r"], retrain=RetrainSpec(fit, cv=3), metrics="rmse", seed=5,
                       progress=False)
     assert t.n_samples == 90 and t.details["cv"] == 3
     assert t.table.set_index("label").loc["-g", "delta_rmse"] > 0.5
     first = list(seen)
     seen.clear()
-    t2 = band_ablation(None, x, y, bands=["g", "r"], mode="retrain", fit=fit, cv=3, metrics="rmse", seed=5,
+    t2 = band_ablation(None, x, y, bands=["g", "r"], retrain=RetrainSpec(fit, cv=3), metrics="rmse", seed=5,
                        progress=False)
     assert seen == first and len(set(first)) == len(first)
     pd.testing.assert_frame_equal(t.table, t2.table)
@@ -264,7 +268,7 @@ def test_image_channels_torch_cnn_and_explicit_layout(two_inputs):
     explicit = band_ablation(net, (img, mags), y, bands=["g", "r", "i"], band_layout={
         b: [(0, 1, k), (1, 1, k)] for k, b in enumerate("gri")}, **common)
     pd.testing.assert_frame_equal(auto.table, explicit.table)
-    img_only = band_ablation(net, (img, mags), y, bands=["g", "r", "i"], band_axis=(1, None), **common)
+    img_only = band_ablation(net, (img, mags), y, bands=["g", "r", "i"], band_layout=(1, None), **common)
     assert not np.allclose(img_only.table["rmse"], auto.table["rmse"])
 
 
@@ -363,8 +367,8 @@ def test_results_round_trip(tmp_path, catalog):
     back = load_result(tmp_path / "t.ipres")
     pd.testing.assert_frame_equal(back.table, t.table)
     assert back.bands == BANDS and back.metrics == ("rmse", "bias")
-    s = band_shapley(model, x, y, bands=BANDS, exact=False, n_permutations=6, interactions=True,
-                     n_interaction_samples=4, seed=0, progress=False)
+    sampling = ShapleySampling(exact=False, n_permutations=6, interactions=True, n_interaction_samples=4)
+    s = band_shapley(model, x, y, bands=BANDS, sampling=sampling, seed=0, progress=False)
     s.save(tmp_path / "s.ipres")
     s2 = load_result(tmp_path / "s.ipres")
     assert isinstance(s2, ShapleyResult)
@@ -385,9 +389,9 @@ def _model(a):
     (dict(bands=BANDS, metrics=("rmse", "chi2")), "unknown metric 'chi2'; valid values are 'bias'"),
     (dict(bands=BANDS, subsets=[["u", "y"]]), r"unknown band\(s\) \['y'\]"),
     (dict(bands=BANDS, subsets="pairs"), "valid values are 'leave_one_out'"),
-    (dict(bands=BANDS, mode="refit"), "valid values are 'mask', 'retrain'"),
-    (dict(bands=BANDS, band_axis=0), "valid non-row axis"),
-    (dict(bands=BANDS, cv=3), "only apply to mode='retrain'"),
+    (dict(bands=BANDS, band_layout=0), "valid non-row axis"),
+    (dict(bands=BANDS, batching=Batching(batch_size=0)), "'batch_size' must be >= 1"),
+    (dict(bands=BANDS, strategy=Fill("median", reference=np.zeros((5, 2)))), "'reference' must hold the same"),
     (dict(bands=["u", "u", "g", "r", "i"]), "duplicate names"),
 ])
 def test_bad_input_messages(kwargs, match, catalog):
@@ -402,10 +406,10 @@ def test_bad_input_other(catalog):
         band_ablation(_model, x, y[:-1], bands=BANDS, progress=False)
     with pytest.raises(ValidationError, match="needs a trained 'estimator'"):
         band_ablation(None, x, y, bands=BANDS, progress=False)
-    with pytest.raises(ValidationError, match="needs 'fit'"):
-        band_ablation(None, x, y, bands=BANDS, mode="retrain", progress=False)
+    with pytest.raises(ValidationError, match="'fit' must be a callable"):
+        band_ablation(None, x, y, bands=BANDS, retrain=RetrainSpec(None), progress=False)
     with pytest.raises(ValidationError, match="does not use 'estimator'"):
-        band_ablation(_model, x, y, bands=BANDS, mode="retrain", fit=lambda a, b: None, progress=False)
+        band_ablation(_model, x, y, bands=BANDS, retrain=RetrainSpec(lambda a, b: None), progress=False)
     with pytest.raises(ValidationError, match="not columns of 'x'"):
         band_ablation(_model, pd.DataFrame(x, columns=list("abcde")), y, bands=["a", "q"], progress=False)
     with pytest.raises(ValidationError, match="NaN"):
@@ -414,7 +418,8 @@ def test_bad_input_other(catalog):
         band_shapley(_model, x, y, bands=BANDS, metric=["rmse", "bias"], progress=False)
     names = [f"b{k}" for k in range(21)]
     with pytest.raises(ValidationError, match="at most 20 bands"):
-        band_shapley(_model, np.zeros((4, 21)), np.ones(4), bands=names, exact=True, progress=False)
+        band_shapley(_model, np.zeros((4, 21)), np.ones(4), bands=names, sampling=ShapleySampling(exact=True),
+                     progress=False)
     with pytest.raises(ValidationError, match="at most 16 bands"):
         band_ablation(_model, np.zeros((4, 17)), np.ones(4), bands=names[:17], subsets="all", progress=False)
     with pytest.raises(ValidationError, match="band_layout refers to input 'spec'"):
@@ -427,14 +432,14 @@ def test_retrain_mode_shapley_and_reference_and_output():
     rng = np.random.default_rng(8)
     x = rng.normal(size=(400, 3))
     y = 5 + x[:, 0] + 0.5 * x[:, 1]
-    s = band_shapley(None, x, y, bands=["a", "b", "c"], mode="retrain", metric="rmse", seed=0, progress=False,
-                     fit=lambda xs, ys: LinearRegression().fit(xs, ys))
+    s = band_shapley(None, x, y, bands=["a", "b", "c"], retrain=RetrainSpec(lambda xs, ys: LinearRegression().fit(xs, ys)),
+                     metric="rmse", seed=0, progress=False)
     assert s.strategy is None and abs(s.efficiency_gap) < 1e-12
     assert s.values["a"] > s.values["b"] > 0.05 and abs(s.values["c"]) < 0.01   # positive = helps
     # fill statistics from reference data instead of x
     ref = x + 10.0
-    t = band_ablation(lambda a: a[:, 0], x, y, bands=["a", "b", "c"], reference=ref, metrics=mean_prediction,
-                      progress=False).table
+    t = band_ablation(lambda a: a[:, 0], x, y, bands=["a", "b", "c"], strategy=Fill("mean", reference=ref),
+                      metrics=mean_prediction, progress=False).table
     assert t.loc[1, "mean_prediction"] == pytest.approx(ref[:, 0].mean())
     # multi-output estimators: choose the scored output by index or by name
     est = load_estimator(lambda a: np.column_stack([a[:, 0], 5 + a[:, 0] + 0.5 * a[:, 1]]),
@@ -445,3 +450,36 @@ def test_retrain_mode_shapley_and_reference_and_output():
         band_ablation(est, x, y, bands=["a", "b", "c"], metrics="rmse", progress=False)
     with pytest.raises(ValidationError, match="unknown output 'q'"):
         band_ablation(est, x, y, bands=["a", "b", "c"], output="q", metrics="rmse", progress=False)
+
+
+def test_old_keywords_still_work_with_a_future_warning(catalog):
+    """mode/fit/test_size/cv, reference, band_axis, batch_size/max_bytes and the Shapley sampling keywords."""
+    from sklearn.linear_model import LinearRegression
+
+    x, y = catalog
+    fit = lambda a, b: LinearRegression().fit(a, b)   # noqa: E731
+    new = band_ablation(None, x, y, bands=BANDS, retrain=RetrainSpec(fit, test_size=0.3), metrics="rmse", seed=1,
+                        progress=False)
+    with pytest.warns(FutureWarning, match=r"fit, mode, test_size are removed in 0.4; use retrain=RetrainSpec"):
+        old = band_ablation(None, x, y, bands=BANDS, mode="retrain", fit=fit, test_size=0.3, metrics="rmse", seed=1,
+                            progress=False)
+    pd.testing.assert_frame_equal(old.table, new.table)
+    ref = x + 1.0
+    new = band_ablation(_model, x, y, bands=BANDS, strategy=Fill("median", reference=ref),
+                        batching=Batching(batch_size=7), progress=False)
+    with pytest.warns(FutureWarning, match="batch_size, reference are removed"):
+        old = band_ablation(_model, x, y, bands=BANDS, strategy="median", reference=ref, batch_size=7, progress=False)
+    pd.testing.assert_frame_equal(old.table, new.table)
+    with pytest.warns(FutureWarning, match=r"sampling=ShapleySampling\(exact=...\)"):
+        old = band_shapley(_model, x, y, bands=BANDS, exact=False, n_permutations=10, seed=0, progress=False)
+    new = band_shapley(_model, x, y, bands=BANDS, sampling=ShapleySampling(exact=False, n_permutations=10), seed=0,
+                       progress=False)
+    pd.testing.assert_series_equal(old.values, new.values)
+    with pytest.warns(FutureWarning), pytest.raises(ValidationError, match="mode='retrain' needs fit="):
+        band_ablation(None, x, y, bands=BANDS, mode="retrain", progress=False)
+    with pytest.warns(FutureWarning), pytest.raises(ValidationError, match="valid values are 'mask', 'retrain'"):
+        band_ablation(_model, x, y, bands=BANDS, mode="refit", progress=False)
+    with pytest.warns(FutureWarning), pytest.raises(ValidationError, match="only apply to mode='retrain'"):
+        band_ablation(_model, x, y, bands=BANDS, cv=3, progress=False)
+    with pytest.raises(ValidationError, match="'retrain' must be a RetrainSpec"):
+        band_ablation(None, x, y, bands=BANDS, retrain=fit, progress=False)

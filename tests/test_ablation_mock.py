@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import interpret as ip
-from interpret.ablation import band_ablation, band_shapley, compare_modes
+from interpret.ablation import RetrainSpec, band_ablation, band_shapley, compare_modes
 from interpret.metrics import sigma_nmad
 
 
@@ -50,10 +50,10 @@ def test_shapley_over_survey_groups_and_mantis_shrimp_retrain(photoz):
 
     cat = u.catalog[names]
     zz = u.catalog["redshift"].to_numpy()
-    retrained = band_ablation(None, cat, zz, bands=names, mode="retrain", seed=0, progress=False,
-                              fit=lambda xs, ys: KNeighborsRegressor(10).fit(xs, ys),
+    retrained = band_ablation(None, cat, zz, bands=names, seed=0, progress=False,
+                              retrain=RetrainSpec(lambda xs, ys: KNeighborsRegressor(10).fit(xs, ys)),
                               subsets=[{"drop": groups["WISE"]}, {"drop": ["u"]}], metrics="sigma_nmad")
-    masked_cat = band_ablation(est, (u.images, mags), zz, bands=names, band_axis=(None, 1),   # magnitudes only
+    masked_cat = band_ablation(est, (u.images, mags), zz, bands=names, band_layout=(None, 1),   # magnitudes only
                                subsets=[{"drop": groups["WISE"]}, {"drop": ["u"]}], metrics="sigma_nmad",
                                progress=False)
     both = compare_modes(masked_cat, retrained)

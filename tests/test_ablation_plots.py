@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from interpret.ablation import band_ablation, band_shapley  # noqa: E402
+from interpret.ablation import RetrainSpec, ShapleySampling, band_ablation, band_shapley  # noqa: E402
 from interpret.plots.ablation import (  # noqa: E402
     plot_ablation,
     plot_ablation_comparison,
@@ -30,10 +30,11 @@ def results():
     x = np.random.default_rng(0).normal(size=(200, 4))
     y = model(x)
     masked = band_ablation(model, x, y, bands=BANDS, metrics=("rmse", "bias"), progress=False)
-    retrained = band_ablation(None, x, y, bands=BANDS, mode="retrain", metrics="rmse", seed=0, progress=False,
-                              fit=lambda a, b: LinearRegression().fit(a, b))
+    retrained = band_ablation(None, x, y, bands=BANDS, metrics="rmse", seed=0, progress=False,
+                              retrain=RetrainSpec(lambda a, b: LinearRegression().fit(a, b)))
     exact = band_shapley(model, x, y, bands=BANDS, progress=False)
-    sampled = band_shapley(model, x, y, bands=BANDS, exact=False, n_permutations=10, seed=0, progress=False)
+    sampled = band_shapley(model, x, y, bands=BANDS, sampling=ShapleySampling(exact=False, n_permutations=10),
+                           seed=0, progress=False)
     yield masked, retrained, exact, sampled
     plt.close("all")
 

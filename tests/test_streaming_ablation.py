@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from interpret.ablation import Noise, band_ablation
+from interpret.ablation import Fill, Noise, band_ablation
 from interpret.exceptions import ValidationError
 from interpret.streaming import read_rows_done, stream_band_ablation
 
@@ -34,7 +34,8 @@ def test_streamed_equals_in_memory(tmp_path, data, strategy):
     path = tmp_path / "x.npy"
     np.save(path, x)
     kw = dict(bands=BANDS, strategy=strategy, subsets="leave_one_out", metrics=METRICS, reference=ref, seed=3)
-    mem = band_ablation(_model, x, y, progress=False, **kw)
+    mem_kw = {k: v for k, v in kw.items() if k not in ("strategy", "reference")}
+    mem = band_ablation(_model, x, y, strategy=Fill(strategy, reference=ref), progress=False, **mem_kw)
     out = tmp_path / "pred.h5"
     res = stream_band_ablation(_model, path, y, out, chunk_size=40, progress=False, **kw)
     pd.testing.assert_frame_equal(res.table, mem.table, rtol=1e-6)

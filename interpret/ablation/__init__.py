@@ -8,6 +8,8 @@
 * Fill strategies (:data:`STRATEGIES`): zero, mean, median, noise, inpaint - see
   :mod:`interpret.ablation.strategies` for what each fill means and when zero-filling is ambiguous.
 * Bands may be image channels, catalogue columns, or span several inputs (:class:`BandLayout`).
+* Options that travel together are small objects (:mod:`interpret.ablation.options`): :class:`Fill`,
+  :class:`RetrainSpec`, :class:`Batching`, :class:`ShapleySampling`.
 
 Examples
 --------
@@ -23,6 +25,7 @@ from .ablate import DEFAULT_METRICS, REDSHIFT_METRICS, band_ablation
 from .band_layout import BandLayout, ModelInputs, Slot, resolve_layout
 from .compare import compare_modes
 from .masking import masked_predictions, masked_predictions_loop
+from .options import Batching, Fill, RetrainSpec, ShapleySampling
 from .shapley import MAX_EXACT_BANDS, band_shapley, exact_interactions, exact_shapley
 from .strategies import (
     STRATEGIES,
@@ -42,5 +45,5 @@ __all__ = [
     "STRATEGIES", "FillStrategy", "Zero", "Mean", "Median", "Noise", "Inpaint", "get_strategy",
     "register_strategy", "SUBSET_SPECS", "resolve_subsets", "BandLayout", "Slot", "ModelInputs",
     "resolve_layout", "exact_shapley", "exact_interactions", "masked_predictions", "masked_predictions_loop",
-    "MAX_EXACT_BANDS", "DEFAULT_METRICS", "REDSHIFT_METRICS",
+    "MAX_EXACT_BANDS", "DEFAULT_METRICS", "REDSHIFT_METRICS", "Fill", "RetrainSpec", "Batching", "ShapleySampling",
 ]

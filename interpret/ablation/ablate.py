@@ -11,7 +11,7 @@ import pandas as pd
 
 from ._engine import DEFAULT_METRICS, REDSHIFT_METRICS, prepare
 from ._result import AblationResult
-from .masking import DEFAULT_MAX_BYTES
+from .options import Batching, Fill, RetrainSpec, engine_kwargs, legacy_keywords
 from .strategies import FillStrategy
 from .subsets import resolve_subsets, subset_label
 
@@ -21,44 +21,39 @@ logger = logging.getLogger(__name__)
 
 
 
+@legacy_keywords
 def band_ablation(
     estimator: Any,
     x: Any,
     y: Any,
     *,
     bands: Any = None,
-    strategy: str | FillStrategy = "mean",
+    strategy: str | FillStrategy | Fill = "mean",
     subsets: str | Sequence[Any] = "leave_one_out",
     metrics: str | Callable[..., float] | Sequence[str | Callable[..., float]] | None = None,
     redshift: bool = False,
     metric_kwargs: Mapping[str, Any] | None = None,
-    mode: str = "mask",
-    fit: Callable[..., Any] | None = None,
-    test_size: float | None = None,
-    cv: int | None = None,
-    band_axis: int | Sequence[int | None] | None = None,
+    retrain: RetrainSpec | None = None,
     band_layout: Any = None,
-    reference: Any = None,
     output: int | str | None = None,
-    batch_size: int = 1024,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    batching: Batching | None = None,
     n_jobs: int | None = None,
     seed: int | np.random.Generator | None = None,
     progress: bool | None = None,
 ) -> AblationResult:
     """Score an estimator on subsets of its bands, by masking the others or by retraining without them.
 
-    Masking (``mode="mask"``) asks **what the trained model relies on**: the removed bands are filled in
+    Masking (the default) asks **what the trained model relies on**: the removed bands are filled in
     (see :mod:`interpret.ablation.strategies` for what each fill means) and the same model is scored.
-    Retraining (``mode="retrain"``) asks **what information the bands carry**: a model is refitted on the
-    kept bands only and scored on held-out galaxies. A band the model relies on may still carry little
+    Retraining (``retrain=RetrainSpec(fit)``) asks **what information the bands carry**: a model is refitted
+    on the kept bands only and scored on held-out galaxies. A band the model relies on may still carry little
     unique information (another band can replace it after retraining); show both with
     :func:`interpret.ablation.compare_modes` / :func:`interpret.plots.ablation.plot_ablation_comparison`.
 
     Parameters
     ----------
     estimator : Estimator, torch.nn.Module, fitted scikit-learn model, callable, or None
-        The trained model (wrapped with :func:`interpret.load_estimator`); None with ``mode="retrain"``.
+        The trained model (wrapped with :func:`interpret.load_estimator`); None with ``retrain=``.
     x : array, DataFrame, or tuple/list/dict of arrays
         Model inputs, one row per galaxy: images ``(n, B, H, W)``, a catalogue ``(n, B)`` or DataFrame with
         band-named columns, or several inputs (e.g. ``(images, magnitudes)``).
@@ -66,9 +61,10 @@ def band_ablation(
         True values of the target.
     bands : BandSet or sequence of str
         Band names in band-axis order (the DataFrame columns to ablate for a DataFrame ``x``).
-    strategy : str or FillStrategy, default "mean"
-        Fill for ``mode="mask"``: one of ``interpret.ablation.STRATEGIES`` ("zero", "mean", "median",
-        "noise", "inpaint") or an instance (e.g. ``Noise(sigma={"u": 0.3})``).
+    strategy : str, FillStrategy or Fill, default "mean"
+        Fill of removed bands: one of ``interpret.ablation.STRATEGIES`` ("zero", "mean", "median", "noise",
+        "inpaint"), an instance (e.g. ``Noise(sigma={"u": 0.3})``), or ``Fill(strategy, reference=x_train)``
+        to take the fill statistics from other galaxies (e.g. the training set; default ``x``).
     subsets : str or list, default "leave_one_out"
         "leave_one_out", "single", "adjacent_pairs", "all", or a list of kept-band lists /
         ``{"drop": [...]}`` dicts. The full set is always the first row.
@@ -81,32 +77,26 @@ def band_ablation(
         ``dz = (z_pred - z_true) / (1 + z_true)``. Otherwise residuals are plain ``y_pred - y_true``.
     metric_kwargs : dict, optional
         Passed to every metric accepting them, e.g. ``{"threshold": 0.3}`` for ``outlier_fraction``.
-    mode : {"mask", "retrain"}, default "mask"
-    fit : callable, optional
-        ``fit(x_subset, y_train) -> model with predict``, for ``mode="retrain"``; ``x_subset`` is ``x``
-        without the dropped bands (same container type). May accept ``seed=`` (an int).
-    test_size : float, optional
-        Held-out fraction for ``mode="retrain"`` (default 0.25); ignored when ``cv`` is given.
-    cv : int, optional
-        Number of cross-validation folds for ``mode="retrain"`` (out-of-fold predictions are pooled).
-    band_axis : int or sequence, optional
-        Band axis of each input (default 1).
-    band_layout : BandLayout or dict, optional
-        ``{band: [(input, axis, position), ...]}`` when bands span inputs irregularly.
-    reference : same type as x, optional
-        Data the fill statistics are computed from (e.g. the training set); default ``x``.
+    retrain : RetrainSpec, optional
+        ``RetrainSpec(fit, cv=None, test_size=None)``: refit a model on every subset instead of masking.
+    band_layout : int, sequence of int, BandLayout or dict, optional
+        Where the bands are: the band axis (default 1), one axis per input (None: the input has no band
+        axis), or ``{band: [(input, axis, position), ...]}`` when bands span inputs irregularly.
     output : int or str, optional
         Output column to score when the estimator returns several.
-    batch_size : int, default 1024
-        Rows per forward pass. Several masked subsets share each forward pass.
-    max_bytes : int, default 256 MiB
-        Memory bound of one stacked (multi-subset) input.
+    batching : Batching, optional
+        ``Batching(batch_size=1024, max_bytes=256 MiB)``: rows per forward pass and the memory bound of one
+        stacked (multi-subset) input.
     n_jobs : int, optional
         Workers for the subset/row-block loop (via :mod:`interpret.parallel`).
     seed : int, Generator or None
         Seeds the noise fill, inpainting subsamples, the train/held-out split and refits.
     progress : bool, optional
-        Progress bar (None: on unless CI is set).
+        None: a bar on a terminal when the work is long; False silences it.
+
+    Old keywords (until 0.4, with a FutureWarning): ``mode``, ``fit``, ``test_size``, ``cv`` (use
+    ``retrain=``), ``reference`` (``Fill``), ``band_axis`` (``band_layout``), ``batch_size``, ``max_bytes``
+    (``batching``).
 
     Returns
     -------
@@ -130,21 +120,20 @@ def band_ablation(
     """
     func = "band_ablation"
     t0 = time.perf_counter()
-    probe = prepare(func, estimator, x, y, bands=bands, mode=mode, strategy=strategy, metrics=metrics,
-                    metric_kwargs=metric_kwargs, fit=fit, test_size=test_size, cv=cv, band_axis=band_axis,
-                    band_layout=band_layout, reference=reference, output=output, batch_size=batch_size,
-                    max_bytes=max_bytes, n_jobs=n_jobs, progress=progress, seed=seed, redshift=redshift)
+    opts = engine_kwargs(strategy, retrain, band_layout, batching, func)
+    probe = prepare(func, estimator, x, y, bands=bands, metrics=metrics, metric_kwargs=metric_kwargs,
+                    output=output, n_jobs=n_jobs, progress=progress, seed=seed, redshift=redshift, **opts)
     names = probe.layout.bands
     masks = resolve_subsets(subsets, names, func=func)
     values = probe.score(masks)
     table = _table(masks, names, list(probe.scorers), values)
-    details = {"subsets": subsets if isinstance(subsets, str) else "explicit", "batch_size": batch_size,
+    details = {"subsets": subsets if isinstance(subsets, str) else "explicit", "batch_size": opts["batch_size"],
                "seconds": time.perf_counter() - t0, "seed": seed if isinstance(seed, int) else None,
                "fill": probe.strategy.description if probe.strategy else None,
-               "test_size": test_size, "cv": cv, "n_galaxies": probe.inputs.n}
+               "test_size": opts["test_size"], "cv": opts["cv"], "n_galaxies": probe.inputs.n}
     logger.info("band_ablation: %d subsets x %d galaxies in %.2f s", len(masks), probe.inputs.n,
                 details["seconds"])
-    return AblationResult(table=table, bands=names, metrics=tuple(probe.scorers), mode=mode,
+    return AblationResult(table=table, bands=names, metrics=tuple(probe.scorers), mode=opts["mode"],
                           strategy=probe.strategy.name if probe.strategy else None, n_samples=probe.n_scored,
                           details=details)
 

@@ -20,7 +20,8 @@ def compare_modes(masked: AblationResult, retrained: AblationResult, metric: str
     Parameters
     ----------
     masked, retrained : AblationResult
-        Results of ``band_ablation(..., mode="mask")`` and ``band_ablation(None, ..., mode="retrain")``.
+        Results of ``band_ablation(estimator, ...)`` (mask mode) and ``band_ablation(None, ...,
+        retrain=RetrainSpec(fit))``.
     metric : str, optional
         Metric to compare (default: the first metric common to both).
 
@@ -34,14 +35,14 @@ def compare_modes(masked: AblationResult, retrained: AblationResult, metric: str
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LinearRegression
-    >>> from interpret.ablation import band_ablation
+    >>> from interpret.ablation import RetrainSpec, band_ablation
     >>> rng = np.random.default_rng(1)
     >>> x = rng.normal(size=(400, 2)); x[:, 1] = x[:, 0] + 0.01 * rng.normal(size=400)
     >>> y = x[:, 0] + 5
     >>> model = LinearRegression().fit(x, y)
     >>> m = band_ablation(model, x, y, bands=["a", "b"], metrics="rmse", progress=False)
-    >>> r = band_ablation(None, x, y, bands=["a", "b"], metrics="rmse", mode="retrain",
-    ...                   fit=lambda xs, ys: LinearRegression().fit(xs, ys), seed=0, progress=False)
+    >>> r = band_ablation(None, x, y, bands=["a", "b"], metrics="rmse", seed=0, progress=False,
+    ...                   retrain=RetrainSpec(lambda xs, ys: LinearRegression().fit(xs, ys)))
     >>> list(compare_modes(m, r).columns)[-2:]
     ['delta_rmse_mask', 'delta_rmse_retrain']
     """

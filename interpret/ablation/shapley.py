@@ -28,7 +28,15 @@ from ..exceptions import CostWarning, ValidationError
 from ._engine import prepare
 from ._metrics import metric_name
 from ._result import ShapleyResult
-from .masking import DEFAULT_MAX_BYTES
+from .options import (
+    MAX_EXACT_BANDS,
+    Batching,
+    Fill,
+    RetrainSpec,
+    ShapleySampling,
+    engine_kwargs,
+    legacy_keywords,
+)
 from .strategies import FillStrategy
 from .subsets import bits_to_masks
 
@@ -37,7 +45,6 @@ __all__ = ["band_shapley", "exact_shapley", "exact_interactions", "sample_shaple
 
 logger = logging.getLogger(__name__)
 
-MAX_EXACT_BANDS = 12
 _HARD_EXACT_LIMIT = 20
 
 
@@ -126,6 +133,10 @@ def sample_shapley(value: Callable[[np.ndarray], np.ndarray], n: int, n_permutat
     ``value(bits)`` returns the values of int64 bitmasks. Each antithetic pair (a permutation and its
     reverse) is averaged before the standard error is taken.
     """
+    from .._guards import check_resamples
+
+    check_resamples("band_shapley", "n_permutations", n_permutations, n_values=0, extra_bytes=48.0 * (n + 1),
+                    what="permutations")      # the permutation, coalition and value arrays, before allocating
     perms = _permutations(n, n_permutations, rng)
     prefix = _prefix_bits(perms)
     vals = value(prefix.ravel()).reshape(prefix.shape)
@@ -186,6 +197,7 @@ class _CachedValue:
         return pd.Series([self.cache[k] for k in keys], index=index, name="value")
 
 
+@legacy_keywords
 def band_shapley(
     estimator: Any,
     x: Any,
@@ -196,22 +208,12 @@ def band_shapley(
     redshift: bool = False,
     metric_kwargs: Mapping[str, Any] | None = None,
     greater_is_better: bool | None = None,
-    strategy: str | FillStrategy = "mean",
-    mode: str = "mask",
-    fit: Callable[..., Any] | None = None,
-    test_size: float | None = None,
-    cv: int | None = None,
-    exact: bool | None = None,
-    max_exact_bands: int = MAX_EXACT_BANDS,
-    n_permutations: int = 200,
-    interactions: bool | None = None,
-    n_interaction_samples: int | None = None,
-    band_axis: int | Sequence[int | None] | None = None,
+    strategy: str | FillStrategy | Fill = "mean",
+    retrain: RetrainSpec | None = None,
+    sampling: ShapleySampling | None = None,
     band_layout: Any = None,
-    reference: Any = None,
     output: int | str | None = None,
-    batch_size: int = 1024,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    batching: Batching | None = None,
     n_jobs: int | None = None,
     seed: int | np.random.Generator | None = None,
     progress: bool | None = None,
@@ -219,15 +221,15 @@ def band_shapley(
     """Shapley value of every band for one metric, plus pairwise Shapley interaction indices.
 
     ``v(S)`` is the metric with only the bands in ``S`` kept (masked with ``strategy``, or - with
-    ``mode="retrain"`` - a model refitted on ``S``, the empty set scored as the constant mean predictor).
+    ``retrain=RetrainSpec(fit)`` - a model refitted on ``S``, the empty set scored as the constant mean
+    predictor).
     **Positive values mean the band helps** (one convention across the library): for error metrics the
     game is the decrease of the error, so ``values.sum() == v(none) - v(all)``; for scores (``r2``) the
     increase, ``values.sum() == v(all) - v(none)``. Both hold to float precision (``efficiency_gap``).
 
     Parameters
     ----------
-    estimator, x, y, bands, strategy, mode, fit, test_size, cv, band_axis, band_layout, reference, output,
-    batch_size, max_bytes, n_jobs, progress
+    estimator, x, y, bands, strategy, retrain, band_layout, output, batching, n_jobs, progress
         As in :func:`interpret.ablation.band_ablation`.
     metric : str or callable, default "rmse"
         One name from ``interpret.metrics.METRICS`` or a callable ``f(y_true, y_pred) -> float``.
@@ -238,17 +240,16 @@ def band_shapley(
         Declare the target a redshift: the metric scores ``dz = (z_pred - z_true) / (1 + z_true)``.
     metric_kwargs : dict, optional
         Extra keywords for the metric, e.g. ``{"threshold": 0.3}``.
-    exact : bool, optional
-        Evaluate all ``2^B`` subsets (default: when ``B <= max_exact_bands``), else sample permutations.
-    max_exact_bands : int, default 12
-        Largest band count computed exactly by default.
-    n_permutations : int, default 200
-        Permutations sampled when not exact (rounded up to an even number: antithetic pairs).
-    interactions : bool, optional
-        Compute pairwise interaction indices (default: when exact; they are free then). When sampled,
-        ``n_interaction_samples`` subsets per pair are drawn (default ``n_permutations``).
+    sampling : ShapleySampling, optional
+        ``ShapleySampling(exact=None, max_exact_bands=12, n_permutations=200, interactions=None,
+        n_interaction_samples=None)``: all ``2^B`` subsets up to 12 bands, else sampled permutations
+        (antithetic pairs) with standard errors; interactions are free when exact.
     seed : int, Generator or None
         Seeds permutations, interaction samples, the noise fill and retrain splits.
+
+    Old keywords (until 0.4, with a FutureWarning): as for :func:`band_ablation`, and ``exact``,
+    ``max_exact_bands``, ``n_permutations``, ``interactions``, ``n_interaction_samples`` (use
+    ``sampling=``).
 
     Returns
     -------
@@ -274,13 +275,16 @@ def band_shapley(
     t0 = time.perf_counter()
     if isinstance(metric, (list, tuple)):
         raise ValidationError(f"{func}(): 'metric' must be one name or callable; got {metric!r}")
-    probe = prepare(func, estimator, x, y, bands=bands, mode=mode, strategy=strategy, metrics=metric,
-                    metric_kwargs=metric_kwargs, fit=fit, test_size=test_size, cv=cv, band_axis=band_axis,
-                    band_layout=band_layout, reference=reference, output=output, batch_size=batch_size,
-                    max_bytes=max_bytes, n_jobs=n_jobs, progress=progress, seed=seed, redshift=redshift)
+    opts = engine_kwargs(strategy, retrain, band_layout, batching, func)
+    probe = prepare(func, estimator, x, y, bands=bands, metrics=metric, metric_kwargs=metric_kwargs,
+                    output=output, n_jobs=n_jobs, progress=progress, seed=seed, redshift=redshift, **opts)
+    sampling = ShapleySampling() if sampling is None else sampling
+    if not isinstance(sampling, ShapleySampling):
+        raise ValidationError(f"{func}(): 'sampling' must be a ShapleySampling(...); got {type(sampling).__name__}")
+    interactions = sampling.interactions
     names = probe.layout.bands
     n = len(names)
-    exact = _resolve_exact(exact, n, max_exact_bands, func)
+    exact = _resolve_exact(sampling.exact, n, sampling.max_exact_bands, func)
     value = _CachedValue(probe, n)
     full, empty = (1 << n) - 1, 0
     if exact:
@@ -289,12 +293,12 @@ def band_shapley(
         inter = exact_interactions(v) if interactions is not False else np.full((n, n), np.nan)
         inter_se, n_perm = None, 0
     else:
-        n_perm = check_int(n_permutations, "n_permutations", func, minimum=2)
+        n_perm = check_int(sampling.n_permutations, "n_permutations", func, minimum=2)
         rng = as_generator(seed) if not isinstance(seed, int) else np.random.default_rng([seed, 1])
         phi, se = sample_shapley(value, n, n_perm, rng)
         n_perm += n_perm % 2
         if interactions:
-            k = check_int(n_interaction_samples or n_perm, "n_interaction_samples", func, minimum=2)
+            k = check_int(sampling.n_interaction_samples or n_perm, "n_interaction_samples", func, minimum=2)
             inter, inter_se = sample_interactions(value, n, k, rng)
         else:
             inter, inter_se = np.full((n, n), np.nan), None
@@ -303,9 +307,9 @@ def band_shapley(
     if not better:     # positive = the band lowers the error (helps)
         phi, inter = -phi, -inter
     return _result(names, phi, se, inter, inter_se, float(v_all), float(v_none), metric_name(metric), probe,
-                   exact, n_perm, value, better, {"mode": mode, "seconds": time.perf_counter() - t0,
-                                          "n_evaluations": len(value.cache), "n_samples": probe.n_scored,
-                                          "batch_size": batch_size})
+                   exact, n_perm, value, better, {"mode": opts["mode"], "seconds": time.perf_counter() - t0,
+                                                  "n_evaluations": len(value.cache), "n_samples": probe.n_scored,
+                                                  "batch_size": opts["batch_size"]})
 
 
 def _greater_is_better(metric: Any, declared: bool | None) -> bool:
