@@ -64,7 +64,7 @@ import interpret as ip
 from interpret.exceptions import ConfigError, EstimationWarning
 
 from .._data import BandNames, colours, held_out, user_data
-from .._models import study_model
+from .._models import model_name, study_model
 from .._params import StudyParams
 
 log = logging.getLogger(__name__)
@@ -615,9 +615,13 @@ def fig_predictions(ctx: Any) -> Any:
                             threshold=p.mass_outlier_dex, quantity="log M*")
     ip.plots.metrics.plot_predictions(z, ax=axes[0, 0])
     ip.plots.metrics.plot_predictions(m, ax=axes[0, 1])
-    axes[0, 0].set(xlabel=r"$z_\mathrm{spec}$", ylabel=r"$z_\mathrm{phot}$ (MLP on magnitudes)")
+    target = (ctx.config.get("data") or {}).get("target", "redshift")
+    user = model_name(ctx, "") if ctx.config.get("model") else ""
+    zname = user if user and target == "redshift" else "reference MLP on magnitudes"
+    mname = user if user and target == "log_mstar" else "reference MLP"
+    axes[0, 0].set(xlabel=r"$z_\mathrm{spec}$", ylabel=r"$z_\mathrm{phot}$" + f" ({zname})")
     axes[0, 1].set(xlabel=r"$\log_{10}(M_*/\mathrm{M}_\odot)$, kcorrect",
-                   ylabel=r"$\log_{10}(M_*/\mathrm{M}_\odot)$, MLP")
+                   ylabel=r"$\log_{10}(M_*/\mathrm{M}_\odot)$" + f", {mname}")
     for ax, k in zip(axes[0], "ab"):
         _panel(ax, k)
     return fig
