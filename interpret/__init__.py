@@ -18,7 +18,7 @@ from ._version import __version__
 
 _SUBMODULES = {
     "mock", "datasets", "data", "causal", "pid", "attribution", "ablation", "metrics", "plots", "report",
-    "parallel", "estimators", "exceptions", "streaming", "runner", "zoo",
+    "parallel", "estimators", "exceptions", "streaming", "runner", "zoo", "studies",
 }
 # flat names -> module that defines them
 _FLAT = {
