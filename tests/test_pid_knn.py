@@ -215,7 +215,7 @@ def test_too_few_samples_for_k():
 
 
 @pytest.mark.parametrize("kw, match", [
-    ({"estimator": "binned"}, "unknown estimator 'binned'; valid values are 'knn', 'ksg'"),
+    ({"method": "binned"}, "unknown method 'binned'; valid values are 'knn', 'ksg'"),
     ({"k": 0}, "'k' must be >= 1"),
     ({"ci_level": 1.5}, "'ci_level' must be in"),
     ({"jitter": -1.0}, "'jitter' must be a number"),

@@ -119,8 +119,8 @@ def test_bad_inputs(gauss):
         pointwise_decompose(t, {"a": a, "b": np.zeros(60)}, **FAST)
     with pytest.raises(ValidationError, match="single class"):
         pointwise_decompose(np.zeros(60, dtype=int), {"a": a, "b": a ** 2}, **FAST)
-    with pytest.raises(ValidationError, match="unknown estimator 'knn'"):
-        pointwise_decompose(t, {"a": a, "b": a ** 2}, estimator="knn")
+    with pytest.raises(ValidationError, match="unknown method 'knn'"):
+        pointwise_decompose(t, {"a": a, "b": a ** 2}, method="knn")
     with pytest.raises(ValidationError, match="'n_classes' must be >= 2"):
         pointwise_decompose(t, {"a": a, "b": a ** 2}, n_classes=1)
 

@@ -2,7 +2,7 @@
 
 The binned route (default) discretises every variable (:mod:`interpret.pid.discretize`), builds the joint
 pmf with one flat-index ``np.bincount`` (:mod:`interpret.pid.estimation`) and evaluates a registered
-measure (:mod:`interpret.pid.measures`); ``estimator="knn"`` hands over to
+measure (:mod:`interpret.pid.measures`); ``method="knn"`` hands over to
 :func:`interpret.pid.knn.knn_decompose`.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._compat import renamed_keywords
 from .._seeding import int_seed
 from .._validation import check_choice, check_finite, check_fraction, check_int, check_same_length
 from ..exceptions import ConvergenceWarning, EstimationWarning, ValidationError
@@ -155,6 +156,7 @@ def _knn(target: Any, sources: Any, measure: str | None, seed: Any, n_jobs: Any,
     return knn_decompose(target, sources, seed=seed, n_jobs=n_jobs, progress=progress, **kw)
 
 
+@renamed_keywords(estimator="method")
 def decompose(
     target: Any,
     sources: Mapping[str, Any] | Sequence[Any],
@@ -165,7 +167,7 @@ def decompose(
     reduce: str = "regression",
     n_splits: int = 5,
     regressor: Any = None,
-    estimator: str = "binned",
+    method: str = "binned",
     bias_correction: str | None = None,
     n_shuffles: int = 20,
     n_boot: int = 0,
@@ -198,7 +200,7 @@ def decompose(
         Cross-fitting folds of the regression reduction.
     regressor : sklearn regressor, optional
         Model of the regression reduction (default ``HistGradientBoostingRegressor``).
-    estimator : {"binned", "knn"}, default "binned"
+    method : {"binned", "knn"}, default "binned"
         ``"knn"`` calls :func:`interpret.pid.knn.knn_decompose` with ``kwargs`` (no binning).
     bias_correction : {None, "shuffle"}, default None
         ``"shuffle"`` subtracts from every atom its mean over ``n_shuffles`` target permutations.
@@ -237,9 +239,9 @@ def decompose(
     >>> round(r.synergy, 2), round(r.redundancy, 2)
     (1.0, 0.0)
     """
-    check_choice(estimator, "estimator", _FUNC, ("binned", "knn"))
+    check_choice(method, "method", _FUNC, ("binned", "knn"))
     seed = int_seed(seed) if isinstance(seed, np.random.Generator) else seed
-    if estimator == "knn":
+    if method == "knn":
         return _knn(target, sources, measure, seed, n_jobs, progress, n_boot, kwargs)
     measure = "broja" if measure is None else measure
     named = _as_sources(sources)

@@ -232,9 +232,9 @@ def _jittered(a: np.ndarray, jitter: float, rng: np.random.Generator) -> np.ndar
     return a + jitter * rng.standard_normal(a.shape) if jitter > 0 else a
 
 
-def _check_options(func: str, estimator: str, k: int, n_boot: int, ci_level: float, subsample: float,
+def _check_options(func: str, method: str, k: int, n_boot: int, ci_level: float, subsample: float,
                    jitter: float) -> None:
-    check_choice(estimator, "estimator", func, ESTIMATORS)
+    check_choice(method, "method", func, ESTIMATORS)
     check_int(k, "k", func, minimum=1)
     check_int(n_boot, "n_boot", func, minimum=0)
     check_fraction(ci_level, "ci_level", func)
@@ -299,8 +299,8 @@ def _workers(n_jobs: int | None) -> int:
 
 
 # --- public API ------------------------------------------------------------------------------------------------
-@renamed_keywords(ci="ci_level", return_result=None)
-def mutual_information(target: Any, source: Any, *, estimator: str = "knn", k: int = 3, n_boot: int = 0,
+@renamed_keywords(ci="ci_level", return_result=None, estimator="method")
+def mutual_information(target: Any, source: Any, *, method: str = "knn", k: int = 3, n_boot: int = 0,
                        ci_level: float = 0.95, subsample: float = 0.5, jitter: float = 1e-10,
                        scaling: str = "standardize", seed: int | np.random.Generator | None = None,
                        n_jobs: int | None = None, progress: bool | None = None) -> MIEstimate:
@@ -312,7 +312,7 @@ def mutual_information(target: Any, source: Any, *, estimator: str = "knn", k: i
         Continuous target (e.g. log stellar mass); pandas objects are accepted.
     source : array-like, shape (n,) or (n, d_s)
         Continuous source; several columns (e.g. five magnitudes) are treated jointly.
-    estimator : {"knn", "ksg"}, default "knn"
+    method : {"knn", "ksg"}, default "knn"
         ``"knn"`` and ``"ksg"`` both mean KSG algorithm 1 (the binned route is :func:`interpret.pid.decompose`).
     k : int, default 3
         Neighbours; larger k lowers variance and raises bias (KSG recommend 2-4).
@@ -364,7 +364,7 @@ def mutual_information(target: Any, source: Any, *, estimator: str = "knn", k: i
     True
     """
     func = "mutual_information"
-    _check_options(func, estimator, k, n_boot, ci_level, subsample, jitter)
+    _check_options(func, method, k, n_boot, ci_level, subsample, jitter)
     check_choice(scaling, "scaling", func, SCALINGS)
     t0 = time.perf_counter()
     data = _prepare({"target": target, "source": source}, func, k, scaling)
@@ -426,7 +426,7 @@ def knn_decompose(target: Any, sources: Any, *, measure: str = "mmi", k: int = 3
 
     Every set S of sources gets I(target; S) from :func:`mutual_information`'s estimator (same k, same scaled
     and jittered data); the minimum-mutual-information redundancy and Möbius inversion on the Williams–Beer
-    lattice give the atoms. ``interpret.pid.decompose(..., estimator="knn")`` calls this.
+    lattice give the atoms. ``interpret.pid.decompose(..., method="knn")`` calls this.
 
     Parameters
     ----------

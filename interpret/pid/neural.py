@@ -276,9 +276,9 @@ class _Job:
         return fit_and_score(x[train], y[train], x[test], y[test], self.n_classes, self.cfg, rng)
 
 
-def _check_options(func: str, estimator: str, n_classes: int, binning: str, n_folds: int, hidden: Any,
+def _check_options(func: str, method: str, n_classes: int, binning: str, n_folds: int, hidden: Any,
                    epochs: int, ci_level: float, device: str) -> tuple[int, ...]:
-    check_choice(estimator, "estimator", func, ("neural",))
+    check_choice(method, "method", func, ("neural",))
     check_int(n_classes, "n_classes", func, minimum=2)
     check_choice(binning, "binning", func, ("quantile", "uniform"))
     check_int(n_folds, "n_folds", func, minimum=2)
@@ -292,8 +292,8 @@ def _check_options(func: str, estimator: str, n_classes: int, binning: str, n_fo
     return hidden
 
 
-@renamed_keywords(ci="ci_level")
-def pointwise_decompose(target: Any, sources: Any, *, estimator: str = "neural", n_classes: int = 20,
+@renamed_keywords(ci="ci_level", estimator="method")
+def pointwise_decompose(target: Any, sources: Any, *, method: str = "neural", n_classes: int = 20,
                         binning: str = "quantile", n_folds: int = 5, hidden: int | Sequence[int] = (64, 64),
                         epochs: int = 50, batch_size: int = 256, lr: float = 3e-3, weight_decay: float = 1e-4,
                         patience: int = 5, ci_level: float = 0.95, seed: int | np.random.Generator | None = None,
@@ -308,7 +308,7 @@ def pointwise_decompose(target: Any, sources: Any, *, estimator: str = "neural",
         used as classes as they are).
     sources : dict of str -> array-like, shape (n,) or (n, d)
         2 to 4 sources; a classifier is trained for every non-empty set of them (3 sets for 2 sources).
-    estimator : {"neural"}, default "neural"
+    method : {"neural"}, default "neural"
         The only per-galaxy route.
     n_classes : int, default 20
         Number of target bins (the classes). More bins approach the continuous MI but need more galaxies:
@@ -362,7 +362,7 @@ def pointwise_decompose(target: Any, sources: Any, *, estimator: str = "neural",
     True
     """
     func = "pointwise_decompose"
-    hidden = _check_options(func, estimator, n_classes, binning, n_folds, hidden, epochs, ci_level, device)
+    hidden = _check_options(func, method, n_classes, binning, n_folds, hidden, epochs, ci_level, device)
     t0 = time.perf_counter()
     named = named_sources(sources, func)
     names = tuple(named)
