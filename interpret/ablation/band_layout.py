@@ -2,7 +2,8 @@
 
 A :class:`BandLayout` maps every band name to one or more :class:`Slot` objects ``(input, axis,
 position)``: the band is the slice ``x[input].take(position, axis=axis)``. A band present both as an image
-channel and as a magnitude of a two-input model has two slots; removing the band removes both.
+channel and as a magnitude of a two-input model has two slots; removing the band removes both. A slot may
+be shared: a colour g-r listed under both g and r is removed when either band is removed.
 
 Examples
 --------
@@ -268,13 +269,13 @@ def _to_slot(inputs: ModelInputs, entry: Any, band: str, func: str) -> Slot:
 
 
 def _check_layout(inputs: ModelInputs, layout: BandLayout, func: str) -> None:
-    seen: dict[Slot, str] = {}
+    # A slot may belong to several bands (a colour g-r, derived from g and r): it is removed when any of
+    # them is removed. Within one band each slot appears once.
     for b in layout.bands:
+        if len(set(layout.slots[b])) != len(layout.slots[b]):
+            raise ValidationError(f"{func}(): band_layout[{b!r}] lists a slot more than once")
         for s in layout.slots[b]:
             size = inputs.arrays[s.input].shape[s.axis]
             if not 0 <= s.position < size:
                 raise ValidationError(f"{func}(): band {b!r} is placed at position {s.position} of axis "
                                       f"{s.axis} of input {s.input}, which has only {size} entries")
-            if s in seen:
-                raise ValidationError(f"{func}(): bands {seen[s]!r} and {b!r} occupy the same slot {s}")
-            seen[s] = b
