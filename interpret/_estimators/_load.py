@@ -189,6 +189,9 @@ def _load_path(path: Path, device: torch.device, allow_pickle: bool, trusted: Se
         raise FileNotFoundError(f"load_estimator(): no such file {str(path)!r}")
     if path.is_dir():
         raise EstimatorLoadError(f"load_estimator(): {str(path)!r} is a folder; give the model file inside it")
+    if path.stat().st_size == 0:
+        raise EstimatorLoadError(f"load_estimator(): {str(path)!r} is empty (0 bytes): the save was interrupted "
+                                 "or the copy failed; save or copy the model again")
     suffix = path.suffix.lower()
     if suffix in KERAS_SUFFIXES:
         return load_keras_model(path)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._compat import renamed_keywords
+from .._guards import check_memory
 from .._validation import as_generator, check_array, check_choice, check_fraction, check_int
 from ..data.lines import LINES, Line, get_line
 from ..exceptions import ValidationError
@@ -167,6 +168,8 @@ def line_importance(
     frame = frame or ("observed" if redshift is not None else "rest")
     check_choice(frame, "frame", _FUNC, ("rest", "observed"))
     n_boot = check_int(n_boot, "n_boot", _FUNC, minimum=0)
+    check_memory(_FUNC, f"n_boot={n_boot} resamples of {len(v)} galaxies", 16.0 * n_boot * len(v), "'n_boot'",
+                 hint="1000-10000 resamples give stable intervals")
     ci_level = check_fraction(ci_level, "ci_level", _FUNC)
     min_coverage = check_fraction(min_coverage, "min_coverage", _FUNC, inclusive=True)
     z = _redshifts(redshift, v.shape[0], frame)

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import check_finite
 from ..exceptions import ValidationError
 
 __all__ = ["as_matrix", "check_data", "discretise", "collinear_columns"]
@@ -27,6 +26,7 @@ def as_matrix(data: Any, names: Sequence[str] | None, func: str) -> tuple[np.nda
                 raise ValidationError(f"{func}(): 'names' {missing} are not columns of 'data'; "
                                       f"available: {list(map(str, data.columns))}")
             data = data[list(names)]
+        _check_unique([str(c) for c in data.columns], func)
         bad = [str(c) for c in data.columns if not pd.api.types.is_numeric_dtype(data[c])]
         if bad:
             raise ValidationError(f"{func}(): columns {bad} of 'data' are not numeric; encode or drop them")
@@ -44,10 +44,30 @@ def as_matrix(data: Any, names: Sequence[str] | None, func: str) -> tuple[np.nda
         names = [str(n) for n in names]
         if len(names) != x.shape[1]:
             raise ValidationError(f"{func}(): 'names' has {len(names)} entries but 'data' has {x.shape[1]} columns")
-    if len(set(names)) != len(names):
-        dup = sorted({n for n in names if names.count(n) > 1})
-        raise ValidationError(f"{func}(): duplicate variable names {dup}; rename the columns")
+    _check_unique(names, func)
     return x, list(names)
+
+
+def _check_unique(names: Sequence[str], func: str) -> None:
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if list(names).count(n) > 1})
+        raise ValidationError(f"{func}(): duplicate variable names {dup} in 'data'; rename or drop the repeated "
+                              "columns")
+
+
+def _check_finite_columns(x: np.ndarray, names: Sequence[str], func: str, allow_nan: bool) -> None:
+    """NaN / inf in ``x`` named by column, with counts and the first rows."""
+    bad = np.isinf(x) if allow_nan else ~np.isfinite(x)
+    if not bad.any():
+        return
+    parts = []
+    for j in np.flatnonzero(bad.any(axis=0)):
+        n_nan = int(np.isnan(x[:, j]).sum()) if not allow_nan else 0
+        n_inf = int(np.isinf(x[:, j]).sum())
+        what = " and ".join(t for t in (f"{n_nan} NaN" if n_nan else "", f"{n_inf} infinite" if n_inf else "") if t)
+        rows = ", ".join(str(i) for i in np.flatnonzero(bad[:, j])[:5]) + (", ..." if bad[:, j].sum() > 5 else "")
+        parts.append(f"'data' has {what} values (rows {rows}) in column {names[j]!r}")
+    raise ValidationError(f"{func}(): {'; '.join(parts)}; drop or impute them first")
 
 
 def collinear_columns(x: np.ndarray, names: Sequence[str], tol: float = 1e-10) -> list[list[str]]:
@@ -74,10 +94,7 @@ def check_data(x: np.ndarray, names: Sequence[str], func: str, *, allow_nan: boo
     if n < need:
         raise ValidationError(f"{func}(): 'data' has {n} rows but {p} variables need at least {need}; "
                               "add rows or drop variables")
-    if allow_nan:
-        check_finite(np.where(np.isnan(x), 0.0, x), "data", func)
-    else:
-        check_finite(x, "data", func)
+    _check_finite_columns(x, names, func, allow_nan)
     std = np.nanstd(x, axis=0)
     const = [names[i] for i in np.flatnonzero(~(std > 0))]
     if const:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._guards import check_resamples
 from .._validation import check_choice, check_fraction, check_int
 from ..parallel import seeded_map
 from ._run import run_causallearn
@@ -117,6 +118,7 @@ def edge_stability(
     check_choice(test, "test", "edge_stability", TESTS)
     alpha = check_fraction(alpha, "alpha", "edge_stability")
     n_boot = check_int(n_boot, "n_boot", "edge_stability", minimum=1)
+    check_resamples("edge_stability", "n_boot", n_boot, n_values=64, what="bootstrap graphs")
     bk = as_background(background, "edge_stability")
     x, names = _prepare(data, names, test, bins, None, None)
     if bk is not None:

@@ -241,10 +241,11 @@ def _add_magnitudes(cols: dict[str, np.ndarray], frame: dict[str, np.ndarray], f
         if fcol not in cols:
             raise DataFileError(f"read_catalog(): flux column {fcol!r} is not in {str(path)!r}; available: "
                                 f"{', '.join(list(cols)[:30])}")
+        _check_numeric_column(cols, fcol, "flux", path)
         flux = np.atleast_2d(cols[fcol].T).T.astype(float)
-        if flux.dtype.kind not in "fiu":
-            raise DataFileError(f"read_catalog(): flux column {fcol!r} of {str(path)!r} is not numeric")
         ivar = cols.get(fcol + ivar_suffix)
+        if ivar is not None:
+            _check_numeric_column(cols, fcol + ivar_suffix, "inverse-variance", path)
         if ivar is not None and np.shape(ivar) != np.shape(cols[fcol]):
             raise DataFileError(f"read_catalog(): {fcol + ivar_suffix!r} has shape {np.shape(ivar)} but "
                                 f"{fcol!r} has {np.shape(cols[fcol])} in {str(path)!r}")
@@ -260,12 +261,26 @@ def _add_magnitudes(cols: dict[str, np.ndarray], frame: dict[str, np.ndarray], f
             frame[name], frame[f"{name}_err"] = mag[:, i], err[:, i]
 
 
+def _check_numeric_column(cols: dict[str, np.ndarray], name: str, role: str, path: Path) -> None:
+    """A flux / ivar / extinction column must hold numbers; the error names it and shows a value."""
+    arr = np.asarray(cols[name])
+    if arr.dtype.kind in "fiub":
+        return
+    try:
+        arr.astype(float)
+    except (TypeError, ValueError):
+        example = next((v for v in arr.ravel()[:1000] if not isinstance(v, (int, float, np.number))), arr.flat[0])
+        raise DataFileError(f"read_catalog(): {role} column {name!r} of {str(path)!r} is not numeric (dtype "
+                            f"{arr.dtype}, e.g. {example!r}); name a numeric column, or fix the file") from None
+
+
 def _extinction(cols: dict[str, np.ndarray], extinction: str | None, shape: tuple[int, ...],
                 path: Path) -> np.ndarray | float:
     if extinction is None:
         return 0.0
     if extinction not in cols:
         raise DataFileError(f"read_catalog(): extinction column {extinction!r} is not in {str(path)!r}")
+    _check_numeric_column(cols, extinction, "extinction", path)
     ext = np.atleast_2d(cols[extinction].T).T.astype(float)
     if ext.shape != shape:
         raise DataFileError(f"read_catalog(): extinction column {extinction!r} has shape {ext.shape}; the fluxes "

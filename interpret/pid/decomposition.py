@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._compat import renamed_keywords
+from .._guards import check_numeric_rows, check_resamples
 from .._seeding import int_seed
 from .._validation import check_choice, check_finite, check_fraction, check_int, check_same_length
 from ..exceptions import ConvergenceWarning, EstimationWarning, ValidationError
@@ -239,6 +240,9 @@ def decompose(
     >>> round(r.synergy, 2), round(r.redundancy, 2)
     (1.0, 0.0)
     """
+    check_numeric_rows(_FUNC, target, sources)      # empty or string inputs, named before any reshaping
+    check_resamples(_FUNC, "n_boot", n_boot)         # memory of the resamples, estimated before allocating
+    check_resamples(_FUNC, "n_shuffles", n_shuffles if bias_correction else 0)
     check_choice(method, "method", _FUNC, ("binned", "knn"))
     seed = int_seed(seed) if isinstance(seed, np.random.Generator) else seed
     if method == "knn":

@@ -72,6 +72,7 @@ from scipy.special import digamma
 from sklearn.neighbors import KDTree
 
 from .._compat import renamed_keywords
+from .._guards import check_resamples
 from .._results import Result
 from .._validation import as_generator, check_array, check_choice, check_fraction, check_int, spawn_seeds
 from ..exceptions import EstimationWarning, ValidationError
@@ -237,6 +238,7 @@ def _check_options(func: str, method: str, k: int, n_boot: int, ci_level: float,
     check_choice(method, "method", func, ESTIMATORS)
     check_int(k, "k", func, minimum=1)
     check_int(n_boot, "n_boot", func, minimum=0)
+    check_resamples(func, "n_boot", n_boot, what="half-sample replicates")
     check_fraction(ci_level, "ci_level", func)
     check_fraction(subsample, "subsample", func)
     if not (isinstance(jitter, (int, float)) and 0 <= jitter < 1):
