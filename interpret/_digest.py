@@ -56,8 +56,12 @@ def _feed_array(h: Any, a: np.ndarray) -> None:
     h.update(f"nd{a.shape}{a.dtype.str}".encode())
     if a.dtype.hasobject:
         h.update(json.dumps([repr(v) for v in a.ravel().tolist()]).encode())
-    else:
-        h.update(memoryview(np.ascontiguousarray(a)).cast("B"))
+    elif a.size:
+        c = np.ascontiguousarray(a)
+        try:
+            h.update(memoryview(c).cast("B"))
+        except (TypeError, ValueError):     # structured dtypes: no flat byte view
+            h.update(c.tobytes())
 
 
 def _feed_tensor(h: Any, t: torch.Tensor) -> None:
@@ -223,6 +227,14 @@ def _feed_object(h: Any, obj: Any, depth: int, seen: set[int]) -> None:
     state = getattr(obj, "__dict__", None)
     if state is None and hasattr(obj, "__slots__"):
         state = {s: getattr(obj, s) for s in obj.__slots__ if hasattr(obj, s)}
+    if state is None:     # extension types (e.g. scikit-learn's Tree) expose their content through __getstate__
+        try:
+            state = obj.__getstate__()
+        except Exception:  # noqa: BLE001 - any failure: fall back to the type name below
+            state = None
+        if state is not None:
+            _feed(h, state, depth + 1, seen)
+            return
     if state is not None:
         _feed(h, dict(state), depth + 1, seen)
         return
@@ -249,7 +261,8 @@ def digest_estimator(est: Any) -> str:
     Torch modules: the class and every ``state_dict`` tensor (names, shapes, dtypes, bytes); TorchScript: the
     compiled code and the state dict; scikit-learn-like models: every attribute (``get_params()`` and the
     fitted ``*_`` arrays), walked structurally, never pickled; plain functions: their bytecode, constants,
-    defaults and closure contents. :class:`~interpret.estimators.Estimator` wrappers are unwrapped.
+    defaults and closure contents (module-level globals a function reads are not digested: pass the model
+    itself, or close over it). :class:`~interpret.estimators.Estimator` wrappers are unwrapped.
     """
     h = _hasher()
     label, model = _unwrap(est)

@@ -122,3 +122,16 @@ def test_json_params():
     assert digest_json({"x": np.float64(1.5)}) == digest_json({"x": 1.5})
     with pytest.raises(TypeError, match="digest_json"):
         digest_json({"x": object()})
+
+
+def test_tree_models_digest_their_fitted_trees():
+    """scikit-learn's Cython Tree has no __dict__: its nodes come through __getstate__ (not pickling)."""
+    from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(200, 4)), rng.normal(size=200)
+    for make in (lambda: RandomForestRegressor(n_estimators=3, random_state=0),
+                 lambda: HistGradientBoostingRegressor(max_iter=3, random_state=0)):
+        a, b, c = make().fit(x, y), make().fit(x, y), make().fit(x, 2 * y)
+        assert digest_estimator(a) == digest_estimator(b) != digest_estimator(c)
+    assert digest_array(np.zeros((0, 3))) != digest_array(np.zeros((0, 4)))
