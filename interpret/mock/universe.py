@@ -415,7 +415,9 @@ def make_universe(
     Raises
     ------
     ValidationError
-        n <= 0, unknown band, image too small for the PSF, impossible redshift range, bad intervention.
+        n <= 0, unknown band, image too small for the PSF, impossible redshift range, bad intervention, a depth
+        that is not a finite 5-sigma AB magnitude in [10, 40], or arrays (``n`` x ``image_size``) that would
+        not fit in the available memory (the message gives the estimate).
     """
     n, seed, bandset = _validate(n, seed, bands, image_size, redshift_range, chunk_size, pixel_scale,
                                  spectral_noise, wavelength_range)
