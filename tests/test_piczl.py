@@ -119,3 +119,14 @@ def test_bad_arguments():
         ip.datasets.piczl_demo("run", n=100)
     with pytest.raises(ValidationError, match="mode"):
         ip.zoo.piczl("agn")
+
+
+def test_active_members_read_only_the_first_image_input(ensemble, demo20):
+    """A property of PICZL's released active weights (found by this study): the colour-image and the
+    catalogue branches output constants, so each member's output ignores inputs 1 and 2."""
+    x = tuple(a[:6] for a in demo20.inputs)
+    rng = np.random.default_rng(0)
+    noisy = (x[0], rng.normal(0, 5, x[1].shape).astype(np.float32), rng.normal(0, 5, x[2].shape).astype(np.float32))
+    for member in ensemble.members[:3]:
+        np.testing.assert_allclose(member.predict(noisy, progress=False), member.predict(x, progress=False),
+                                   atol=1e-5)
