@@ -27,7 +27,7 @@ def test_steps(outputs):
     assert list(outputs["metrics"]["model"][:2]) == ["ensemble (mode)", "ensemble (mean)"]
     assert len(outputs["metrics"]) == 4 and outputs["metrics"]["note"].str.contains("training").all()
     attr = outputs["attributions"]
-    for member, group in attr.groupby("member"):
+    for _, group in attr.groupby("member"):
         bands = group[group["kind"] == "band"].groupby("galaxy")["value"].sum()
         branches = group[group["kind"] == "branch"].groupby("galaxy")["value"].sum()
         np.testing.assert_allclose(bands, branches, rtol=1e-6, atol=1e-9)   # every channel counted once
