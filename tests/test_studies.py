@@ -53,6 +53,8 @@ def test_study_params_refuse_unknown_and_mistyped_keys():
 
     with pytest.raises(ConfigError, match=r"unknown key\(s\) 'n_bot'.*valid keys are .*n_boot"):
         Params.from_mapping({"n_bot": 3})
+    with pytest.raises(ConfigError, match="'n_boot' must be an integer; got 'many'"):
+        Params.from_mapping({"n_boot": "many"})
     with pytest.raises(ConfigError, match="'fast' must be true or false; got 1"):
         Params.from_mapping({"fast": 1})
     with pytest.raises(ConfigError, match="baseline_values"):

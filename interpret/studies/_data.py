@@ -165,10 +165,9 @@ def mock_universe(ctx: Any, n_default: int, **kwargs: Any) -> Any:
     """The seeded mock universe of this run, saved once in the run's cache under a digest of the generator's
     code and every parameter (so a changed generator or parameter never reuses an old universe)."""
     from .. import mock
-    from ..runner import code_version, digest_value
 
     n = ctx.config["n"] or n_default
-    key = digest_value({"n": n, "seed": ctx.seed, "kwargs": kwargs, "code": code_version()})[:20]
+    key = mock.universe_digest(n=n, seed=ctx.seed, **kwargs)[:24]
     path = ctx.cache_dir / f"universe-{key}.h5"
     if path.exists():
         try:

@@ -15,8 +15,11 @@ trust. The refit wrappers live here, in the package, so that retrain-mode ablati
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,7 @@ import pandas as pd
 
 from ..exceptions import ConfigError
 
-__all__ = ["user_model", "model_name", "import_factory", "RefitMLP", "RefitHGB", "FramePredictor", "study_model"]
+__all__ = ["user_model", "model_name", "import_factory", "RefitMLP", "RefitHGB", "FramePredictor", "study_model", "baseline_notes"]
 
 
 def import_factory(spec: str, config_dir: str | None) -> Any:
@@ -147,3 +150,26 @@ def study_model(ctx: Any, data: Any, task: str, **train_kwargs: Any) -> Any:
     train_kwargs.setdefault("fast", bool(getattr(ctx.params, "fast", False)))
     return mock.train_reference(data, task=task, seed=ctx.seed, device=ctx.config["device"],
                                 cache_dir=ctx.cache_dir / "models", progress=ctx.progress, **train_kwargs)
+
+
+@contextlib.contextmanager
+def baseline_notes(notes: list[str], what: str) -> Iterator[None]:
+    """Turn :class:`~interpret.exceptions.BaselineWarning` into one report line (other warnings pass through).
+
+    A study's attribution baseline is a deliberate choice (zero flux for images and spectra, the training mean
+    for magnitudes); when the model's output there lies outside its predictions, the reader should know,
+    but the run should not stop.
+    """
+    from ..exceptions import BaselineWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", BaselineWarning)
+        yield
+    seen = False
+    for w in caught:
+        if issubclass(w.category, BaselineWarning):
+            if not seen:
+                notes.append(f"{what}: {str(w.message).split(';')[0].removeprefix('attribute(): ')}.")
+            seen = True
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

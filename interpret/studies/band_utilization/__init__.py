@@ -62,7 +62,7 @@ import interpret as ip
 from interpret.exceptions import ConfigError
 
 from .._data import BandNames, held_out, study_data
-from .._models import study_model
+from .._models import baseline_notes, study_model
 from .._params import StudyParams
 
 log = logging.getLogger(__name__)
@@ -388,8 +388,10 @@ def compute(ctx: Any) -> None:
     ctx.add_table("shapley", pd.concat(shap_rows, ignore_index=True))
     first = ctx.load(f"shapley_{p.shapley_metrics[0]}")
     ctx.add_table("interactions", first.interactions.reset_index())
-    attr = ctx.cached("attribution", {**base, **sample, "ig_steps": p.ig_steps},
-                      lambda: attribution_table(est, data, bands, split, pred["attribution_rows"], p, ctx.progress))
+    with baseline_notes(ctx.notes, "Attribution baseline (training-mean magnitudes, zero-flux images)"):
+        attr = ctx.cached("attribution", {**base, **sample, "ig_steps": p.ig_steps},
+                          lambda: attribution_table(est, data, bands, split, pred["attribution_rows"], p,
+                                                    ctx.progress))
     ctx.add_table("attribution", attr)
     _notes(ctx, bands, pred)
 

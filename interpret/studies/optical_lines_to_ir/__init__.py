@@ -46,6 +46,7 @@ W1-W4 magnitudes for the accuracy table; without ``redshift`` the grid is taken 
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -55,10 +56,10 @@ import numpy as np
 import pandas as pd
 
 import interpret as ip
-from interpret.exceptions import ConfigError
+from interpret.exceptions import BaselineWarning, ConfigError
 
 from .._data import held_out, study_data
-from .._models import study_model
+from .._models import baseline_notes, study_model
 from .._params import StudyParams
 
 log = logging.getLogger(__name__)
@@ -340,9 +341,10 @@ def compute(ctx: Any) -> None:
     pred = ctx.cached("predictions", {**base, **sample}, lambda: predictions(est, data, p, ctx.seed))
     ctx.add_table("accuracy", accuracy_table(pred, data, names))
     ig_key = {**base, **sample, **{k: getattr(p, k) for k in ("ig_steps", "ig_baseline")}}
-    attrs = {b: ctx.cached(f"ig_{b}", {**ig_key, "band": b},
-                           lambda b=b: attribute_band(est, data, pred["attribution_rows"], b, p, ctx.seed,
-                                                      ctx.progress)) for b in bands}
+    with baseline_notes(ctx.notes, f"Attribution baseline ({p.ig_baseline} spectrum)"):
+        attrs = {b: ctx.cached(f"ig_{b}", {**ig_key, "band": b},
+                               lambda b=b: attribute_band(est, data, pred["attribution_rows"], b, p, ctx.seed,
+                                                          ctx.progress)) for b in bands}
     zr = None if z is None else z[pred["attribution_rows"]]
     li_key = {**ig_key, **{k: getattr(p, k) for k in ("n_boot", "ci", "continuum_width", "min_coverage")}}
     for b in bands:
@@ -376,11 +378,13 @@ def _sanity(ctx: Any, est: Any, data: Any, pred: dict, attrs: dict, base: dict) 
             break
         key = {**base, "band": b, "n_galaxies": len(pred["randomization_rows"]), "steps": p.randomization_steps,
                "baseline": p.ig_baseline}
-        tests[b] = ctx.cached(f"randomization_{b}", key, lambda b=b: ip.attribution.randomization_test(
-            est, x, "integrated_gradients", mode="cascading", target=b, seed=ctx.seed, progress=False,
-            n_steps=int(p.randomization_steps),
-            baselines=_baseline(est, data, pred["randomization_rows"], p, ctx.seed),
-            batch_size=int(p.batch_size)))
+        with warnings.catch_warnings():     # randomised layers move f(baseline) by design: not news
+            warnings.simplefilter("ignore", BaselineWarning)
+            tests[b] = ctx.cached(f"randomization_{b}", key, lambda b=b: ip.attribution.randomization_test(
+                est, x, "integrated_gradients", mode="cascading", target=b, seed=ctx.seed, progress=False,
+                n_steps=int(p.randomization_steps),
+                baselines=_baseline(est, data, pred["randomization_rows"], p, ctx.seed),
+                batch_size=int(p.batch_size)))
     ctx.store["randomization_bands"] = list(tests)
     ctx.add_table("sanity", pd.concat([comp, randomization_table(tests)], ignore_index=True))
 

@@ -57,11 +57,11 @@ import numpy as np
 import pandas as pd
 
 import interpret as ip
-from interpret.exceptions import BaselineWarning, ConfigError, EstimationWarning
+from interpret.exceptions import ConfigError, EstimationWarning
 
 from .._data import colours as colour_frame
 from .._data import study_data
-from .._models import study_model
+from .._models import baseline_notes, study_model
 from .._params import StudyParams
 
 log = logging.getLogger(__name__)
@@ -400,7 +400,7 @@ def _pid_binned(ctx: Any, summ: dict, target: np.ndarray, measure: str) -> Any:
 
 
 def _pid_knn(ctx: Any, sources: dict, target: np.ndarray) -> Any:
-    r, warns = _quiet(lambda: ip.pid.decompose(target, sources, estimator="knn", measure="mmi",
+    r, warns = _quiet(lambda: ip.pid.decompose(target, sources, method="knn", measure="mmi",
                                                k=int(ctx.params.knn_k), scaling=ctx.params.knn_scaling,
                                                seed=ctx.seed, n_jobs=1))
     if warns:
@@ -429,16 +429,9 @@ def attribution(ctx: Any, est: Any, data: Any, pred: dict) -> Any:
     x = np.asarray(data.images[rows], np.float32)
     # zero flux ("no light") is the physical reference of an image; the network never saw an empty cutout,
     # so f(baseline) lies outside the predictions: say so in the report instead of failing
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", BaselineWarning)
-        a = ip.attribution.attribute(est, x, method="integrated_gradients", baselines="zeros",
-                                     n_steps=int(p.ig_steps), batch_size=16, progress=ctx.progress)
-    for w in caught:
-        if issubclass(w.category, BaselineWarning):
-            ctx.notes.append(f"Attribution baseline (zero flux): {str(w.message).split(';')[0]}.")
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return a
+    with baseline_notes(ctx.notes, "Attribution baseline (zero flux)"):
+        return ip.attribution.attribute(est, x, method="integrated_gradients", baselines="zeros",
+                                        n_steps=int(p.ig_steps), batch_size=16, progress=ctx.progress)
 
 
 def attribution_rows(pred: dict, p: dict, seed: int) -> np.ndarray:
