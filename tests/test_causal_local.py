@@ -62,7 +62,7 @@ def test_seeded_round_trip_and_reference_rows(tmp_path):
     back = load_result(tmp_path / "ld.ipres")
     assert isinstance(back, LocalDependence)
     np.testing.assert_array_equal(back.correlation, a.correlation)
-    assert list(a.to_frame().columns) == ["correlation", "p_value", "null_std", "efficiency"]
+    assert list(a.to_frame().columns) == ["correlation", "p_value", "null_std", "efficiency", "q_value"]
     train = np.arange(500) < 300
     c = local_dependence(emb, z, q, k=40, reference=train, n_permutations=5, seed=0)
     assert c.correlation.shape == (500,)
