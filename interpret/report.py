@@ -189,8 +189,9 @@ def render_report(run_dir: str | os.PathLike) -> str:
     m = json.loads(manifest_path.read_text())
     doc = m.get("description", "")
     title = m["title"]
-    if doc.splitlines() and doc.splitlines()[0].strip() == title.strip():
-        doc = "\n".join(doc.splitlines()[1:])
+    head, _, rest = doc.partition("\n\n")
+    if rest and "\n" not in head.strip():      # a docstring's one-line summary repeats the title
+        doc = rest
     body = ["<h2>Figures</h2>"]
     for fig in m["figures"]:
         entry = fig if isinstance(fig, dict) else {"path": fig, "caption": ""}
