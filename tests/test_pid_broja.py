@@ -174,3 +174,13 @@ def test_certified_resamples_count_zero_without_warning() -> None:
     assert r.uncertified_resamples == {"bootstrap": 0}
     assert (r.to_frame()["uncertified_resamples"] == 0).all()
     assert ip.pid.decompose(t, s, measure="broja", bins=4, seed=0).uncertified_resamples == {}
+
+
+def test_stall_rule_is_patient_without_a_fallback() -> None:
+    from interpret.pid.broja import _hopeless
+
+    slow = [1e-3 * 0.999**i for i in range(30)]  # shrinking, but would need ~1e5 more checks to reach 1e-6
+    assert _hopeless(slow, 1e-6, 750, 2_000, 25, patient=False)
+    assert not _hopeless(slow, 1e-6, 750, 2_000, 25, patient=True)
+    flat = [1e-3] * 30
+    assert _hopeless(flat, 1e-6, 750, 2_000, 25, patient=True)

@@ -219,18 +219,24 @@ class _Best:
             self.dual = dual
 
 
-def _hopeless(history: list[float], tol: float, it: int, max_iter: int, check_every: int) -> bool:
-    """Whether the gap, extrapolated from its last ``_STALL_CHECKS`` evaluations, misses ``tol`` by max_iter."""
+def _hopeless(history: list[float], tol: float, it: int, max_iter: int, check_every: int, patient: bool) -> bool:
+    """Whether the gap, extrapolated from its last ``_STALL_CHECKS`` evaluations, misses ``tol`` by max_iter.
+
+    ``patient`` (no conic fallback to hand over to): only a gap that stopped shrinking counts as hopeless.
+    """
     if len(history) <= _STALL_CHECKS:
         return False
     now, then = history[-1], history[-1 - _STALL_CHECKS]
-    if now <= 0 or now >= then:
+    if now <= 0 or now >= then * (1.0 - 1e-3):
         return now > tol
+    if patient:
+        return False
     rate = np.log(now / then) / (_STALL_CHECKS * check_every)  # log-gap per iteration (negative)
     return it + np.log(tol / now) / rate > max_iter
 
 
-def _iterate(state: _State, tol: float, max_iter: int, check_every: int, omega: float, sweeps: int) -> tuple[int, _Best]:
+def _iterate(state: _State, tol: float, max_iter: int, check_every: int, omega: float, sweeps: int,
+             patient: bool = False) -> tuple[int, _Best]:
     """Coupling updates until the certified gap (nats) is below ``tol``, or it stalls; return (iterations, best)."""
     it, previous, best, history = 0, np.inf, _Best(), []
     state.sinkhorn(50)
@@ -245,7 +251,7 @@ def _iterate(state: _State, tol: float, max_iter: int, check_every: int, omega: 
         primal = _neg_cond_entropy(q)
         best.update(q, primal, state.dual_bound())
         history.append(best.gap)
-        if -_ROUNDOFF <= best.gap <= tol or _hopeless(history, tol, it, max_iter, check_every):
+        if -_ROUNDOFF <= best.gap <= tol or _hopeless(history, tol, it, max_iter, check_every, patient):
             break
         if primal > previous + 1e-12 and omega > 1.0:  # over-relaxation overshoots: damp it
             omega = 1.0 + 0.5 * (omega - 1.0)
@@ -281,8 +287,9 @@ def broja_solve(
         Stop when the certified duality gap on ``min I_Q(T; X, Y)`` is below ``tol`` bits (between a feasible
         ``Q`` and a dual bound, so every atom is within ``tol`` bits of the exact one).
     max_iter : int, default 200000
-        Maximum coupling updates. The scaling stops earlier when its gap, extrapolated over the last 500
-        updates, would not reach ``tol`` by ``max_iter``.
+        Maximum coupling updates. The scaling stops earlier when its gap stops shrinking over 500 updates, or
+        (when the conic fallback can take over) when the gap extrapolated from them would not reach ``tol``
+        by ``max_iter``.
     omega : float, default 1.9
         Over-relaxation exponent of the multiplicative coupling update (1 is plain alternating minimisation).
     check_every : int, default 25
@@ -314,7 +321,8 @@ def broja_solve(
     t0 = time.perf_counter()
     p = _check_pmf(p)
     pxt, pyt = p.sum(1), p.sum(0)
-    it, best = _iterate(_State(pxt, pyt), tol * _LN2, max_iter, check_every, omega, sweeps)
+    patient = not fallback or _cells(pxt, pyt) > _FALLBACK_MAX_CELLS
+    it, best = _iterate(_State(pxt, pyt), tol * _LN2, max_iter, check_every, omega, sweeps, patient)
     certified_by = "scaling" if _certified(best, tol * _LN2, pxt, pyt) else None
     if certified_by is None and fallback:
         certified_by = _fallback(p, best, tol * _LN2, it)
@@ -332,7 +340,7 @@ def broja_solve(
 def _fallback(p: np.ndarray, best: _Best, tol: float, it: int) -> str | None:
     """Improve ``best`` with Clarabel's solution; return "clarabel" when that certifies ``tol`` (nats)."""
     pxt, pyt = p.sum(1), p.sum(0)
-    cells = int(((pxt[:, None, :] > 0) & (pyt[None, :, :] > 0)).sum())
+    cells = _cells(pxt, pyt)
     if cells > _FALLBACK_MAX_CELLS:
         logger.warning("broja_solve: gap %.1e bits after %d iterations; %d cells is too large for the conic "
                        "fallback", best.gap / _LN2, it, cells)
@@ -345,6 +353,11 @@ def _fallback(p: np.ndarray, best: _Best, tol: float, it: int) -> str | None:
     q = _round_feasible(q, pxt, pyt)
     best.update(q, _neg_cond_entropy(q), min(dual, primal))
     return "clarabel" if _certified(best, tol, pxt, pyt) else None
+
+
+def _cells(pxt: np.ndarray, pyt: np.ndarray) -> int:
+    """Cells ``(x, y, t)`` that ``Δ_P`` allows to be non-zero."""
+    return int(((pxt[:, None, :] > 0) & (pyt[None, :, :] > 0)).sum())
 
 
 def _solution(p: np.ndarray, best: _Best, it: int, seconds: float, certified_by: str | None) -> BrojaSolution:
