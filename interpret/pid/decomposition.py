@@ -210,7 +210,9 @@ def decompose(
         Bootstrap resamples for percentile intervals (0: none). Resampling repeats rows, which inflates
         plug-in information beyond the data's own bias, so the draws are re-centred on the plug-in value
         before the percentiles are taken (and shifted by the shuffle bias like the estimate). BROJA
-        resamples (bootstrap and shuffles) are solved to a certified 1e-4 bits, far below their spread.
+        resamples (bootstrap and shuffles) are solved to a certified 1e-4 bits, far below their spread;
+        resamples a solver cannot certify are kept, counted in ``PIDResult.uncertified_resamples`` and reported
+        by one :class:`~interpret.exceptions.ConvergenceWarning`.
     ci_level : float, default 0.9
     min_samples_per_bin : float, default 10
         Warn (:class:`~interpret.exceptions.EstimationWarning`) below this many samples per occupied joint bin.
