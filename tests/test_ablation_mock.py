@@ -9,11 +9,15 @@ import interpret as ip
 from interpret.ablation import RetrainSpec, band_ablation, band_shapley, compare_modes
 from interpret.metrics import sigma_nmad
 
+# trains a reference network (about a minute on 2 cores); tests/test_ablation.py covers the same code on
+# synthetic inputs in seconds
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def photoz():
     u = ip.mock.make_universe(n=200, seed=0, progress=False)
-    est = ip.mock.train_reference(u, task="photoz", fast=True, progress=False)
+    est = ip.mock.train_reference(u, task="photoz", fast=True, seed=0, progress=False)
     mags = u.catalog[list(u.bands.names)].to_numpy(np.float32)
     return u, est, mags
 

@@ -15,11 +15,15 @@ from interpret.attribution import attribute, completeness_check, line_importance
 
 torch.set_num_threads(2)
 
+# trains the spectrum -> IR reference (about 30 s); tests/test_attribution.py and test_attribution_lines.py
+# cover attribute() and line_importance() on small inputs in seconds
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     u = ip.mock.make_universe(n=160, seed=0, redshift_range=(0.01, 0.3), progress=False)
-    est = ip.mock.train_reference(u, task="ir_from_spectra", fast=True, progress=False,
+    est = ip.mock.train_reference(u, task="ir_from_spectra", fast=True, seed=0, progress=False,
                                   cache_dir=tmp_path_factory.mktemp("reference"))
     return u, est
 
