@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -47,6 +48,8 @@ class Probe:
     n_jobs: int | None = None
     progress: bool | None = None
     seed: Any = None
+    first_layer: bool | None = None
+    _plan: Any = dataclasses.field(default=None, repr=False)
 
     @property
     def n_scored(self) -> int:
@@ -61,13 +64,34 @@ class Probe:
                                                 func=self.func)
             return self._reduce(preds, self.y[rows])
         step = max(1, _PRED_BUDGET // max(self.inputs.n, 1))
+        predict = self._predictor()
         out = []
         for j in range(0, len(masks), step):
-            preds = masked_predictions(self.estimator, self.inputs, self.layout, self.filler, masks[j:j + step],
-                                       batch_size=self.batch_size, max_bytes=self.max_bytes,
-                                       n_jobs=self.n_jobs, progress=self.progress)
+            preds = predict(self.estimator, self.inputs, self.layout, self.filler, masks[j:j + step],
+                            batch_size=self.batch_size, max_bytes=self.max_bytes, n_jobs=self.n_jobs,
+                            progress=self.progress)
             out.append(self._reduce(preds, self.y))
         return np.concatenate(out, axis=0)
+
+    def _predictor(self) -> Callable[..., np.ndarray]:
+        """masked_predictions, or the first-layer shortcut where it applies (planned and checked once)."""
+        if self.first_layer is False:
+            return masked_predictions
+        if self._plan is None:
+            from .first_layer import plan_first_layer
+
+            self._plan = plan_first_layer(self.estimator, self.inputs, self.layout, self.filler,
+                                          required=bool(self.first_layer), func=self.func) or False
+        if self._plan is False:
+            return masked_predictions
+        from .first_layer import first_layer_predictions
+
+        return functools.partial(first_layer_predictions, self._plan)
+
+    @property
+    def first_layer_name(self) -> str | None:
+        """Name of the layer the shortcut went through (None: plain masked predictions)."""
+        return self._plan.name if self._plan else None
 
     def _reduce(self, preds: np.ndarray, y: np.ndarray) -> np.ndarray:
         preds = self._select_output(preds, y)
@@ -98,7 +122,7 @@ def prepare(func: str, estimator: Any, x: Any, y: Any, *, bands: Any, mode: str,
             metrics: Any, metric_kwargs: Mapping[str, Any] | None, fit: Any, test_size: float | None,
             cv: int | None, band_axis: Any, band_layout: Any, reference: Any, output: Any,
             batch_size: int, max_bytes: int, n_jobs: int | None, progress: bool | None, seed: Any,
-            redshift: bool = False) -> Probe:
+            redshift: bool = False, first_layer: bool | None = None) -> Probe:
     """Validate every argument shared by band_ablation and band_shapley and build a :class:`Probe`.
 
     ``metrics=None`` means :data:`DEFAULT_METRICS` (generic), or :data:`REDSHIFT_METRICS` when the target is
@@ -136,7 +160,7 @@ def prepare(func: str, estimator: Any, x: Any, y: Any, *, bands: Any, mode: str,
         _check_reference(ref, inputs, func)
     filler = strat.fit(ref, layout, seed)
     return Probe(**common, estimator=est, filler=filler, strategy=strat,
-                 output=_output_index(output, est, func))
+                 output=_output_index(output, est, func), first_layer=first_layer)
 
 
 def _check_reference(ref: ModelInputs, inputs: ModelInputs, func: str) -> None:

@@ -102,10 +102,17 @@ class Batching:
         Rows per forward pass; several masked subsets share each pass.
     max_bytes : int, default 256 MiB
         Memory bound of one stacked (multi-subset) input.
+    first_layer : bool, optional
+        The first-layer shortcut (:mod:`interpret.ablation.first_layer`): when a torch model's first layer on
+        a band input is ``nn.Linear`` / ``nn.ConvNd`` and the fill is static (zero, mean, median, noise), each
+        band's contribution to that layer is computed once per galaxy and summed per subset (same values).
+        None (default): used where it applies and passes its check against the plain path; False: never;
+        True: required (an error where it does not apply).
     """
 
     batch_size: int = 1024
     max_bytes: int = DEFAULT_MAX_BYTES
+    first_layer: bool | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,4 +218,4 @@ def engine_kwargs(strategy: Any, retrain: RetrainSpec | None, band_layout: Any, 
             "reference": fill.reference, "fit": getattr(retrain, "fit", None),
             "test_size": getattr(retrain, "test_size", None), "cv": getattr(retrain, "cv", None),
             "band_axis": band_axis, "band_layout": layout, "batch_size": batching.batch_size,
-            "max_bytes": batching.max_bytes}
+            "max_bytes": batching.max_bytes, "first_layer": batching.first_layer}

@@ -309,7 +309,8 @@ def band_shapley(
     return _result(names, phi, se, inter, inter_se, float(v_all), float(v_none), metric_name(metric), probe,
                    exact, n_perm, value, better, {"mode": opts["mode"], "seconds": time.perf_counter() - t0,
                                                   "n_evaluations": len(value.cache), "n_samples": probe.n_scored,
-                                                  "batch_size": opts["batch_size"]})
+                                                  "batch_size": opts["batch_size"],
+                                                  "first_layer": getattr(probe, "first_layer_name", None)})
 
 
 def _greater_is_better(metric: Any, declared: bool | None) -> bool:
