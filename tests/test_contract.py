@@ -24,23 +24,29 @@ import pytest
 import interpret as ip
 
 
-def _public_functions() -> dict[str, object]:
+def _public_objects() -> tuple[dict[str, object], dict[str, object]]:
+    """(functions, public methods of classes) named in the ``__all__`` of every public module."""
     mods = ["interpret", *(f"interpret.{m}" for m in sorted(ip._SUBMODULES))]
     for m in list(mods):
         mod = importlib.import_module(m)
         if hasattr(mod, "__path__"):
             mods += [f"{m}.{i.name}" for i in pkgutil.iter_modules(mod.__path__) if not i.name.startswith("_")]
-    found: dict[str, object] = {}
+    functions: dict[str, object] = {}
+    methods: dict[str, object] = {}
     for m in mods:
         mod = importlib.import_module(m)
         for name in getattr(mod, "__all__", ()):
             obj = getattr(mod, name)
             if inspect.isfunction(obj):
-                found.setdefault(f"{obj.__module__}.{obj.__qualname__}", obj)
-    return found
+                functions.setdefault(f"{obj.__module__}.{obj.__qualname__}", obj)
+            elif inspect.isclass(obj) and obj.__module__.startswith("interpret"):
+                for meth_name, meth in inspect.getmembers(obj, inspect.isfunction):
+                    if not meth_name.startswith("_") and meth.__module__.startswith("interpret"):
+                        methods.setdefault(f"{meth.__module__}.{meth.__qualname__}", meth)
+    return functions, methods
 
 
-PUBLIC = _public_functions()
+PUBLIC, METHODS = _public_objects()
 SIGNATURES = {name: inspect.signature(f) for name, f in PUBLIC.items()}
 
 # names the vocabulary replaces (docs/conventions.md): old -> the one to use
@@ -80,6 +86,15 @@ def test_signature_vocabulary(name):
     if "estimator" in params:
         assert params["estimator"].default is inspect.Parameter.empty, \
             f"{name}: 'estimator' is a trained model; name an algorithm 'method'"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, m in METHODS.items()
+                                  if {"seed", "progress"} & set(inspect.signature(m).parameters)))
+def test_methods_follow_the_seed_and_progress_rules(name):
+    params = inspect.signature(METHODS[name]).parameters
+    for arg in ("seed", "progress"):
+        if arg in params:   # required where the public caller passes its own (e.g. AttributionMethod.compute)
+            assert params[arg].default in (None, inspect.Parameter.empty), f"{name}: {arg} defaults to None"
 
 
 @pytest.mark.parametrize("name", [n for n in sorted(PUBLIC) if n.startswith("interpret.metrics.")
