@@ -128,7 +128,8 @@ def fig_band_removal(outputs: Any) -> Any:
         ax.bar(x, vals, color=[PALETTE["blue"] if v >= 0 else PALETTE["vermillion"] for v in vals])
         ax.axhline(0, color="k", lw=0.6)
         ax.set_xticks(x, vals.index)
-        ax.set_ylabel(f"Shapley value, {shap.metric}\n(positive = band helps)")
+        label = {"sigma_nmad": "σ_NMAD", "outlier_fraction": "η"}.get(shap.metric, shap.metric)
+        ax.set_ylabel(f"Shapley value of {label}\n(positive = band helps)")
         ax.set_title(f"all bands {shap.v_all:.3f}, none {shap.v_none:.3f}", fontsize=8)
         _panel(ax, "a")
         table = loo.table.iloc[1:]
