@@ -1,8 +1,8 @@
 """Trained estimators behind one calling convention: numpy in, numpy out, batched, no gradients.
 
 :func:`load_estimator` turns a file or an in-memory model into an :class:`Estimator`:
-TorchScript and ``state_dict`` files (with a ``factory``), skops files, torch modules, fitted scikit-learn
-models and plain callables. Full pickles (``torch.save(model)``, joblib) load only with
+TorchScript and ``state_dict`` files (with a ``factory``), skops files, Keras 3 files (``.keras`` / ``.h5``, run
+on Keras' torch backend: no TensorFlow), torch modules, fitted scikit-learn models and plain callables. Full pickles (``torch.save(model)``, joblib) load only with
 ``allow_pickle=True``. Multi-input models (e.g. image cutout + catalogue photometry) take a tuple or a dict
 keyed by ``input_names``.
 
