@@ -1,9 +1,9 @@
 """Progress bars, one rule for the whole library.
 
 ``progress=None`` (the default everywhere): a bar on a terminal when the work is long, i.e. only when
-stderr is a TTY, neither ``CI`` nor ``INTERPRET_NO_PROGRESS`` is set, and the loop is still running after
-:data:`LONG_SECONDS` (tqdm's ``delay``), so a 0.1 s predict never draws one. ``progress=True`` draws a bar
-at once, wherever stderr goes; ``progress=False`` silences it.
+stderr is a TTY (or a Jupyter kernel), neither ``CI`` nor ``INTERPRET_NO_PROGRESS`` is set, and the loop is
+still running after :data:`LONG_SECONDS` (tqdm's ``delay``), so a 0.1 s predict never draws one.
+``progress=True`` draws a bar at once, wherever stderr goes; ``progress=False`` silences it.
 """
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ LONG_SECONDS = 2.0  # work shorter than this never shows a bar under progress=No
 def _interactive() -> bool:
     if os.environ.get("CI") or os.environ.get("INTERPRET_NO_PROGRESS"):
         return False
+    if type(sys.stderr).__module__.startswith("ipykernel"):   # a Jupyter notebook: tqdm.auto draws a widget
+        return True
     isatty = getattr(sys.stderr, "isatty", None)
     try:
         return bool(isatty and isatty())
