@@ -115,6 +115,7 @@ def test_mock_run_end_to_end(mock_run):
     local = ctx.tables["local_dependence"]
     assert set(local["query"]) == {"sersic_n", "r_eff_arcsec", "axis_ratio", "g-r"}
     assert local["fraction_significant"].between(0, 1).all()
+    assert local["dataset_p_value"].between(0, 1).all() and local["fraction_fdr_significant"].between(0, 1).all()
     assert len(ctx.notes) >= 8 and manifest["notes"] == ctx.notes
 
 
