@@ -28,7 +28,8 @@ import pandas as pd
 
 from ..exceptions import ConfigError
 
-__all__ = ["user_model", "model_name", "import_factory", "RefitMLP", "RefitHGB", "FramePredictor", "study_model", "baseline_notes"]
+__all__ = ["user_model", "model_name", "import_factory", "RefitMLP", "RefitHGB", "FramePredictor", "study_model", "baseline_notes",
+           "one_torch_thread"]
 
 
 def import_factory(spec: str, config_dir: str | None) -> Any:
@@ -173,3 +174,17 @@ def baseline_notes(notes: list[str], what: str) -> Iterator[None]:
             seen = True
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run torch on one thread inside the block: small tabular models are fastest so, and parallel steps
+    never over-subscribe shared cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -39,7 +39,7 @@ import pandas as pd
 
 from ...exceptions import ConfigError
 from .._data import StudyData, require_columns, split_rows, user_data
-from .._models import RefitHGB, model_name, user_model
+from .._models import RefitHGB, model_name, one_torch_thread, user_model
 from .._params import StudyParams
 from . import steps
 from .figures import CAPTIONS, FIGURES
@@ -135,14 +135,8 @@ def _model(ctx: Any, data: StudyData, columns: list[str], target: str) -> tuple[
 # --- compute -----------------------------------------------------------------------------------------------
 def compute(ctx: Any) -> None:
     """Load data and model, then metrics, attribution, ablation, Shapley, PID and causal steps (cached)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)     # small tabular models: one thread is fastest and never over-subscribes
-    try:
+    with one_torch_thread():
         _compute(ctx)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _compute(ctx: Any) -> None:

@@ -21,6 +21,16 @@ def _panel(ax: Any, letter: str) -> None:
     ax.text(-0.02, 1.02, f"({letter})", transform=ax.transAxes, ha="right", va="bottom", fontweight="bold")
 
 
+def _skipped(text: str) -> Any:
+    """A small placeholder figure for a step the data did not allow."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3.5, 1.0))
+    ax.text(0.5, 0.5, text, ha="center", va="center")
+    ax.set_axis_off()
+    return fig
+
+
 def fig_predictions(ctx: Any) -> Any:
     """Predicted against true redshift on the test rows, with the metrics."""
     from ... import metrics
@@ -100,12 +110,7 @@ def fig_pid(ctx: Any) -> Any:
     from ...plots.pid import plot_decomposition
 
     if "pid" not in ctx.store:
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(3.5, 1.0))
-        ax.text(0.5, 0.5, "PID skipped (see the report's findings)", ha="center", va="center")
-        ax.set_axis_off()
-        return fig
+        return _skipped("PID skipped (see the report's findings)")
     fig = plot_decomposition(ctx.load("pid"))
     fig.set_size_inches(4.2, 2.6)
     return fig
@@ -116,12 +121,7 @@ def fig_causal_graph(ctx: Any) -> Any:
     from ...plots.causal import plot_graph
 
     if "edge_stability" not in ctx.store:
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(3.5, 1.0))
-        ax.text(0.5, 0.5, "causal discovery skipped", ha="center", va="center")
-        ax.set_axis_off()
-        return fig
+        return _skipped("causal discovery skipped (see the report's findings)")
     freq = ctx.load("edge_stability")
     return plot_graph(freq, min_frequency=0.5, tiers=freq.attrs["tiers"])
 

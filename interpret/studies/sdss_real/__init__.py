@@ -64,7 +64,7 @@ import interpret as ip
 from interpret.exceptions import ConfigError, EstimationWarning
 
 from .._data import BandNames, colours, held_out, user_data
-from .._models import model_name, study_model
+from .._models import RefitHGB, RefitMLP, model_name, one_torch_thread, study_model
 from .._params import StudyParams
 
 log = logging.getLogger(__name__)
@@ -214,65 +214,6 @@ def metrics_table(cat: pd.DataFrame, pred: dict[str, np.ndarray], p: dict[str, A
 
 
 # --- ablation ----------------------------------------------------------------------------------------------
-class RefitMLP:
-    """Retrain-mode fit: the reference PhotometryMLP trained on the kept bands (DataFrame columns).
-
-    ``train_reference`` splits the rows it is given 70/15/15 itself (early stopping on its validation
-    part), so each refit sees ~70 % of the retrain-mode training rows: the all-band row of the retrain
-    table, not the reference model, is the baseline its deltas are measured from.
-    """
-
-    def __init__(self, task: str, bandset: Any, train_kwargs: dict[str, Any]):
-        self.task, self.bandset, self.kwargs = task, bandset, train_kwargs
-
-    def __call__(self, x: pd.DataFrame, y: np.ndarray, seed: int = 0) -> Any:
-        kept = [c for c in x.columns if c != "redshift"]
-        cat = x.reset_index(drop=True).copy()
-        cat[TASKS[self.task]] = np.asarray(y, float)
-        data = ip.datasets.Dataset(name="refit", catalog=cat, bands=self.bandset, source="refit")
-        est = ip.mock.train_reference(data, task=self.task, bands=kept, seed=int(seed), **self.kwargs)
-        return _FramePredictor(est, [*kept, "redshift"] if self.task == "stellar_mass" else kept)
-
-
-class RefitHGB:
-    """Retrain-mode fit: sklearn HistGradientBoosting on the kept magnitudes and their adjacent colours."""
-
-    def __init__(self, task: str):
-        self.task = task
-
-    def __call__(self, x: pd.DataFrame, y: np.ndarray, seed: int = 0) -> Any:
-        from sklearn.ensemble import HistGradientBoostingRegressor
-        from threadpoolctl import threadpool_limits
-
-        model = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.1, random_state=int(seed))
-        with threadpool_limits(1):     # OpenMP over-subscription is ~10x slower on a busy 2-core machine
-            return _FramePredictor(model.fit(_hgb_features(x), np.asarray(y, float)), None)
-
-
-def _hgb_features(x: pd.DataFrame) -> np.ndarray:
-    mags = [c for c in x.columns if c != "redshift"]
-    arr = x[mags].to_numpy(float)
-    feats = [arr, np.diff(arr, axis=1)] if arr.shape[1] > 1 else [arr]
-    if "redshift" in x:
-        feats.append(x[["redshift"]].to_numpy(float))
-    return np.column_stack(feats)
-
-
-class _FramePredictor:
-    """predict(DataFrame) for a model trained on arrays (columns in ``cols``; None: HGB features)."""
-
-    def __init__(self, model: Any, cols: list[str] | None):
-        self.model, self.cols = model, cols
-
-    def predict(self, x: pd.DataFrame) -> np.ndarray:
-        if self.cols is None:
-            from threadpoolctl import threadpool_limits
-
-            with threadpool_limits(1):
-                return np.asarray(self.model.predict(_hgb_features(x)), float)
-        return np.asarray(self.model.predict(x[self.cols].to_numpy(np.float32), progress=False), float).reshape(-1)
-
-
 def _metric_setup(task: str, p: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
     if task == "photoz":
         return ("sigma_nmad", "outlier_fraction", "bias", "rmse"), {"threshold": p.outlier_threshold}
@@ -301,7 +242,8 @@ def ablation_retrain(ctx: Any, data: Any, bands: list[str], task: str) -> Any:
     cat = data.catalog
     cols = [*bands, "redshift"] if task == "stellar_mass" else list(bands)
     # the refit classes live in the package, so worker processes import them: jobs > 1 runs in parallel
-    fit = RefitMLP(task, data.bands, _train_kwargs(ctx)) if p.retrain_model == "mlp" else RefitHGB(task)
+    fit = (RefitMLP(task, data.bands, TASKS[task], _train_kwargs(ctx)) if p.retrain_model == "mlp"
+           else RefitHGB(task))
     metrics, kwargs = _metric_setup(task, p)
     return ip.ablation.band_ablation(None, cat[cols].astype(float), cat[TASKS[task]].to_numpy(float),
                                      bands=bands, retrain=ip.ablation.RetrainSpec(fit, test_size=p.retrain_test_size),
@@ -395,14 +337,8 @@ def causal_tiers(frame: pd.DataFrame) -> list[list[str]]:
 # --- compute -----------------------------------------------------------------------------------------------
 def compute(ctx: Any) -> None:
     """Train (or load) both estimators, then ablation, Shapley, PID and causal discovery (all cached)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)   # small MLPs: one thread is fastest, and never over-subscribes shared cores
-    try:
+    with one_torch_thread():
         _compute(ctx)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _compute(ctx: Any) -> None:
