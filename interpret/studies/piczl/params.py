@@ -27,6 +27,7 @@ class PiczlParams(StudyParams):
     pid_n_shuffles: int = 50          # target shuffles of the PID bias correction
     batch_size: int = 256             # galaxies per forward pass
     seed: int = 0                     # PID cross-fitting / shuffles, noise fills
+    members: tuple[str, ...] = ()     # a subset of the ensemble's members by name (empty: all; for quick checks)
 
     def validate(self) -> None:
         if self.mode not in ("active", "inactive"):

@@ -40,10 +40,12 @@ def load_data(params: PiczlParams) -> Any:
 
 
 def load_model(params: PiczlParams) -> Any:
-    """PICZL's trained ensemble for ``params.mode`` (real weights; Keras on torch)."""
+    """PICZL's trained ensemble for ``params.mode`` (real weights; Keras on torch), or the members named in
+    ``params.members`` (re-weighted among themselves)."""
     from ...zoo import piczl
 
-    return piczl(params.mode)
+    est = piczl(params.mode)
+    return est.subset(list(params.members)) if params.members else est
 
 
 def _z_spec(demo: Any) -> np.ndarray | None:
