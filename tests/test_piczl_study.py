@@ -10,8 +10,8 @@ if importlib.util.find_spec("keras") is None or importlib.util.find_spec("piczl"
     pytest.skip("needs keras and piczl (make install)", allow_module_level=True)
 
 from interpret.exceptions import ConfigError  # noqa: E402
-from interpret.studies.piczl import figures, steps  # noqa: E402
-from interpret.studies.piczl.params import COMPACT, PiczlParams  # noqa: E402
+from interpret.studies.piczl import figures  # noqa: E402
+from interpret.studies.piczl.params import PiczlParams  # noqa: E402
 
 
 @pytest.fixture(scope="module")
