@@ -8,6 +8,7 @@ from typing import Any
 
 from interpret.runner import RunContext, run_study
 
+
 def run_config(tmp_path: Path, name: str, text: str) -> RunContext:
     """Write ``text`` as ``tmp_path/configs/<name>.toml`` and run it with outputs in ``tmp_path/<name>``."""
     cfg = tmp_path / "configs" / f"{name}.toml"
