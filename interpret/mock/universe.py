@@ -529,7 +529,21 @@ def _check_memory(n: int, bandset: BandSet, image_size: int, images: bool, spect
 
 def _run_chunks(worker: _ChunkWorker, n: int, chunk_size: int, n_jobs: int | None,
                 progress: bool | None) -> dict[str, np.ndarray]:
-    """Run ``worker`` over chunks, a few at a time, copying results into preallocated arrays (bounded memory)."""
+    """Run ``worker`` over chunks, a few at a time, copying results into preallocated arrays (bounded memory).
+
+    BLAS runs single-threaded here: the chunk's products are thin (``(1024, ~10) @ (~10, L)``), so a second
+    BLAS thread saves <= 10 % on an idle machine but costs ~3x when the other core is busy (OpenBLAS threads
+    wait for each other) - the apparent super-linear cost of long runs on a shared 2-core machine (issue 21).
+    Parallelism comes from ``n_jobs`` (one chunk per worker). Values are unchanged (bit-identical).
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        return _run_chunk_groups(worker, n, chunk_size, n_jobs, progress)
+
+
+def _run_chunk_groups(worker: _ChunkWorker, n: int, chunk_size: int, n_jobs: int | None,
+                      progress: bool | None) -> dict[str, np.ndarray]:
     from .._progress import progress_bar
     from ..parallel import effective_n_jobs
 
