@@ -26,7 +26,8 @@ import torch
 
 from .exceptions import ValidationError
 
-__all__ = ["auto_batch_size", "available_memory", "activation_bytes_per_row", "cpu_pass_rows", "CPU_PASS_BYTES"]
+__all__ = ["auto_batch_size", "available_memory", "activation_bytes_per_row", "cpu_pass_rows", "CPU_PASS_BYTES",
+           "WORKING_SET_BYTES"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ _SCRIPT_FACTOR = 16     # per-row bytes = this x input bytes when activations ca
 #: the activations out of the caches and run slower per row: on a 2-core EPYC a 5x32x32 CNN ran IG at 1.1x the
 #: per-row speed of batch-64 fwd+bwd with 64-row passes but 0.39x with 3200-row passes (benchmarks/RESULTS.md).
 CPU_PASS_BYTES = 64 * 2**20
+#: Default cap [bytes] on what an attribution holds besides its inputs and outputs (passes + chunk buffers):
+#: peak memory stays within inputs + outputs + this at any number of galaxies (issue 21).
+WORKING_SET_BYTES = 2**30
 
 
 def available_memory(device: torch.device | str = "cpu") -> int:

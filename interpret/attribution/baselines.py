@@ -85,23 +85,28 @@ def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
     return gaussian_filter(x.astype(np.float64), sigma=sig, mode="nearest").astype(x.dtype)
 
 
+def _shared(one: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """One baseline shared by every galaxy as a read-only broadcast view of ``x``'s shape (no n-sized copy)."""
+    return np.broadcast_to(np.ascontiguousarray(one, dtype=x.dtype), x.shape)
+
+
 def _one(x: np.ndarray, spec: Any, i: int, blur_sigma: float) -> np.ndarray:
     if isinstance(spec, str):
         if spec == "zeros":
-            return np.zeros_like(x)
+            return _shared(np.zeros((1,) + x.shape[1:], dtype=x.dtype), x)
         if spec == "mean":
-            return np.broadcast_to(x.mean(axis=0, keepdims=True), x.shape).astype(x.dtype)
+            return _shared(x.mean(axis=0, keepdims=True), x)
         if spec == "blurred":
             return _blur(x, blur_sigma)
         raise ValidationError(f"attribute(): unknown baselines {spec!r}; valid values are "
                               f"{', '.join(map(repr, BASELINES))} or an array")
     if np.isscalar(spec):
-        return np.full_like(x, float(spec))
+        return _shared(np.full((1,) + x.shape[1:], float(spec), dtype=x.dtype), x)
     arr = np.asarray(spec, dtype=x.dtype)
     if arr.shape == x.shape:
-        return arr
+        return np.ascontiguousarray(arr)
     if arr.shape == x.shape[1:] or (arr.ndim == x.ndim and arr.shape[0] == 1 and arr.shape[1:] == x.shape[1:]):
-        return np.broadcast_to(arr.reshape((1,) + x.shape[1:]), x.shape).astype(x.dtype)
+        return _shared(arr.reshape((1,) + x.shape[1:]), x)
     raise ValidationError(f"attribute(): baselines for input {i} have shape {arr.shape}; expected {x.shape} "
                           f"(one per galaxy) or {x.shape[1:]} (shared)")
 
@@ -123,7 +128,8 @@ def make_baselines(inputs: tuple[np.ndarray, ...], baselines: Any = None, *,
     Returns
     -------
     tuple of ndarray
-        Baselines with exactly the shapes of ``inputs``.
+        Baselines with exactly the shapes of ``inputs``. A baseline shared by all galaxies (zeros, mean, a
+        scalar, one galaxy's shape) is a read-only broadcast view: no copy of the size of the inputs.
     """
     if baselines is None:
         baselines = "zeros"
@@ -133,7 +139,7 @@ def make_baselines(inputs: tuple[np.ndarray, ...], baselines: Any = None, *,
         specs = baselines
     else:
         specs = (baselines,) * len(inputs)
-    return tuple(np.ascontiguousarray(_one(x, s, i, blur_sigma)) for i, (x, s) in enumerate(zip(inputs, specs)))
+    return tuple(_one(x, s, i, blur_sigma) for i, (x, s) in enumerate(zip(inputs, specs)))
 
 
 def baseline_distribution(inputs: tuple[np.ndarray, ...], baselines: Any, *, n_baselines: int,

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .._progress import progress_bar
 from .._validation import check_choice, check_int
 from ..exceptions import ValidationError
 from ..parallel import parallel_map
@@ -56,6 +57,7 @@ from ._batching import slices, to_tensor
 __all__ = ["RULES", "PRECISIONS", "path_nodes", "fused_integrated_gradients", "FusedResult", "captum_method_name"]
 
 PRECISIONS = ("float32", "bfloat16", "float16")
+_GROUP = 8            # chunks per parallel_map call (results copied out after each group)
 RULES = ("gauss_legendre", "trapezoid", "riemann_left", "riemann_right", "riemann_middle")
 _CAPTUM_NAMES = {"gauss_legendre": "gausslegendre", "trapezoid": "riemann_trapezoid",
                  "riemann_left": "riemann_left", "riemann_right": "riemann_right",
@@ -207,10 +209,26 @@ def _run(forward, inputs, baselines, n_steps, rule, batch_size, rows, device, dt
     gal = max(1, min(batch_size, rows))
     chunks = slices(n, gal)
     worker = _ChunkIG(forward, inputs, baselines, alphas, weights, rows, device, dtype, amp_dtype)
-    parts = parallel_map(worker, chunks, n_jobs=1, progress=progress, desc=f"IG ({n_steps} steps)")
-    values = tuple(np.concatenate([p[0][i] for p in parts]) for i in range(len(inputs)))
-    cat = [np.concatenate([p[j] for p in parts]) for j in (1, 2, 3)]
-    return FusedResult(values, cat[0], cat[1], cat[2], np.full(n, n_steps))
+    # stream: each chunk's results are written into arrays allocated once (outputs held once, no list of
+    # per-chunk parts to concatenate, no small results pinning freed pass buffers)
+    out_dtype = np.float64 if dtype == torch.float64 else np.float32
+    values = tuple(np.empty(a.shape, dtype=out_dtype) for a in inputs)
+    per_galaxy: list[np.ndarray] = []
+    bar = progress_bar(range(len(chunks)), progress=progress, desc=f"IG ({n_steps} steps)", total=len(chunks))
+    it = iter(bar)
+    for g0 in range(0, len(chunks), _GROUP):
+        group = chunks[g0:g0 + _GROUP]
+        for sl, part in zip(group, parallel_map(worker, group, n_jobs=1, progress=False)):
+            for full, chunk in zip(values, part[0]):
+                full[sl] = chunk
+            if not per_galaxy:
+                per_galaxy = [np.empty(n, dtype=part[j].dtype) for j in (1, 2, 3)]
+            for full, chunk in zip(per_galaxy, part[1:]):
+                full[sl] = chunk
+            next(it, None)
+    if hasattr(bar, "close"):
+        bar.close()
+    return FusedResult(values, *per_galaxy, np.full(n, n_steps))
 
 
 def fused_integrated_gradients(

@@ -99,11 +99,14 @@ class IntegratedGradients(AttributionMethod):
     Options: ``n_steps`` (int or "auto", default 50), ``rule`` (default "gauss_legendre"), ``engine``
     ("fused" or "captum"), ``rows_per_pass`` (cap on interpolated rows per pass), ``rtol``/``atol``/
     ``max_steps`` (for ``n_steps="auto"``), ``precision`` ("float32", "bfloat16", "float16": autocast
-    mixed precision on the fused engine; ``amp=True`` means "bfloat16").
+    mixed precision on the fused engine; ``amp=True`` means "bfloat16"), ``working_set`` (bytes held
+    besides inputs and outputs on the CPU, default :data:`interpret._memory.WORKING_SET_BYTES` = 1 GiB: caps
+    the rows per pass and the galaxies per chunk; results are streamed into the output arrays).
     """
 
     name = "integrated_gradients"
-    options = ("n_steps", "rule", "engine", "rows_per_pass", "rtol", "atol", "max_steps", "precision", "amp")
+    options = ("n_steps", "rule", "engine", "rows_per_pass", "rtol", "atol", "max_steps", "precision", "amp",
+               "working_set")
 
     def compute(self, model, chunks, baselines, *, progress, seed):
         o = {"n_steps": 50, "rule": "gauss_legendre", "engine": "fused", **self.opts}
@@ -114,9 +117,10 @@ class IntegratedGradients(AttributionMethod):
         if precision not in (None, "float32") and o["engine"] != "fused":
             raise ValidationError("attribute(): 'precision'/'amp' (mixed precision) needs engine='fused'")
         if o["engine"] == "fused":
+            rows, galaxies = _ig_working_set(o, model, chunks)
             r = fused_integrated_gradients(
                 model.forward, chunks.inputs, base, n_steps=o["n_steps"], rule=o["rule"],
-                batch_size=chunks.batch_size, rows_per_pass=_pass_rows(o, model, chunks), device=chunks.device,
+                batch_size=galaxies, rows_per_pass=rows, device=chunks.device,
                 rtol=o.get("rtol", 1e-3), atol=o.get("atol", 1e-6), max_steps=o.get("max_steps", 256),
                 progress=progress, precision=precision)
             return MethodOutput(r.values, r.output, r.baseline_output, r.delta, r.n_steps)
@@ -189,6 +193,26 @@ def _distribution_call(algo_factory, model, chunks, baselines, kwargs, n_baselin
 
     parts = chunks.run(one, progress=progress, desc=desc, seed=B.torch_seed(np.random.default_rng(chunk_seed)))
     return B.to_numpy(parts), dist
+
+
+def _ig_working_set(opts: dict, model: Any, chunks: B.Chunks) -> tuple[int | None, int]:
+    """(rows per pass, galaxies per chunk) of the fused IG engine within ``working_set`` bytes on the CPU.
+
+    Half the set goes to one forward+backward pass (rows sized from the activations), half to the chunk's
+    buffers: about 6 input-sized rows per galaxy (input, baseline, difference, gradient sum, attribution, and
+    the copy written out).
+    """
+    from .._memory import WORKING_SET_BYTES
+
+    rows = _pass_rows(opts, model, chunks)
+    if chunks.device.type != "cpu":
+        return rows, chunks.batch_size
+    ws = check_int(opts.get("working_set", WORKING_SET_BYTES), "working_set", "attribute", minimum=1)
+    steps = opts["n_steps"] if isinstance(opts["n_steps"], int) else 16
+    cap = cpu_pass_rows(model.module, tuple(a[:8] for a in chunks.inputs), target_bytes=ws // 2)
+    rows = min(rows if rows is not None else chunks.batch_size * steps, cap)
+    per_galaxy = 6 * sum(a[:1].nbytes for a in chunks.inputs)
+    return rows, max(1, min(chunks.batch_size, ws // 2 // max(per_galaxy, 1)))
 
 
 def _pass_rows(opts: dict, model: Any, chunks: B.Chunks) -> int | None:
