@@ -50,10 +50,20 @@ def _rows(mask: np.ndarray, limit: int = 5) -> str:
     return shown + (", ..." if idx.size > limit else "")
 
 
+_FINITE_BLOCK = 2**24     # elements tested at a time: no n-sized temporaries for large cutout arrays (issue 21)
+
+
+def _all_finite(x: np.ndarray) -> bool:
+    if x.ndim == 0 or x.size <= _FINITE_BLOCK:
+        return bool(np.isfinite(x).all())
+    step = max(1, _FINITE_BLOCK // max(x[0].size, 1))
+    return all(bool(np.isfinite(x[i:i + step]).all()) for i in range(0, len(x), step))
+
+
 def check_finite(x: np.ndarray, name: str, func: str) -> np.ndarray:
     """Raise if ``x`` holds NaN or inf, naming how many and the first rows."""
     x = np.asarray(x)
-    if x.dtype.kind in "fc":
+    if x.dtype.kind in "fc" and not _all_finite(x):
         bad = ~np.isfinite(x)
         if bad.any():
             n_nan = int(np.isnan(x).sum())

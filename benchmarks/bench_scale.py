@@ -1,0 +1,228 @@
+"""Survey scale on one machine (issue 21): time and peak memory against the number of galaxies.
+
+Reproduces the rows of issue 21's table that this package's code owns, each size in its own process (peak
+memory = growth of the process's max RSS over the measured call, after a warm-up call):
+
+* ``universe``    - ``make_universe`` catalogue only: seconds, and the exponent between the two largest sizes;
+* ``ig_mlp``      - integrated gradients (50 steps), MLP on 9 inputs: marginal peak bytes per galaxy;
+* ``ig_cnn``      - integrated gradients (16 steps), CNN on 9 x 32 x 32 cutouts: marginal peak bytes per galaxy;
+* ``shapley_mlp`` - exact 9-band ``band_shapley`` (512 subsets), MLP: seconds and peak growth;
+* ``shapley_cnn`` - exact 9-band ``band_shapley``, the small two-input CNN of ``bench_ablation``: plain masked
+  path and the first-layer shortcut in the same process (ratio in one run), extrapolated to 10^5 galaxies;
+* ``knn_mi``      - kNN mutual information, 5-D source: seconds and exponent.
+
+Sizes are those a shared 2-core CPU affords (10^3-10^5, 4 x 10^5 for the cheap MLP); 10^6 is extrapolated
+linearly from the largest size measured, and the rows say so. ``--before PATH`` runs the same workers on
+another checkout (e.g. ``git worktree add /tmp/before <commit>``) for before/after rows; ``--record`` appends
+the rows to ``benchmarks/RESULTS.md``.
+
+Run: ``python -m benchmarks.bench_scale [--quick] [--before PATH] [--record] [--cases universe,ig_mlp]``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+SIZES = {"universe": (10**3, 10**4, 10**5, 3 * 10**5), "ig_mlp": (10**5, 4 * 10**5), "ig_cnn": (500, 2000),
+         "shapley_mlp": (2000, 20000), "shapley_cnn": (100,), "knn_mi": (10**4, 10**5)}
+QUICK = {"universe": (10**3, 10**4, 10**5), "ig_mlp": (10**4, 10**5), "ig_cnn": (250, 1000),
+         "shapley_mlp": (1000, 4000), "shapley_cnn": (50,), "knn_mi": (10**4, 3 * 10**4)}
+
+
+# --- workers: run in a fresh process, print one JSON line -------------------------------------------------
+def _peak() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _measure(call) -> dict:
+    before = _peak()
+    t0 = time.perf_counter()
+    extra = call()
+    extra = extra if isinstance(extra, dict) else {}
+    return {"seconds": time.perf_counter() - t0, "peak_growth": _peak() - before, **extra}
+
+
+def _cnn():
+    import torch
+
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Conv2d(9, 8, 3, padding=1), torch.nn.SiLU(),
+                               torch.nn.Conv2d(8, 16, 3, stride=2, padding=1), torch.nn.SiLU(),
+                               torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(16, 1)).eval()
+
+
+def _mlp():
+    import torch
+
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(9, 64), torch.nn.SiLU(), torch.nn.Linear(64, 1)).eval()
+
+
+def _worker(case: str, n: int) -> dict:
+    import warnings
+
+    import numpy as np
+
+    import interpret as ip
+
+    warnings.simplefilter("ignore")
+    rng = np.random.default_rng(0)
+    if case == "universe":
+        ip.mock.make_universe(n=200, seed=1, images=False, spectra=False, progress=False)
+        return _measure(lambda: ip.mock.make_universe(n=n, seed=0, images=False, spectra=False, progress=False))
+    if case in ("ig_mlp", "ig_cnn"):
+        shape, model, steps = ((9,), _mlp(), 50) if case == "ig_mlp" else ((9, 32, 32), _cnn(), 16)
+        x = rng.normal(size=(n, *shape)).astype(np.float32)
+        ip.attribution.attribute(model, x[:128], n_steps=steps, progress=False)
+        res = _measure(lambda: ip.attribution.attribute(model, x, n_steps=steps, progress=False))
+        return {**res, "input_bytes": int(x[0].nbytes)}
+    if case == "shapley_mlp":
+        x = rng.normal(20, 1, size=(n, 9)).astype(np.float32)
+        y = rng.normal(size=n)
+        bands = [f"b{k}" for k in range(9)]
+        ip.ablation.band_shapley(_mlp(), x[:64], y[:64], bands=bands, progress=False)
+        return _measure(lambda: ip.ablation.band_shapley(_mlp(), x, y, bands=bands, progress=False))
+    if case == "shapley_cnn":
+        return _shapley_cnn(n)
+    if case == "knn_mi":
+        src = rng.normal(size=(n, 5))
+        tgt = src @ rng.normal(size=5) + rng.normal(size=n)
+        ip.pid.mutual_information(tgt[:500], src[:500])
+        return _measure(lambda: ip.pid.mutual_information(tgt, src))
+    raise SystemExit(f"unknown case {case!r}")
+
+
+def _shapley_cnn(n: int) -> dict:
+    """Plain masked path vs the first-layer shortcut, interleaved (best of 2 each); the shortcut only where the
+    checkout has it (Batching(first_layer=...))."""
+    import dataclasses
+
+    import numpy as np
+    import torch
+
+    from interpret.ablation import Batching, band_shapley
+
+    sys.path.insert(0, str(HERE.parent.parent))
+    from benchmarks.bench_ablation import N_BANDS, SmallCNN
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=(n, N_BANDS, 32, 32)).astype(np.float32), rng.normal(20, 1, (n, N_BANDS)).astype(np.float32))
+    y = rng.normal(size=n)
+    est, bands = SmallCNN().eval(), [f"b{k}" for k in range(N_BANDS)]
+    has = "first_layer" in {f.name for f in dataclasses.fields(Batching)}
+    modes = {"plain": {"first_layer": False} if has else {}, **({"first_layer": {}} if has else {})}
+    best: dict[str, float] = {}
+    values: dict[str, np.ndarray] = {}
+    for _ in range(2):
+        for name, kw in modes.items():
+            t0 = time.perf_counter()
+            res = band_shapley(est, x, y, bands=bands, progress=False, batching=Batching(batch_size=512, **kw))
+            best[name] = min(best.get(name, np.inf), time.perf_counter() - t0)
+            values[name] = res.values.to_numpy()
+    out = {"seconds": best["plain"], "threads": torch.get_num_threads()}
+    if has:
+        a, b = values["plain"], values["first_layer"]
+        out.update(shortcut_seconds=best["first_layer"], max_rel_diff=float(np.max(np.abs(a - b)) / np.max(np.abs(a))))
+    return out
+
+
+# --- driver ---------------------------------------------------------------------------------------------------
+def run_case(case: str, n: int, tree: Path | None, timeout: float) -> dict | None:
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(tree), env.get("PYTHONPATH", "")])
+    try:
+        out = subprocess.run([sys.executable, str(HERE), "--worker", case, str(n)], capture_output=True, text=True,
+                             env=env, timeout=timeout, check=True)
+    except subprocess.TimeoutExpired:
+        return None
+    except subprocess.CalledProcessError as exc:
+        print(f"{case} n={n}: failed\n{exc.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _exponent(n1: int, t1: float, n2: int, t2: float) -> float:
+    import math
+
+    return math.log(t2 / t1) / math.log(n2 / n1)
+
+
+def summarise(case: str, runs: dict[int, dict]) -> str:
+    sizes = sorted(runs)
+    last = runs[sizes[-1]]
+    if case in ("universe", "knn_mi"):
+        parts = [f"{n:.0e}: {runs[n]['seconds']:.2f} s" for n in sizes]
+        if len(sizes) > 1:
+            parts.append(f"exponent {_exponent(sizes[-2], runs[sizes[-2]]['seconds'], sizes[-1], last['seconds']):.2f}")
+        parts.append(f"-> 10^6 ~ {last['seconds'] * 1e6 / sizes[-1]:.0f} s (linear extrapolation)")
+        return "; ".join(parts)
+    if case in ("ig_mlp", "ig_cnn"):
+        parts = [f"{n:.0e}: peak +{runs[n]['peak_growth'] / 2**20:.0f} MB in {runs[n]['seconds']:.1f} s" for n in sizes]
+        if len(sizes) > 1:
+            n1, n2 = sizes[-2], sizes[-1]
+            per = (last["peak_growth"] - runs[n1]["peak_growth"]) / (n2 - n1)
+            inb = last["input_bytes"]
+            parts.append(f"marginal {per:.0f} B/galaxy = {per / inb:.1f}x the input ({inb} B) -> 10^5 ~ "
+                         f"{per * 1e5 / 2**30:.2f} GB, 10^6 ~ {per * 1e6 / 2**30:.1f} GB (extrapolated)")
+        return "; ".join(parts)
+    if case == "shapley_mlp":
+        return "; ".join(f"{n:.0e}: {runs[n]['seconds']:.1f} s, peak +{runs[n]['peak_growth'] / 2**20:.0f} MB"
+                         for n in sizes)
+    n = sizes[-1]
+    text = (f"n={n}, 512 subsets, {last['threads']} torch threads: plain {last['seconds']:.1f} s "
+            f"({last['seconds'] * 1e3 / n:.0f} s per 10^3 galaxies -> 10^5 ~ {last['seconds'] * 1e5 / n / 60:.0f} min)")
+    if "shortcut_seconds" in last:
+        s = last["shortcut_seconds"]
+        text += (f"; first-layer shortcut {s:.1f} s ({s * 1e3 / n:.0f} s per 10^3 -> 10^5 ~ {s * 1e5 / n / 60:.0f} "
+                 f"min), max relative difference of the values {last['max_rel_diff']:.1e}")
+    return text
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--worker", nargs=2, metavar=("CASE", "N"))
+    p.add_argument("--quick", action="store_true", help="smaller sizes (a few minutes in all)")
+    p.add_argument("--before", type=Path, help="a checkout of an older commit to measure too")
+    p.add_argument("--cases", default=",".join(SIZES))
+    p.add_argument("--record", action="store_true", help="append rows to benchmarks/RESULTS.md")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds per size; a size past it is skipped")
+    args = p.parse_args(argv)
+    if args.worker:
+        print(json.dumps(_worker(args.worker[0], int(float(args.worker[1])))))
+        return
+    sizes = QUICK if args.quick else SIZES
+    trees = [("after", None)] + ([("before", args.before)] if args.before else [])
+    for case in args.cases.split(","):
+        for label, tree in trees:
+            runs = {}
+            for n in sizes[case]:
+                r = run_case(case, n, tree, args.timeout)
+                if r is None:
+                    print(f"{case} n={n} ({label}): skipped (over {args.timeout:.0f} s or failed)", file=sys.stderr)
+                    break
+                runs[n] = r
+            if not runs:
+                continue
+            text = summarise(case, runs)
+            name = f"scale: {case} ({label}{'' if tree is None else ' = ' + tree.name})"
+            if args.record:
+                sys.path.insert(0, str(HERE.parent.parent))
+                from benchmarks._common import record
+
+                record(name, text, "-", packages=("torch",))
+            else:
+                print(f"{name}: {text}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
