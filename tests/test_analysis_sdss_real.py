@@ -105,7 +105,7 @@ def _user_files(tmp_path: Path) -> tuple[Path, Path]:
     base = 17.0 - 1.5 * (mass - 10.8) + 5 * np.log10(z / 0.1)
     slope = {"u": 6.0, "g": 3.5, "r": 1.0, "i": 0.5, "z": 0.2}
     cat = {b: base + s * z + 0.1 * (mass - 10.8) * s + rng.normal(0, 0.03, n) for b, s in slope.items()}
-    cat.update(redshift=z, log_mstar=mass)
+    cat.update(redshift=z, log_mstar=mass, split=np.where(np.arange(n) % 4 == 0, "test", "train"))
     path = write_catalog(pd.DataFrame(cat), tmp_path / "my_catalog.parquet")
     x = np.column_stack([cat[b] for b in slope] + [np.ones(n)])
     coef = np.linalg.lstsq(x, np.arctanh(z), rcond=None)[0]   # non-linear model: z = tanh(linear)
@@ -130,6 +130,7 @@ def test_sdss_real_on_user_files(tmp_path):
         catalog = "{catalog}"
         bands = ["u", "g", "r", "i", "z"]
         target = "redshift"
+        split = "split"
         [model]
         path = "{model}"
     """)
@@ -138,6 +139,9 @@ def test_sdss_real_on_user_files(tmp_path):
     ctx = run_study(cfg, overrides={"out": str(out)})
     _check_outputs(out, ctx)
     assert ctx.load("data").name == "user"
+    # the user's split: every held-out number uses exactly its test rows (every 4th row)
+    np.testing.assert_array_equal(ctx.load("predictions")["test"], np.arange(0, 300, 4))
+    assert "the test rows of the user's split" in ctx.notes[0]
     # retrain mode refitted the reference MLP once per subset (all + 5 leave-one-out); photo-z is the user's
     assert len(list((out / "cache" / "models").glob("photoz-*.pt"))) == 6
     # the photo-z predictions come from the user's model, not a trained MLP

@@ -70,10 +70,10 @@ from .._params import StudyParams
 log = logging.getLogger(__name__)
 
 
-#: The [data] keys this study reads (any other is refused). It has no train/val/test split key yet: it
-#: scores its models on the reference split.
-DATA_KEYS = frozenset({"catalog", "images", "spectra", "target", "bands", "fluxes", "flux_unit", "extinction",
-                       "hdu", "key", "name"})
+#: The [data] keys this study reads (any other is refused). With ``split`` every held-out number uses the
+#: user's test rows, and the models the study trains itself are fitted on the other rows only.
+DATA_KEYS = frozenset({"catalog", "target", "bands", "split", "fluxes", "flux_unit", "extinction", "hdu", "key",
+                       "name"})
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ _TITLE = {"photoz": "photo-z", "stellar_mass": "stellar mass"}
 
 
 # --- data --------------------------------------------------------------------------------------------------
-def _raw_sample(ctx: Any) -> tuple[pd.DataFrame, Any, str, list[str]]:
+def _raw_sample(ctx: Any) -> tuple[pd.DataFrame, Any, str, list[str], np.ndarray | None]:
     data = user_data(ctx)
     bands = list(ctx.config.get("data", {}).get("bands") or ctx.params.bands)
     if data is None:
@@ -124,17 +124,17 @@ def _raw_sample(ctx: Any) -> tuple[pd.DataFrame, Any, str, list[str]]:
         secs = ds.meta.get("mass_seconds", 0.0)
         how = f"fitted in {secs:.1f} s, then cached" if secs else "read from the per-user cache"
         ctx.notes.append(f"kcorrect stellar masses {how} (per-user cache).")
-        return ds.catalog, ds.bands, "sdss", bands
+        return ds.catalog, ds.bands, "sdss", bands, None
     need = [c for c in [*bands, "redshift", "log_mstar"] if c not in data.catalog]
     if need:
         raise ConfigError(f"sdss_real: [data] catalog lacks column(s) {need}; it needs one AB magnitude column "
                           f"per band in 'bands' plus 'redshift' and 'log_mstar'")
-    return data.catalog, BandNames(bands), "user", bands
+    return data.catalog, BandNames(bands), "user", bands, data.split
 
 
 def load_sample(ctx: Any) -> tuple[Any, list[str]]:
     """Quality-cut (and optionally subsampled) catalogue as a Dataset, and the bands used."""
-    cat, bandset, source, bands = _raw_sample(ctx)
+    cat, bandset, source, bands, split = _raw_sample(ctx)
     ok = cat[[*bands, "redshift", "log_mstar"]].notna().all(axis=1).to_numpy().copy()
     errs = [f"{b}_err" for b in bands if f"{b}_err" in cat]
     if errs:
@@ -145,8 +145,10 @@ def load_sample(ctx: Any) -> tuple[Any, list[str]]:
         rows = np.sort(np.random.default_rng(ctx.seed).choice(rows, size=n, replace=False))
     keep = [*bands, "redshift", "log_mstar", *errs]
     sample = cat.iloc[rows][keep].reset_index(drop=True).astype(float)
-    ds = ip.datasets.Dataset(name=source, catalog=sample, bands=bandset, source=source,
-                             meta={"n_parent": len(cat), "n_cut": int(ok.sum())})
+    meta = {"n_parent": len(cat), "n_cut": int(ok.sum())}
+    if split is not None:
+        meta["split"] = split[rows]
+    ds = ip.datasets.Dataset(name=source, catalog=sample, bands=bandset, source=source, meta=meta)
     return ds, bands
 
 
@@ -170,6 +172,22 @@ def _train_kwargs(ctx: Any) -> dict[str, Any]:
             "num_threads": 1, "device": ctx.config["device"], "cache_dir": ctx.cache_dir / "models"}
 
 
+def test_rows(ctx: Any, data: Any) -> np.ndarray:
+    """The held-out rows: the user's test rows when ``[data] split`` is given, else the reference split's."""
+    if "split" in data.meta:
+        return np.flatnonzero(data.meta["split"] == "test")
+    return held_out(len(data), ctx.seed)
+
+
+def fit_rows(ctx: Any, data: Any) -> Any:
+    """What the study's own models are fitted on: every row but the user's test rows (all rows without a
+    split: the reference trainer then holds out its own seeded split)."""
+    if "split" not in data.meta:
+        return data
+    keep = np.flatnonzero(data.meta["split"] != "test")
+    return dataclasses.replace(data, catalog=data.catalog.iloc[keep].reset_index(drop=True), meta={})
+
+
 def estimator(ctx: Any, data: Any, bands: list[str], task: str) -> Any:
     """The user's model for ``[data].target``'s task, else the reference MLP (cached in the run folder)."""
     spec = ctx.config.get("model") or {}
@@ -179,11 +197,12 @@ def estimator(ctx: Any, data: Any, bands: list[str], task: str) -> Any:
                           f"got {target!r}")
     if spec and TASKS[task] == target:
         return study_model(ctx, data, task)
-    return ip.mock.train_reference(data, task=task, bands=bands, seed=ctx.seed, **_train_kwargs(ctx))
+    return ip.mock.train_reference(fit_rows(ctx, data), task=task, bands=bands, seed=ctx.seed,
+                                   **_train_kwargs(ctx))
 
 
 def _predictions(ctx: Any, data: Any, bands: list[str], get_est: Any) -> dict[str, np.ndarray]:
-    out = {"test": held_out(len(data), ctx.seed)}
+    out = {"test": test_rows(ctx, data)}
     for task in TASKS:
         out[_PRED[task]] = np.asarray(get_est(task).predict(_inputs(data.catalog, bands, task), batch_size=2048,
                                                             progress=False), float).reshape(-1)
@@ -239,7 +258,7 @@ def ablation_mask(est: Any, cat: pd.DataFrame, pred: dict, bands: list[str], tas
 def ablation_retrain(ctx: Any, data: Any, bands: list[str], task: str) -> Any:
     """Retrain-mode ablation: one model per leave-one-out subset, scored on a seeded held-out split."""
     p = ctx.params
-    cat = data.catalog
+    cat = fit_rows(ctx, data).catalog       # never the user's test rows
     cols = [*bands, "redshift"] if task == "stellar_mass" else list(bands)
     # the refit classes live in the package, so worker processes import them: jobs > 1 runs in parallel
     fit = (RefitMLP(task, data.bands, TASKS[task], _train_kwargs(ctx)) if p.retrain_model == "mlp"
@@ -451,8 +470,13 @@ def _causal_steps(ctx: Any, cat: pd.DataFrame, pred: dict, base: dict) -> None:
 
 def _summary_notes(ctx: Any, data: Any, bands: list[str], pred: dict) -> None:
     t = ctx.tables["metrics"].set_index(["task", "metric"])["value"]
+    how = ("the test rows of the user's split" if "split" in data.meta
+           else "the reference split's held-out rows")
     ctx.notes.insert(0, f"{len(data)} galaxies ({data.name}) after cuts; bands {' '.join(bands)}; held-out "
-                        f"test split n = {len(pred['test'])}.")
+                        f"n = {len(pred['test'])}, {how}.")
+    if ctx.config.get("model") and "split" not in data.meta:
+        ctx.notes.insert(1, "Your model's training rows are unknown (no [data] split column): its held-out "
+                            "metrics use the reference split and may be optimistic.")
     ctx.notes.append(f"Photo-z (held out): bias {t[('photoz', 'bias')]:+.4f}, sigma_NMAD "
                      f"{t[('photoz', 'sigma_nmad')]:.4f}, eta {100 * t[('photoz', 'outlier_fraction')]:.2f} %.")
     ctx.notes.append(f"Stellar mass (held out, vs kcorrect): rms {t[('stellar_mass', 'rmse')]:.3f} dex, bias "
