@@ -30,7 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve()
 SIZES = {"universe": (10**3, 10**4, 10**5, 3 * 10**5), "ig_mlp": (10**5, 4 * 10**5), "ig_cnn": (500, 2000),
-         "shapley_mlp": (2000, 20000), "shapley_cnn": (100,), "knn_mi": (10**4, 10**5)}
+         "shapley_mlp": (2000, 20000), "shapley_cnn": (300,), "knn_mi": (10**4, 10**5)}
 QUICK = {"universe": (10**3, 10**4, 10**5), "ig_mlp": (10**4, 10**5), "ig_cnn": (250, 1000),
          "shapley_mlp": (1000, 4000), "shapley_cnn": (50,), "knn_mi": (10**4, 3 * 10**4)}
 
@@ -196,7 +196,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--cases", default=",".join(SIZES))
     p.add_argument("--record", action="store_true", help="append rows to benchmarks/RESULTS.md")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds per size; a size past it is skipped")
+    p.add_argument("--busy", action="store_true",
+                   help="run a competing busy-loop process on one core meanwhile (a shared machine)")
     args = p.parse_args(argv)
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy and not args.worker else None
+    try:
+        _main(args)
+    finally:
+        if busy is not None:
+            busy.kill()
+            busy.wait()
+
+
+def _main(args: argparse.Namespace) -> None:
     if args.worker:
         print(json.dumps(_worker(args.worker[0], int(float(args.worker[1])))))
         return
@@ -214,7 +226,8 @@ def main(argv: list[str] | None = None) -> None:
             if not runs:
                 continue
             text = summarise(case, runs)
-            name = f"scale: {case} ({label}{'' if tree is None else ' = ' + tree.name})"
+            name = f"scale: {case} ({label}{'' if tree is None else ' = ' + tree.name}" \
+                   f"{', with a busy-loop process on one core' if args.busy else ''})"
             if args.record:
                 sys.path.insert(0, str(HERE.parent.parent))
                 from benchmarks._common import record

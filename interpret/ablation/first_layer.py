@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 _LAYERS = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)
 _CHECK_ROWS = 8
+_BLOCK_BYTES = 8 * 2**20   # stored first-layer contributions of one row block (cache-sized)
 _CHECK_TOL = 1e-4          # relative to the output scale: float32 summation order differs, nothing else
 
 
@@ -282,8 +283,9 @@ def first_layer_predictions(plan: FirstLayerPlan, est: Any, inputs: ModelInputs,
                             progress: bool | None = None) -> np.ndarray:
     """Predictions for every keep-mask ``(m, B)`` with the shortcut; same result as ``masked_predictions``.
 
-    Rows are cut into blocks whose stored contributions (``B x rows x F`` floats) fit in ``max_bytes``; the
-    blocks go through :func:`interpret.parallel.parallel_map`.
+    Rows are cut into blocks whose stored contributions (``(B + 1) x rows x F`` floats) stay cache-sized (8 MiB,
+    and within ``max_bytes``); every subset is summed from them, ``batch_size // rows`` subsets per forward
+    pass. The blocks go through :func:`interpret.parallel.parallel_map`.
 
     Returns
     -------
@@ -295,7 +297,8 @@ def first_layer_predictions(plan: FirstLayerPlan, est: Any, inputs: ModelInputs,
         f_size = int(np.prod(plan.layer(torch.as_tensor(np.ascontiguousarray(
             inputs.arrays[plan.input][:1])).to(plan.dtype)).shape[1:]))
     per_row = (len(plan.bands) + 1) * f_size * torch.finfo(plan.dtype).bits // 8
-    rows = max(1, min(n, max_bytes // max(per_row, 1)))
+    # blocks small enough that the stored contributions stay in the caches while every subset sums them
+    rows = max(1, min(n, batch_size, min(max_bytes, _BLOCK_BYTES) // max(per_row, 1)))
     items = [(r0, min(r0 + rows, n)) for r0 in range(0, n, rows)]
     worker = _Block(plan, est, inputs, filler, masks, batch_size)
     parts = parallel_map(worker, items, n_jobs=n_jobs, progress=progress, desc="masked subsets")
