@@ -29,7 +29,12 @@ import pandas as pd
 from ..exceptions import ConfigError
 
 __all__ = ["user_model", "model_name", "import_factory", "RefitMLP", "RefitHGB", "FramePredictor", "study_model", "baseline_notes",
-           "one_torch_thread"]
+           "one_torch_thread", "panel"]
+
+
+def panel(ax: Any, letter: str) -> None:
+    """The bold "(a)" label of a figure panel, above its top-left corner."""
+    ax.text(-0.02, 1.02, f"({letter})", transform=ax.transAxes, ha="right", va="bottom", fontweight="bold")
 
 
 def import_factory(spec: str, config_dir: str | None) -> Any:
@@ -119,14 +124,14 @@ class RefitMLP:
 class RefitHGB:
     """Retrain-mode fit: scikit-learn's HistGradientBoosting on the kept magnitudes and adjacent colours."""
 
-    def __init__(self, task: str = "photoz"):
-        self.task = task
+    def __init__(self, task: str = "photoz", max_iter: int = 300):
+        self.task, self.max_iter = task, int(max_iter)
 
     def __call__(self, x: pd.DataFrame, y: np.ndarray, seed: int = 0) -> Any:
         from sklearn.ensemble import HistGradientBoostingRegressor
         from threadpoolctl import threadpool_limits
 
-        model = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.1, random_state=int(seed))
+        model = HistGradientBoostingRegressor(max_iter=self.max_iter, learning_rate=0.1, random_state=int(seed))
         with threadpool_limits(1):     # OpenMP over-subscription is ~10x slower on a busy 2-core machine
             return FramePredictor(model.fit(hgb_features(x), np.asarray(y, float)), None)
 

@@ -62,7 +62,8 @@ import interpret as ip
 from interpret.exceptions import ConfigError
 
 from .._data import BandNames, held_out, study_data
-from .._models import baseline_notes, study_model
+from .._models import RefitHGB, RefitMLP, baseline_notes, study_model
+from .._models import panel as _panel
 from .._params import StudyParams
 
 log = logging.getLogger(__name__)
@@ -193,63 +194,15 @@ def ablation_mask(est: Any, data: Any, bands: list[str], split: dict, strategy: 
         batching=ip.ablation.Batching(batch_size=int(p.batch_size)), seed=seed, n_jobs=1, progress=progress)
 
 
-class RefitHGB:
-    """Retrain-mode fit: HistGradientBoosting on the kept magnitudes and their adjacent colours (seeded)."""
-
-    def __init__(self, max_iter: int = 300):
-        self.max_iter = int(max_iter)
-
-    def __call__(self, x: pd.DataFrame, y: np.ndarray, seed: int = 0) -> Any:
-        from sklearn.ensemble import HistGradientBoostingRegressor
-        from threadpoolctl import threadpool_limits
-
-        model = HistGradientBoostingRegressor(max_iter=self.max_iter, learning_rate=0.1, random_state=int(seed))
-        with threadpool_limits(limits=1):     # OpenMP threads only slow small fits down on a shared machine
-            model.fit(hgb_features(x), np.asarray(y, float))
-        return _FramePredictor(model, None)
-
-
-def hgb_features(x: pd.DataFrame) -> np.ndarray:
-    """Magnitudes plus the colours of neighbouring kept bands."""
-    arr = x.to_numpy(float)
-    return np.column_stack([arr, np.diff(arr, axis=1)]) if arr.shape[1] > 1 else arr
-
-
-class RefitMLP:
-    """Retrain-mode fit: the reference PhotometryMLP (``train_reference`` on a magnitude Dataset)."""
-
-    def __init__(self, bandset: Any, kwargs: dict[str, Any]):
-        self.bandset, self.kwargs = bandset, kwargs
-
-    def __call__(self, x: pd.DataFrame, y: np.ndarray, seed: int = 0) -> Any:
-        cat = x.reset_index(drop=True).copy()
-        cat["redshift"] = np.asarray(y, float)
-        ds = ip.datasets.Dataset(name="refit", catalog=cat, bands=self.bandset, source="refit")
-        est = ip.mock.train_reference(ds, task="photoz", bands=list(x.columns), seed=int(seed), **self.kwargs)
-        return _FramePredictor(est, list(x.columns))
-
-
-class _FramePredictor:
-    """``predict(DataFrame)`` for a model fitted on arrays (``cols``: MLP inputs; None: HGB features)."""
-
-    def __init__(self, model: Any, cols: list[str] | None):
-        self.model, self.cols = model, cols
-
-    def predict(self, x: pd.DataFrame) -> np.ndarray:
-        if self.cols is None:
-            return np.asarray(self.model.predict(hgb_features(x)), float)
-        return np.asarray(self.model.predict(x[self.cols].to_numpy(np.float32), progress=False), float).ravel()
-
-
 def ablation_retrain(ctx: Any, data: Any, bands: list[str]) -> Any:
     """Retrain-mode ablation: a photometry-only model refitted per subset, scored on a seeded held-out split."""
     p = ctx.params
     if p.retrain_model == "mlp":
         kw = {"fast": bool(p.fast), "n_epochs": int(p.retrain_epochs) or None, "progress": False,
               "num_threads": max(1, int(ctx.config["jobs"])), "cache_dir": ctx.cache_dir / "refits"}
-        fit: Any = RefitMLP(_trainable(data).bands, kw)
+        fit: Any = RefitMLP("photoz", _trainable(data).bands, "redshift", kw)
     else:
-        fit = RefitHGB(p.hgb_max_iter)
+        fit = RefitHGB("photoz", p.hgb_max_iter)
     return ip.ablation.band_ablation(
         None, data.catalog[bands].astype(float), data.catalog["redshift"].to_numpy(float), bands=bands,
         retrain=ip.ablation.RetrainSpec(fit, test_size=p.retrain_test_size), subsets=subsets(bands, p.groups),
@@ -505,9 +458,6 @@ def _figure(ncols: int, width: float, height: float, **kw: Any) -> tuple[Any, np
     fig, axes = plt.subplots(1, ncols, figsize=(width, height), layout="constrained", squeeze=False, **kw)
     return fig, axes[0]
 
-
-def _panel(ax: Any, letter: str) -> None:
-    ax.text(-0.02, 1.01, f"({letter})", transform=ax.transAxes, ha="right", va="bottom", fontweight="bold")
 
 
 def fig_predictions(ctx: Any) -> Any:

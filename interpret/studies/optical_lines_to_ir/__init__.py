@@ -60,6 +60,7 @@ from interpret.exceptions import BaselineWarning, ConfigError
 
 from .._data import held_out, study_data
 from .._models import baseline_notes, study_model
+from .._models import panel as _panel
 from .._params import StudyParams
 
 log = logging.getLogger(__name__)
@@ -425,9 +426,6 @@ def _notes(ctx: Any, bands: list[str]) -> None:
 
 
 # --- figures -----------------------------------------------------------------------------------------------
-def _panel(ax: Any, letter: str) -> None:
-    ax.text(-0.01, 1.01, f"({letter})", transform=ax.transAxes, ha="right", va="bottom", fontweight="bold")
-
 
 def fig_accuracy(ctx: Any) -> Any:
     """Held-out predicted vs catalogue (observed, noisy) W1-W4 magnitudes with residual scatter and the

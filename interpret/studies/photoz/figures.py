@@ -5,6 +5,8 @@ from typing import Any
 
 import numpy as np
 
+from .._models import panel as _panel
+
 __all__ = ["FIGURES", "CAPTIONS"]
 
 
@@ -16,9 +18,6 @@ def _figure(ncols: int, height: float = 3.0) -> tuple[Any, np.ndarray]:
     fig, axes = plt.subplots(1, ncols, figsize=(PAGE_WIDTH, height), layout="constrained", squeeze=False)
     return fig, axes[0]
 
-
-def _panel(ax: Any, letter: str) -> None:
-    ax.text(-0.02, 1.02, f"({letter})", transform=ax.transAxes, ha="right", va="bottom", fontweight="bold")
 
 
 def _skipped(text: str) -> Any:

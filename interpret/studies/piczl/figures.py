@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .._models import panel as _panel
+
 __all__ = ["FIGURES", "CAPTIONS", "NEEDS", "fig_predictions", "fig_attribution", "fig_band_removal",
            "fig_member_agreement", "fig_information"]
 
@@ -30,9 +32,6 @@ def _figure(ncols: int, height: float = 3.0, width: float | None = None, **kw: A
                                  squeeze=False, **kw)
     return fig, axes[0]
 
-
-def _panel(ax: Any, letter: str) -> None:
-    ax.text(-0.02, 1.02, f"({letter})", transform=ax.transAxes, ha="right", va="bottom", fontweight="bold")
 
 
 def _short(name: str) -> str:

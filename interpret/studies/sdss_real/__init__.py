@@ -65,6 +65,7 @@ from interpret.exceptions import ConfigError, EstimationWarning
 
 from .._data import BandNames, colours, held_out, user_data
 from .._models import RefitHGB, RefitMLP, model_name, one_torch_thread, study_model
+from .._models import panel as _panel
 from .._params import StudyParams
 
 log = logging.getLogger(__name__)
@@ -537,9 +538,6 @@ def _figure(ncols: int, nrows: int = 1, height: float = 3.0, **kw: Any) -> tuple
                              **kw)
     return fig, axes
 
-
-def _panel(ax: Any, letter: str) -> None:
-    ax.text(-0.02, 1.02, f"({letter})", transform=ax.transAxes, ha="right", va="bottom", fontweight="bold")
 
 
 def fig_sample(ctx: Any) -> Any:

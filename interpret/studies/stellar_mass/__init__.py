@@ -62,6 +62,7 @@ from interpret.exceptions import ConfigError, EstimationWarning
 from .._data import colours as colour_frame
 from .._data import study_data
 from .._models import baseline_notes, study_model
+from .._models import panel as _panel
 from .._params import StudyParams
 
 log = logging.getLogger(__name__)
@@ -691,9 +692,6 @@ def _figure(ncols: int, nrows: int = 1, width: float | None = None, height: floa
                              squeeze=False, **kw)
     return fig, axes
 
-
-def _panel(ax: Any, letter: str) -> None:
-    ax.text(-0.02, 1.02, f"({letter})", transform=ax.transAxes, ha="right", va="bottom", fontweight="bold")
 
 
 MASS_LABEL = r"$\log_{10}(M_*/\mathrm{M}_\odot)$"
