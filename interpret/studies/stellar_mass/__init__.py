@@ -1,8 +1,8 @@
 """Stellar mass from images vs photometry: what the CNN uses, causally and information-theoretically
 
-After Zhang et al. (2024), "Interpreting deep-learning stellar-mass estimates with causal analysis and
-partial information decomposition" (code: github.com/QiufanLin/InterpretSM). Questions, on the mock universe
-(SDSS-like u g r i z cutouts at 0.396"/px, 0.02 < z < 0.4, as in Zhang et al.'s SDSS sample; with its
+After Zhang et al. (2025), "Interpreting deep learning-based stellar mass estimation via causal analysis and
+mutual information decomposition", arXiv:2509.23901 (code: github.com/QiufanLin/InterpretSM). Questions, on the
+mock universe (SDSS-like u g r i z cutouts at 0.396"/px, 0.02 < z < 0.4, as in Zhang et al.'s SDSS sample; with its
 planted causal truth):
 
 1. How accurate is the reference image CNN (``ip.mock.train_reference(u, task="stellar_mass")``: images
