@@ -10,13 +10,18 @@ import pandas as pd
 
 from ..exceptions import ValidationError
 
-__all__ = ["as_matrix", "check_data", "discretise", "collinear_columns"]
+__all__ = ["as_matrix", "check_data", "discretise", "integer_columns", "collinear_columns"]
 
 log = logging.getLogger(__name__)
 
 
-def as_matrix(data: Any, names: Sequence[str] | None, func: str) -> tuple[np.ndarray, list[str]]:
-    """Convert a DataFrame, astropy Table or 2-D array (+ ``names``) to ``(float array (n, p), names)``."""
+def as_matrix(data: Any, names: Sequence[str] | None, func: str, *,
+              categorical: bool = False) -> tuple[np.ndarray, list[str]]:
+    """Convert a DataFrame, astropy Table or 2-D array (+ ``names``) to ``(float array (n, p), names)``.
+
+    With ``categorical``, pandas category columns become their integer codes (missing: NaN); otherwise they are
+    refused like other non-numeric columns.
+    """
     if hasattr(data, "colnames") and hasattr(data, "to_pandas"):      # astropy Table
         data = data.to_pandas()
     if isinstance(data, pd.DataFrame):
@@ -27,9 +32,12 @@ def as_matrix(data: Any, names: Sequence[str] | None, func: str) -> tuple[np.nda
                                       f"available: {list(map(str, data.columns))}")
             data = data[list(names)]
         _check_unique([str(c) for c in data.columns], func)
+        if categorical:
+            data = _category_codes(data)
         bad = [str(c) for c in data.columns if not pd.api.types.is_numeric_dtype(data[c])]
         if bad:
-            raise ValidationError(f"{func}(): columns {bad} of 'data' are not numeric; encode or drop them")
+            hint = "" if categorical else " (category columns are accepted by test='chisq' or 'gsq')"
+            raise ValidationError(f"{func}(): columns {bad} of 'data' are not numeric; encode or drop them{hint}")
         names = [str(c) for c in data.columns]
         x = data.to_numpy(dtype=float, na_value=np.nan)
     else:
@@ -46,6 +54,14 @@ def as_matrix(data: Any, names: Sequence[str] | None, func: str) -> tuple[np.nda
             raise ValidationError(f"{func}(): 'names' has {len(names)} entries but 'data' has {x.shape[1]} columns")
     _check_unique(names, func)
     return x, list(names)
+
+
+def _category_codes(data: pd.DataFrame) -> pd.DataFrame:
+    cats = [c for c in data.columns if isinstance(data[c].dtype, pd.CategoricalDtype)]
+    if not cats:
+        return data
+    codes = {c: data[c].cat.codes.where(data[c].notna()).astype(float) for c in cats}
+    return pd.DataFrame({c: codes.get(c, data[c]) for c in data.columns}, index=data.index)
 
 
 def _check_unique(names: Sequence[str], func: str) -> None:
@@ -85,8 +101,9 @@ def collinear_columns(x: np.ndarray, names: Sequence[str], tol: float = 1e-10) -
 
 
 def check_data(x: np.ndarray, names: Sequence[str], func: str, *, allow_nan: bool = False,
-               linear: bool = True) -> None:
-    """Raise for NaNs/infs, too few rows, constant columns and (for ``linear`` tests) collinear columns."""
+               linear: bool = True, allow_constant: bool = False) -> None:
+    """Raise for NaNs/infs, too few rows, constant columns (unless ``allow_constant``: chisq/gsq handle them)
+    and (for ``linear`` tests) collinear columns."""
     n, p = x.shape
     if p < 2:
         raise ValidationError(f"{func}(): need at least 2 variables; got {p}")
@@ -97,8 +114,9 @@ def check_data(x: np.ndarray, names: Sequence[str], func: str, *, allow_nan: boo
     _check_finite_columns(x, names, func, allow_nan)
     std = np.nanstd(x, axis=0)
     const = [names[i] for i in np.flatnonzero(~(std > 0))]
-    if const:
-        raise ValidationError(f"{func}(): columns {const} are constant; drop them (a constant has no causes)")
+    if const and not allow_constant:
+        raise ValidationError(f"{func}(): columns {const} are constant; drop them (a constant has no causes), or "
+                              "use test='chisq' or 'gsq', which handle them")
     if linear and not allow_nan:
         groups = collinear_columns(x, names)
         if groups:
@@ -107,12 +125,28 @@ def check_data(x: np.ndarray, names: Sequence[str], func: str, *, allow_nan: boo
                                   f"{desc}; drop one column of each group")
 
 
-def discretise(x: np.ndarray, names: Sequence[str], bins: int) -> np.ndarray:
-    """Quantile-bin every column with more than ``bins`` distinct values into ``bins`` levels (for chisq/gsq)."""
+def integer_columns(x: np.ndarray) -> np.ndarray:
+    """Boolean mask, shape (p,): columns whose finite values are all whole numbers (integer or category codes)."""
+    finite = np.where(np.isfinite(x), x, 0.0)
+    return np.all(finite == np.round(finite), axis=0)
+
+
+def discretise(x: np.ndarray, names: Sequence[str], bins: int, func: str = "discover") -> np.ndarray:
+    """Quantile-bin the continuous columns into ``bins`` levels for chisq/gsq.
+
+    Integer-valued columns (integers, booleans, category codes) are never re-binned: their levels are used as
+    they are, as causal-learn does. A column with non-integer values and more than ``bins`` distinct values is
+    binned, and that is logged at warning level.
+    """
     out = x.copy()
+    whole = integer_columns(x)
+    binned = []
     for j in range(x.shape[1]):
-        if np.unique(x[:, j]).size > bins:
+        if not whole[j] and np.unique(x[:, j]).size > bins:
             edges = np.quantile(x[:, j], np.linspace(0, 1, bins + 1)[1:-1])
             out[:, j] = np.searchsorted(edges, x[:, j], side="right")
-            log.info("discretised column %r into %d quantile bins for a discrete test", names[j], bins)
+            binned.append(names[j])
+    if binned:
+        log.warning("%s(): quantile-binned the continuous columns %s into %d levels for a discrete test; "
+                    "integer and categorical columns keep their own levels", func, binned, bins)
     return out

@@ -14,10 +14,13 @@ from .._seeding import numpy_global_seed
 from ._decode import decode_graph
 from .background import Background
 
-__all__ = ["run_causallearn", "STOCHASTIC_TESTS"]
+__all__ = ["run_causallearn", "STOCHASTIC_TESTS", "UC_RULE_CODES", "UC_PRIORITY_CODES"]
 
 log = logging.getLogger(__name__)
 STOCHASTIC_TESTS = ("rcit", "fastkci")
+# PC's collider-orientation options by name -> causal-learn's pc(uc_rule=, uc_priority=) integer codes
+UC_RULE_CODES = {"sepset": 0, "maxp": 1, "definite_maxp": 2}
+UC_PRIORITY_CODES = {"overwrite": 0, "bidirected": 1, "existing": 2, "stronger": 3, "stronger_star": 4}
 # sys.stdout is process-global: redirecting it from two threads at once can leave it pointing at a dead
 # buffer, so FCI calls (the only ones that print) are serialised within a process.
 _STDOUT_LOCK = threading.Lock()
@@ -25,8 +28,12 @@ _STDOUT_LOCK = threading.Lock()
 
 def run_causallearn(x: np.ndarray, names: Sequence[str], *, method: str, test: str, alpha: float,
                     background: Background | None, seed: int | None = None, depth: int = -1,
-                    test_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> list[tuple[str, str, str]]:
-    """Run PC or FCI with progress bars and printing off; return decoded edges."""
+                    test_kwargs: dict[str, Any] | None = None, uc_rule: str = "sepset",
+                    uc_priority: str = "existing", **kwargs: Any) -> list[tuple[str, str, str]]:
+    """Run PC or FCI with progress bars and printing off; return decoded edges.
+
+    ``uc_rule`` / ``uc_priority`` (names, see ``UC_RULE_CODES``) apply to PC only; the defaults are pc()'s own.
+    """
     bk = background.to_causallearn() if background is not None else None
     kw = dict(test_kwargs or {})
     with numpy_global_seed(seed if test in STOCHASTIC_TESTS else None):
@@ -34,6 +41,7 @@ def run_causallearn(x: np.ndarray, names: Sequence[str], *, method: str, test: s
             from causallearn.search.ConstraintBased.PC import pc
 
             cg = pc(x, alpha=alpha, indep_test=test, background_knowledge=bk, show_progress=False,
+                    uc_rule=UC_RULE_CODES[uc_rule], uc_priority=UC_PRIORITY_CODES[uc_priority],
                     verbose=False, node_names=list(names), mvpc=test == "mv_fisherz",
                     max_k=None if depth < 0 else depth, **kwargs, **kw)
             matrix = cg.G.graph

@@ -10,17 +10,20 @@ from typing import Any
 import numpy as np
 
 from .._validation import as_generator, check_choice, check_fraction, check_int
-from ..exceptions import CostWarning
+from ..exceptions import CostWarning, ValidationError
 from ._data import as_matrix, check_data, discretise
-from ._run import run_causallearn
+from ._run import UC_PRIORITY_CODES, UC_RULE_CODES, run_causallearn
 from .background import Background, as_background
 from .graph import CausalGraph
 
-__all__ = ["discover", "METHODS", "TESTS", "kci_cost_seconds"]
+__all__ = ["discover", "METHODS", "TESTS", "UC_RULES", "UC_PRIORITIES", "kci_cost_seconds"]
 
 log = logging.getLogger(__name__)
 METHODS = ("pc", "fci")
 TESTS = ("fisherz", "kci", "chisq", "gsq", "fastkci", "rcit", "mv_fisherz")
+DISCRETE_TESTS = ("chisq", "gsq")
+UC_RULES = tuple(UC_RULE_CODES)             # "sepset", "maxp", "definite_maxp"
+UC_PRIORITIES = tuple(UC_PRIORITY_CODES)    # "overwrite", "bidirected", "existing", "stronger", "stronger_star"
 _KCI_COST_LIMIT_S = 30.0
 
 
@@ -35,12 +38,13 @@ def kci_cost_seconds(n: int, p: int) -> float:
 
 def _prepare(data: Any, names: Sequence[str] | None, test: str, bins: int,
              subsample: int | None, seed: Any) -> tuple[np.ndarray, list[str]]:
-    x, names = as_matrix(data, names, "discover")
+    x, names = as_matrix(data, names, "discover", categorical=test in DISCRETE_TESTS)
     if subsample is not None and subsample < len(x):
         rows = np.sort(as_generator(seed).choice(len(x), size=subsample, replace=False))
         x = x[rows]
-    check_data(x, names, "discover", allow_nan=test == "mv_fisherz", linear=test not in ("chisq", "gsq"))
-    if test in ("chisq", "gsq"):
+    discrete = test in DISCRETE_TESTS
+    check_data(x, names, "discover", allow_nan=test == "mv_fisherz", linear=not discrete, allow_constant=discrete)
+    if discrete:
         x = discretise(x, names, bins)
     if test == "kci":
         cost = kci_cost_seconds(*x.shape)
@@ -66,6 +70,8 @@ def discover(
     subsample: int | None = None,
     seed: int | np.random.Generator | None = None,
     test_kwargs: dict[str, Any] | None = None,
+    uc_rule: str | None = None,
+    uc_priority: str | None = None,
 ) -> CausalGraph:
     """Learn a causal graph with the PC (CPDAG) or FCI (PAG, allows hidden confounders) algorithm.
 
@@ -77,8 +83,9 @@ def discover(
         PC assumes no hidden common causes; FCI allows them and marks them ``<->``.
     test : str, default "fisherz"
         Conditional-independence test: ``"fisherz"`` (linear-Gaussian), ``"kci"`` (kernel, non-linear,
-        O(n^3)), ``"fastkci"``, ``"rcit"`` (fast kernel approximations), ``"chisq"``/``"gsq"`` (discrete;
-        continuous columns are quantile-binned into ``bins`` levels), ``"mv_fisherz"`` (allows NaNs).
+        O(n^3)), ``"fastkci"``, ``"rcit"`` (fast kernel approximations), ``"chisq"``/``"gsq"`` (discrete:
+        integer, boolean and pandas category columns keep their own levels; continuous columns are
+        quantile-binned into ``bins`` levels; constant columns are allowed), ``"mv_fisherz"`` (allows NaNs).
     alpha : float, default 0.01
         Significance level of the independence tests, in (0, 1).
     background : Background, dict, list of tiers or None, default None
@@ -89,13 +96,29 @@ def discover(
     depth : int, default -1
         Largest conditioning-set size (-1: unlimited).
     bins : int, default 5
-        Levels for discretising continuous columns for ``chisq``/``gsq``.
+        Levels for discretising continuous columns (non-integer values, more than ``bins`` distinct ones) for
+        ``chisq``/``gsq``; logged at warning level. Integer-valued columns are never re-binned: bin counts with
+        many distinct values yourself.
     subsample : int, optional
         Use a random subset of this many rows (drawn with ``seed``); advisable for kernel tests.
     seed : int or Generator, optional
         For ``subsample`` and the random features of ``rcit``/``fastkci``.
     test_kwargs : dict, optional
         Passed to causal-learn's test (e.g. ``{"kernelX": "Gaussian"}`` for kci).
+    uc_rule : {"sepset", "maxp", "definite_maxp"} or None, default None (``"sepset"``)
+        PC only: how an unshielded triple ``x - z - y`` becomes a collider ``x --> z <-- y``. ``"sepset"``: when
+        ``z`` is not in the set that separated ``x`` and ``y`` (the classic rule); ``"maxp"``: when ``z`` is
+        not in the conditioning set with the largest p-value (Ramsey 2016); ``"definite_maxp"``: maxp, keeping
+        only triples whose decision is definite at ``alpha``, followed by a definite Meek step.
+    uc_priority : {"overwrite", "bidirected", "existing", "stronger", "stronger_star"} or None, default None \
+(``"existing"``)
+        PC only: how colliders that disagree on an edge are resolved. ``"overwrite"``: the later one wins;
+        ``"bidirected"``: the edge becomes ``<->``; ``"existing"``: the first orientation is kept;
+        ``"stronger"``: colliders are applied from the strongest evidence (smallest max p-value of
+        ``x _||_ y | S`` over sets ``S`` that contain ``z``); ``"stronger_star"``: from the largest max p-value
+        over sets without ``z``. ``"definite_maxp"`` takes ``"existing"``, ``"stronger"`` or
+        ``"stronger_star"``. causal-learn's ``uc_priority=-1`` (the rule's own default) is ``"stronger"`` for
+        ``"sepset"``/``"maxp"`` and ``"stronger_star"`` for ``"definite_maxp"``.
 
     Returns
     -------
@@ -109,7 +132,8 @@ def discover(
     References
     ----------
     Spirtes, Glymour & Scheines (2000), Causation, Prediction, and Search; Zhang (2008), AIJ 172, 1873 (FCI);
-    Zheng et al. (2024), JMLR 25, 1 (causal-learn, arXiv:2307.16405).
+    Ramsey (2016), arXiv:1610.00378 (maxp colliders); Zheng et al. (2024), JMLR 25, 1 (causal-learn,
+    arXiv:2307.16405).
 
     Examples
     --------
@@ -127,18 +151,41 @@ def discover(
     check_int(bins, "bins", "discover", minimum=2)
     if subsample is not None:
         check_int(subsample, "subsample", "discover", minimum=10)
+    colliders = _colliders(method, uc_rule, uc_priority)
     bk = as_background(background, "discover")
     x, names = _prepare(data, names, test, bins, subsample, seed)
     if bk is not None:
         bk.check_names(names, "discover")
     t0 = time.perf_counter()
     edges = run_causallearn(x, names, method=method, test=test, alpha=alpha, background=bk, depth=depth,
-                            seed=_int_seed(seed), test_kwargs=test_kwargs)
+                            seed=_int_seed(seed), test_kwargs=test_kwargs, **colliders)
     log.info("%s/%s on %d x %d: %d edges in %.2f s", method, test, *x.shape, len(edges),
              time.perf_counter() - t0)
     return CausalGraph(nodes=tuple(names), edges=edges, method=method, test=test, alpha=alpha,
                        n_samples=int(x.shape[0]), tiers=bk.tiers if bk is not None else (),
                        background=bk.to_dict() if bk is not None else {})
+
+
+def _colliders(method: str, uc_rule: str | None, uc_priority: str | None) -> dict[str, str]:
+    """Validate PC's collider options (names, never causal-learn's integer codes)."""
+    if method != "pc":
+        if uc_rule is not None or uc_priority is not None:
+            raise ValidationError(f"discover(): 'uc_rule' and 'uc_priority' apply to method='pc' only; got "
+                                  f"method={method!r}: drop them (FCI orients colliders by its own rules)")
+        return {}
+    out = {"uc_rule": "sepset" if uc_rule is None else uc_rule,
+           "uc_priority": "existing" if uc_priority is None else uc_priority}
+    for key, codes in (("uc_rule", UC_RULE_CODES), ("uc_priority", UC_PRIORITY_CODES)):
+        if isinstance(out[key], int | np.integer) and not isinstance(out[key], bool):
+            by_code = {v: k for k, v in codes.items()}
+            name = repr(by_code[out[key]]) if out[key] in by_code else "one of " + ", ".join(map(repr, codes))
+            raise ValidationError(f"discover(): {key!r} takes a name, not causal-learn's integer code; "
+                                  f"got {out[key]!r}: pass {name}")
+        check_choice(out[key], key, "discover", codes)
+    if out["uc_rule"] == "definite_maxp" and out["uc_priority"] in ("overwrite", "bidirected"):
+        raise ValidationError(f"discover(): uc_rule='definite_maxp' cannot take uc_priority={out['uc_priority']!r};"
+                              " use 'existing', 'stronger' or 'stronger_star'")
+    return out
 
 
 def _int_seed(seed: Any) -> int | None:
