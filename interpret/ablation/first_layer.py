@@ -178,16 +178,23 @@ def plan_first_layer(est: Any, inputs: ModelInputs, layout: BandLayout, filler: 
     from .masking import masked_predictions
     from .subsets import all_masks
 
-    plan = _make_plan(est, inputs, layout, filler)
     why = "no eager torch module whose first Linear/Conv layer reads a band input, or a fill that " \
           "depends on the kept bands (inpaint)"
+    try:
+        plan = _make_plan(est, inputs, layout, filler)
+    except (RuntimeError, ValueError, TypeError, AttributeError, copy.Error) as exc:   # tracing or copying failed
+        plan, why = None, f"the model could not be traced or copied ({type(exc).__name__}: {exc})"
     if plan is not None:
         small = inputs.take(slice(0, min(inputs.n, _CHECK_ROWS)))
         n_b = len(layout.bands)
         masks = all_masks(n_b) if n_b <= 3 else np.stack(
             [np.ones(n_b, bool), np.zeros(n_b, bool), *(np.random.default_rng(0).random((4, n_b)) < 0.5)])
         plain = masked_predictions(est, small, layout, filler, masks, progress=False)
-        fast = first_layer_predictions(plan, est, small, layout, filler, masks, progress=False)
+        try:
+            fast = first_layer_predictions(plan, est, small, layout, filler, masks, progress=False)
+        except (RuntimeError, ValueError, TypeError, IndexError) as exc:     # e.g. the layer's output reshaped
+            fast = np.full((0,), np.nan)
+            logger.info("%s(): first-layer shortcut failed its check (%s: %s)", func, type(exc).__name__, exc)
         scale = max(float(np.max(np.abs(plain))), 1e-30)
         if fast.shape == plain.shape and float(np.max(np.abs(fast - plain))) <= _CHECK_TOL * scale:
             logger.info("%s(): first-layer shortcut on layer %r of input %d", func, plan.name, plan.input)
