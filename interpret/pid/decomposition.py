@@ -18,11 +18,11 @@ from .._compat import renamed_keywords
 from .._guards import check_numeric_rows, check_resamples
 from .._seeding import int_seed
 from .._validation import check_choice, check_finite, check_fraction, check_int, check_same_length
-from ..exceptions import ConvergenceWarning, EstimationWarning, ValidationError
+from ..exceptions import ConvergenceWarning, CostWarning, EstimationWarning, ValidationError
 from ._result import PIDResult
 from .discretize import Binned, bin_variable, reduce_source
 from .estimation import bootstrap, check_occupancy, joint_counts, shuffle_null
-from .measures import get_measure, measure_atoms
+from .measures import cost_seconds, get_measure, measure_atoms
 
 __all__ = ["decompose"]
 
@@ -31,6 +31,7 @@ _FUNC = "decompose"
 BinsSpec = int | None | Mapping[str, int | None]
 _RESAMPLE_TOL = 1e-4  # bits: BROJA accuracy of bootstrap / shuffle resamples
 _UNCERTIFIED = "__uncertified__"  # key of the per-resample flag returned by _Atoms
+_COST_LIMIT_S = 30.0  # warn before a measure expected to take longer than this (all evaluations)
 
 
 def _as_sources(sources: Any) -> dict[str, np.ndarray]:
@@ -125,6 +126,19 @@ def _warn_nan_atoms(measure: str, atoms: dict[str, float], details: dict[str, An
         warnings.warn(f"{_FUNC}(): measure {measure!r} left {len(nan)} of {len(atoms)} atoms undefined (NaN): "
                       f"{shown} (all in details['nan_atoms']); use fewer sources or bins, or another measure "
                       "(e.g. 'mmi' or 'wb')", EstimationWarning, stacklevel=4)
+
+
+def _warn_cost(measure: str, pmf: np.ndarray, n_evals: int) -> None:
+    """CostWarning before a slow dit measure (rav, rav2; gk, sx with 3+ sources) on a large table."""
+    each = cost_seconds(measure, pmf)
+    if each * n_evals <= _COST_LIMIT_S:
+        return
+    cells, src = int((pmf > 0).sum()), int((pmf > 0).any(axis=-1).sum())
+    runs = f" x {n_evals} evaluations (estimate + resamples)" if n_evals > 1 else ""
+    warnings.warn(f"{_FUNC}(): measure {measure!r} with {pmf.ndim - 1} sources on {cells} occupied cells "
+                  f"({src} source outcomes) is expected to take ~{each:.0f} s per evaluation{runs}; use fewer "
+                  "bins, or measure='mmi', 'wb' or 'pm' (fast for any number of sources)", CostWarning,
+                  stacklevel=4)
 
 
 def _pop_uncertified(draws: dict[str, np.ndarray], kind: str, counts: dict[str, int], stacklevel: int) -> None:
@@ -233,6 +247,12 @@ def decompose(
     PIDResult
         Atoms in bits; ``details`` records binning, reductions, occupancy, bias correction and solver.
 
+    Warns
+    -----
+    CostWarning
+        Before a measure expected to take more than 30 s in all (``rav``, ``rav2``; ``gk`` and ``sx`` with 3
+        sources; see :func:`interpret.pid.measures.cost_seconds`).
+
     Examples
     --------
     >>> import numpy as np
@@ -274,6 +294,7 @@ def _binned_result(measure: str, names: tuple[str, ...], binned: list[Binned], d
     details["occupancy"] = check_occupancy(counts, min_per_bin=min_per_bin, stacklevel=3)
     pmf = counts / counts.sum()
     opts = {**options, "solver": "dit" if solver == "dit-cone" else solver}
+    _warn_cost(measure, pmf, 1 + n_boot + (n_shuffles if bias_correction == "shuffle" else 0))
     atoms, details["solver"] = measure_atoms(measure, pmf, names, seed=seed, **opts)
     _warn_nan_atoms(measure, atoms, details)
     mi = _mi_bits(pmf)

@@ -13,8 +13,19 @@ measure's atoms can also be slightly negative from optimiser tolerance).
 Measures flagged ``max_sources=2`` define redundancy (or unique information) for two sources only; dit
 extends some of them to more sources heuristically, which we do not expose.
 
-Not registered (listed in :data:`NOT_REGISTERED`): ``PID_Prec`` needs the optional ``pypoman`` package,
-which is not installed; ``PID_GH`` works but its optimiser took minutes on a 2 x 2 x 2 table here.
+Not registered (listed in :data:`NOT_REGISTERED`):
+
+- ``PID_GH`` (Griffith & Ho): dit 2.3 fails its own known-answer test live. On the AND gate its optimiser returns
+  a redundancy of 0.0887 bits where dit's ``tests/pid/test_igh.py::test_pid_gh1`` expects 0.1226 (the test
+  is marked flaky with 5 reruns); it also takes minutes on a 2 x 2 x 2 table and differs run to run. A
+  number we cannot check is not offered.
+- ``PID_Prec`` (precision-based redundancy): needs the optional ``pypoman`` polyhedron package, which is not
+  a dependency (and not installed here), so it could not be tested against dit's own AND/SUM answers.
+
+``rav`` and ``rav2`` search every partition of the occupied source outcomes (a Bell number of them), and
+``gk`` and ``sx`` grow steeply with the number of occupied cells once there are 3 sources:
+:func:`cost_seconds` estimates the time of one evaluation from the table and :func:`interpret.pid.decompose`
+warns (:class:`~interpret.exceptions.CostWarning`) before a run expected to exceed 30 s.
 
 dit's optimisers draw restarts from NumPy's global random state; :func:`measure_atoms` seeds it for the
 duration of the call (and restores it), so the same ``seed`` gives the same atoms.
@@ -26,7 +37,9 @@ Williams & Beer (2010), arXiv:1004.2515 (the lattice and I_min); see each measur
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -38,11 +51,13 @@ from .._validation import check_choice
 from ..exceptions import ConvergenceWarning, ValidationError
 from ._result import atom_label
 
-__all__ = ["Measure", "MEASURES", "NOT_REGISTERED", "register", "get_measure", "measure_atoms", "ccs_redundancy"]
+__all__ = ["Measure", "MEASURES", "NOT_REGISTERED", "register", "get_measure", "measure_atoms", "ccs_redundancy",
+           "cost_seconds"]
 
 logger = logging.getLogger(__name__)
 
 FastFunc = Callable[..., tuple[dict[str, float], dict[str, Any]]]
+CostFunc = Callable[[int, int, int], float]   # (sources, occupied cells, occupied source outcomes) -> seconds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +80,11 @@ class Measure:
         Keyword arguments passed to the dit class.
     fast : callable, optional
         Our own implementation for two sources, ``fast(pmf, names, **options) -> (atoms, details)``.
+    dit_module : str, default "dit.pid"
+        Module that holds ``dit_class`` (``PID_RAV2`` is not re-exported by ``dit.pid``).
+    cost : callable, optional
+        ``cost(n_sources, n_cells, n_source_outcomes) -> seconds`` of one evaluation, for measures that can
+        take minutes (see :func:`cost_seconds`).
     """
 
     name: str
@@ -75,6 +95,8 @@ class Measure:
     reference: str
     dit_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     fast: FastFunc | None = None
+    dit_module: str = "dit.pid"
+    cost: CostFunc | None = None
 
     def supports(self, n_sources: int) -> bool:
         """Whether ``n_sources`` sources can be decomposed with this measure."""
@@ -83,18 +105,20 @@ class Measure:
 
 MEASURES: dict[str, Measure] = {}
 NOT_REGISTERED: dict[str, str] = {
-    "PID_Prec": "needs the optional 'pypoman' package (not installed)",
-    "PID_GH": "its optimiser takes minutes even on a 2 x 2 x 2 table and is not reproducible run to run",
+    "PID_Prec": "needs the optional 'pypoman' package (not a dependency), so dit's own answers cannot be checked",
+    "PID_GH": "dit 2.3 fails its own AND-gate test (redundancy 0.0887 bits, expected 0.1226); its optimiser takes "
+              "minutes even on a 2 x 2 x 2 table and is not reproducible run to run",
 }
 
 
 def register(name: str, dit_class: str, *, max_sources: int | None = None, can_be_negative: bool = False,
-             description: str, reference: str, fast: FastFunc | None = None, **dit_kwargs: Any) -> Measure:
+             description: str, reference: str, fast: FastFunc | None = None, dit_module: str = "dit.pid",
+             cost: CostFunc | None = None, **dit_kwargs: Any) -> Measure:
     """Add a measure to :data:`MEASURES` (names must be unique)."""
     if name in MEASURES:
         raise ValueError(f"PID measure {name!r} is already registered")
     MEASURES[name] = Measure(name, dit_class, max_sources, can_be_negative, description, reference,
-                             dict(dit_kwargs), fast)
+                             dict(dit_kwargs), fast, dit_module, cost)
     return MEASURES[name]
 
 
@@ -124,9 +148,7 @@ def to_dit(pmf: np.ndarray) -> Any:
 
 def _dit_atoms(measure: Measure, pmf: np.ndarray, names: tuple[str, ...], seed: int | None = None,
                **options: Any) -> dict[str, float]:
-    import dit.pid
-
-    cls = getattr(dit.pid, measure.dit_class)
+    cls = getattr(importlib.import_module(measure.dit_module), measure.dit_class)
     m = pmf.ndim - 1
     with numpy_global_seed(seed):
         pid = cls(to_dit(pmf), [[i] for i in range(m)], [m], **{**measure.dit_kwargs, **options})
@@ -290,6 +312,61 @@ def _ccs_fast(pmf: np.ndarray, names: tuple[str, ...], **options: Any) -> tuple[
     return _bivariate_atoms(pmf, names, red), {"solver": "interpret.pid.measures.ccs_redundancy", **diag}
 
 
+# --- cost of the slow dit measures ----------------------------------------------------------------------
+# One evaluation, in seconds, fitted on random sparse tables (dit 2.3, 2 cores; import time excluded):
+# sx 3 sources: 2.6 s at 16 cells, 11 s at 32; gk 3 sources: 0.2 s at 13 source outcomes, 10-20 s at 17,
+# > 300 s on a full 3 x 3 x 3 x 3 table; rav 2 sources: 0.9 s at 5 source outcomes, 4.3 s at 6; 3 sources:
+# 7.1 s at 5. Order-of-magnitude estimates, for a warning only.
+_LATTICE_NODES = {2: 4, 3: 18, 4: 166}
+
+
+def _bell(n: int) -> float:
+    """Number of partitions of an ``n``-set (Bell number; inf beyond 100)."""
+    if n > 100:
+        return math.inf
+    row = [1]
+    for _ in range(n):
+        nxt = [row[-1]]
+        for v in row:
+            nxt.append(nxt[-1] + v)
+        row = nxt
+    return float(row[0])
+
+
+def _sx_cost(m: int, cells: int, src: int) -> float:
+    return 6e-4 * cells**2 * _LATTICE_NODES.get(m, 1e4)
+
+
+def _gk_cost(m: int, cells: int, src: int) -> float:
+    return 0.0 if m < 3 else 0.2 * 2.7 ** max(src - 13, 0) * (1.0 if m == 3 else 10.0)
+
+
+def _rav_cost(m: int, cells: int, src: int) -> float:
+    return 0.02 * 7.0 ** (m - 2) * _bell(src)
+
+
+def cost_seconds(name: str, pmf: np.ndarray) -> float:
+    """Rough wall time (s) of one evaluation of measure ``name`` on the pmf ``p[s_1, ..., s_m, t]``.
+
+    0 for measures without a cost model (fast ones). Used by :func:`interpret.pid.decompose` to warn before
+    long runs; an order-of-magnitude estimate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cost_seconds("rav", np.full((3, 3, 3), 1 / 27)) > 60       # 9 source outcomes: 21,147 partitions
+    True
+    >>> cost_seconds("mmi", np.full((3, 3, 3), 1 / 27))
+    0.0
+    """
+    measure = MEASURES[name]
+    if measure.cost is None:
+        return 0.0
+    occupied = pmf > 0
+    src = int(occupied.any(axis=-1).sum())
+    return float(measure.cost(pmf.ndim - 1, int(occupied.sum()), src))
+
+
 # --- the registry ----------------------------------------------------------------------------------------
 register("wb", "PID_WB", description="Williams & Beer I_min: minimum specific information",
          reference="Williams & Beer 2010, arXiv:1004.2515")
@@ -304,14 +381,17 @@ register("broja_dit", "PID_BROJA", max_sources=2, method="cone",
 register("ccs", "PID_CCS", can_be_negative=True, fast=_ccs_fast,
          description="Common change in surprisal (pointwise co-information)",
          reference="Ince 2017, arXiv:1602.05063")
-register("gk", "PID_GK", description="Gács-Körner common information of the sources (I_wedge)",
+register("gk", "PID_GK", cost=_gk_cost, description="Gács-Körner common information of the sources (I_wedge)",
          reference="Griffith et al. 2014, arXiv:1310.1538")
 register("pm", "PID_PM", can_be_negative=True, description="Pointwise informative/misinformative (I_pm)",
          reference="Finn & Lizier 2018, arXiv:1801.09010")
-register("sx", "PID_SX", can_be_negative=True, description="Shared exclusions (I_sx)",
+register("sx", "PID_SX", can_be_negative=True, cost=_sx_cost, description="Shared exclusions (I_sx)",
          reference="Makkeh, Gutknecht & Wibral 2021, arXiv:2002.03356")
-register("rav", "PID_RAV", description="Redundancy as auxiliary variable (I_RAV)",
+register("rav", "PID_RAV", cost=_rav_cost, description="Redundancy as auxiliary variable (I_RAV)",
          reference="dit.pid.PID_RAV (maximum co-information auxiliary variable)")
+register("rav2", "PID_RAV2", dit_module="dit.pid.measures.irav", cost=_rav_cost,
+         description="Redundancy as auxiliary variable, maximising the CorEx O-information (I_RAV2)",
+         reference="dit.pid.measures.irav.PID_RAV2 (auxiliary variable of maximum O-information)")
 register("rdr", "PID_RDR", description="Reachable decision regions (I_rdr)",
          reference="Mages & Rohner 2024, arXiv:2407.04415")
 register("dep", "PID_dep", max_sources=2, description="Dependency-constraint unique information (I_dep)",
