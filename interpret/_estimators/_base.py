@@ -149,12 +149,20 @@ class Estimator:
         if auto:
             batch_size = self._auto_batch_size(inputs) if n else 1
         starts = range(0, n, batch_size)
-        chunks = []
+        out = None   # each batch is copied into one array as it comes: a list of small per-batch arrays pinned
+        # the heap between the passes' freed activations (1.3 GB of peak memory for a 30 MB output; issue 21)
         for start in progress_bar(starts, progress=progress, desc="predict", total=len(starts)):
             batch = [_take_rows(a, start, start + batch_size) for a in inputs]
-            chunks.append(self._to_numpy(self._call_backend(batch, func), len(batch[0]), func))
-        out = np.concatenate(chunks, axis=0) if chunks else np.empty((0,))
-        out = self._finish_output(out, func)
+            part = self._to_numpy(self._call_backend(batch, func), len(batch[0]), func)
+            if out is None:
+                out = np.empty((n, *part.shape[1:]), dtype=part.dtype)
+            elif part.shape[1:] != out.shape[1:]:
+                raise ValidationError(f"{func}(): the model returned shape {part.shape[1:]} per row for rows "
+                                      f"{start}+ but {out.shape[1:]} before; it must return one shape")
+            elif np.result_type(out.dtype, part.dtype) != out.dtype:
+                out = out.astype(np.result_type(out.dtype, part.dtype))
+            out[start:start + len(part)] = part
+        out = self._finish_output(np.empty((0,)) if out is None else out, func)
         if check_finite and out.dtype.kind in "fc":
             bad = ~np.isfinite(out)
             if bad.any():
