@@ -13,10 +13,11 @@ memory = growth of the process's max RSS over the measured call, after a warm-up
 
 Sizes are those a shared 2-core CPU affords (10^3-10^5, 4 x 10^5 for the cheap MLP); 10^6 is extrapolated
 linearly from the largest size measured, and the rows say so. ``--before PATH`` runs the same workers on
-another checkout (e.g. ``git worktree add /tmp/before <commit>``) for before/after rows; ``--record`` appends
-the rows to ``benchmarks/RESULTS.md``.
+another checkout (e.g. ``git worktree add /tmp/before <commit>``) for before/after rows; rows are appended to
+``benchmarks/RESULTS.md`` (``--no-record`` prints them only). ``--busy`` adds a competing busy-loop process.
 
-Run: ``python -m benchmarks.bench_scale [--quick] [--before PATH] [--record] [--cases universe,ig_mlp]``.
+Run: ``python -m benchmarks.bench_scale [--quick] [--before PATH] [--no-record] [--busy] [--cases universe,ig_mlp]``
+(full sizes: about 5 minutes on an idle 2-core CPU, much longer when the cores are shared).
 """
 from __future__ import annotations
 
@@ -194,11 +195,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--quick", action="store_true", help="smaller sizes (a few minutes in all)")
     p.add_argument("--before", type=Path, help="a checkout of an older commit to measure too")
     p.add_argument("--cases", default=",".join(SIZES))
-    p.add_argument("--record", action="store_true", help="append rows to benchmarks/RESULTS.md")
+    p.add_argument("--no-record", dest="record", action="store_false", help="print rows, do not append them to "
+                   "benchmarks/RESULTS.md")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds per size; a size past it is skipped")
     p.add_argument("--busy", action="store_true",
                    help="run a competing busy-loop process on one core meanwhile (a shared machine)")
-    args = p.parse_args(argv)
+    args = p.parse_args([] if argv is None else argv)     # run_all calls main() without arguments
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy and not args.worker else None
     try:
         _main(args)
@@ -238,4 +240,4 @@ def _main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
