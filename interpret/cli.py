@@ -102,7 +102,8 @@ def _run_configs(configs: list[Path], args: argparse.Namespace, out_root: Path, 
 
 
 def _select(demo: bool, analyses: Path | None, only: Sequence[str] | None) -> list[Path]:
-    from .studies import STUDIES, configs as packaged
+    from .studies import STUDIES
+    from .studies import configs as packaged
 
     found = packaged(demo)
     if analyses is not None:
