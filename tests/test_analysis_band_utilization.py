@@ -95,7 +95,7 @@ def test_exact_shapley_matches_band_shapley(mock_run):
     data, bands = ctx.load("data"), ctx.load("bands")
     sub, pred = ctx.load("all_subsets"), ctx.load("predictions")
     est = bu.photoz_model(ctx, data)
-    split = bu._split(len(data), ctx.seed)
+    split = bu._split(data, ctx.seed)
     rows = sub["rows"]
     assert np.array_equal(rows, split["test"][pred["shapley_rows"]])
     ref = ip.ablation.band_shapley(est, bu._inputs(data, bands, rows), sub["z_true"], bands=bands,
@@ -134,6 +134,12 @@ def test_user_files_with_and_without_model(tmp_path, mock_run):
     ctx2 = _run(tmp_path, "user_model", text + model_block)
     np.testing.assert_allclose(ctx2.load("predictions")["z_phot"], ctx.load("predictions")["z_phot"], rtol=1e-5)
     assert not (tmp_path / "user_model" / "cache" / "models").exists()
+    # the user's split: held-out numbers on exactly its test rows
+    cat = u.catalog[[*bands, "redshift"]].assign(split=np.where(np.arange(150) % 3 == 0, "test", "train"))
+    ip.data.write_catalog(cat, tmp_path / "cat_split.parquet")
+    ctx3 = _run(tmp_path, "user_split", text.replace("cat.parquet", "cat_split.parquet").replace(
+        "[data]\n", '[data]\nsplit = "split"\n') + model_block)
+    np.testing.assert_array_equal(ctx3.load("predictions")["test"], np.arange(0, 150, 3))
 
 
 def test_bad_config_keys(tmp_path):

@@ -31,7 +31,8 @@ from ..exceptions import ConfigError
 log = logging.getLogger(__name__)
 
 __all__ = ["StudyData", "Split", "user_data", "study_data", "mock_universe", "split_rows", "colours",
-           "BandNames", "require_columns", "held_out"]
+           "BandNames", "require_columns", "held_out",
+           "fit_subset"]
 
 _SPLIT_VALUES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
                  "test": "test", "testing": "test"}
@@ -218,3 +219,16 @@ def held_out(n: int, seed: int) -> np.ndarray:
     from ..mock import reference_split
 
     return np.asarray(reference_split(n, seed).test)
+
+
+def fit_subset(data: StudyData) -> StudyData:
+    """What a study's own models are fitted on: every row but the user's test rows (the data itself when there
+    is no user split: the reference trainer then holds out its own seeded split)."""
+    if data.split is None:
+        return data
+    import dataclasses
+
+    keep = np.flatnonzero(data.split != "test")
+    take = lambda a: None if a is None else a[keep]  # noqa: E731
+    return dataclasses.replace(data, catalog=data.catalog.iloc[keep].reset_index(drop=True),
+                               images=take(data.images), spectra=take(data.spectra), split=data.split[keep])

@@ -61,16 +61,16 @@ import pandas as pd
 import interpret as ip
 from interpret.exceptions import ConfigError
 
-from .._data import BandNames, held_out, study_data
+from .._data import BandNames, fit_subset, held_out, study_data
 from .._models import RefitHGB, RefitMLP, baseline_notes, study_model
 from .._models import panel as _panel
 from .._params import StudyParams
 
 log = logging.getLogger(__name__)
 
-#: The [data] keys this study reads (any other is refused). It has no train/val/test split key yet: it
-#: scores its models on the reference split.
-DATA_KEYS = frozenset({"catalog", "images", "spectra", "target", "bands", "fluxes", "flux_unit", "extinction",
+#: The [data] keys this study reads (any other is refused). With ``split`` every held-out number uses the
+#: user's test rows, and the models the study fits itself never see them.
+DATA_KEYS = frozenset({"catalog", "images", "target", "bands", "split", "fluxes", "flux_unit", "extinction",
                        "hdu", "key", "name"})
 
 
@@ -124,12 +124,14 @@ def _trainable(data: Any) -> Any:
 def photoz_model(ctx: Any, data: Any) -> Any:
     """The user's model from ``[model]``, else the reference two-input photo-z network (cached)."""
     epochs = int(ctx.params.n_epochs) or None
-    return study_model(ctx, _trainable(data) if not ctx.config.get("model") else data, "photoz", n_epochs=epochs,
-                       num_threads=max(1, int(ctx.config["jobs"])))
+    return study_model(ctx, _trainable(fit_subset(data)) if not ctx.config.get("model") else data, "photoz",
+                       n_epochs=epochs, num_threads=max(1, int(ctx.config["jobs"])))
 
 
-def _split(n: int, seed: int) -> dict[str, np.ndarray]:
-    test = held_out(n, seed)
+def _split(data: Any, seed: int) -> dict[str, np.ndarray]:
+    """Held-out rows: the user's test rows (``[data] split``), else the reference split's."""
+    n = len(data)
+    test = np.flatnonzero(data.split == "test") if data.split is not None else held_out(n, seed)
     return {"test": test, "train": np.setdiff1d(np.arange(n), test)}
 
 
@@ -197,6 +199,7 @@ def ablation_mask(est: Any, data: Any, bands: list[str], split: dict, strategy: 
 def ablation_retrain(ctx: Any, data: Any, bands: list[str]) -> Any:
     """Retrain-mode ablation: a photometry-only model refitted per subset, scored on a seeded held-out split."""
     p = ctx.params
+    data = fit_subset(data)               # never the user's test rows
     if p.retrain_model == "mlp":
         kw = {"fast": bool(p.fast), "n_epochs": int(p.retrain_epochs) or None, "progress": False,
               "num_threads": max(1, int(ctx.config["jobs"])), "cache_dir": ctx.cache_dir / "refits"}
@@ -317,7 +320,10 @@ def compute(ctx: Any) -> None:
     data = study_data(ctx, 3000, spectra=False)
     bands = _band_names(data)
     ctx.store.update(data=data, bands=bands)
-    split = _split(len(data), ctx.seed)
+    split = _split(data, ctx.seed)
+    if data.split is None and ctx.config.get("model"):
+        ctx.notes.append("Your model's training rows are unknown (no [data] split column): its held-out metrics "
+                         "use the reference split and may be optimistic.")
     base = {"seed": ctx.seed, "n": ctx.config["n"], "fast": p.fast, "n_epochs": p.n_epochs,
             "data": ctx.config.get("data"), "model": ctx.config.get("model"), "bands": bands}
     with ctx.timed("model"):
