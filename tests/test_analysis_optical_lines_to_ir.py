@@ -155,6 +155,12 @@ def test_user_files_with_and_without_model(tmp_path):
     np.testing.assert_allclose(ctx2.load("ig_W3").input_values(0), ctx.load("ig_W3").input_values(0), rtol=1e-4,
                                atol=1e-7)
     assert not (tmp_path / "user_model" / "cache" / "models").exists()
+    # the user's split: held-out numbers on exactly its test rows
+    cat = u.catalog[cols].assign(split=np.where(np.arange(120) % 3 == 0, "test", "train"))
+    ip.data.write_catalog(cat, tmp_path / "cat_split.parquet")
+    ctx3 = _run(tmp_path, "user_split", text.replace("cat.parquet", "cat_split.parquet").replace(
+        "[data]\n", '[data]\nsplit = "split"\n') + model_block)
+    np.testing.assert_array_equal(ctx3.load("predictions")["test"], np.arange(0, 120, 3))
 
 
 def test_bad_config(tmp_path):

@@ -58,7 +58,7 @@ import pandas as pd
 import interpret as ip
 from interpret.exceptions import BaselineWarning, ConfigError
 
-from .._data import held_out, study_data
+from .._data import fit_subset, held_out, study_data
 from .._models import baseline_notes, study_model
 from .._models import panel as _panel
 from .._params import StudyParams
@@ -68,9 +68,9 @@ log = logging.getLogger(__name__)
 IR_BANDS = ("W1", "W2", "W3", "W4")
 SMOOTH_A = 10.0   # boxcar (rest-frame Angstrom) applied to the drawn attribution curve
 
-#: The [data] keys this study reads (any other is refused). It has no train/val/test split key yet: it
-#: scores its models on the reference split.
-DATA_KEYS = frozenset({"catalog", "images", "spectra", "target", "bands", "fluxes", "flux_unit", "extinction",
+#: The [data] keys this study reads (any other is refused). With ``split`` every held-out number uses the
+#: user's test rows, and the network the study fits itself never sees them.
+DATA_KEYS = frozenset({"catalog", "spectra", "target", "bands", "split", "fluxes", "flux_unit", "extinction",
                        "hdu", "key", "name"})
 
 
@@ -125,8 +125,13 @@ def spectrum_model(ctx: Any, data: Any) -> Any:
     if data.spectra is None:
         raise ConfigError("optical_lines_to_ir: needs spectra ([data] spectra = ...) or the mock universe")
     epochs = int(ctx.params.n_epochs) or None
-    return study_model(ctx, data, "ir_from_spectra", n_epochs=epochs,
-                       num_threads=max(1, int(ctx.config["jobs"])))
+    return study_model(ctx, data if ctx.config.get("model") else fit_subset(data), "ir_from_spectra",
+                       n_epochs=epochs, num_threads=max(1, int(ctx.config["jobs"])))
+
+
+def held_out_rows(data: Any, seed: int) -> np.ndarray:
+    """Held-out rows: the user's test rows (``[data] split``), else the reference split's."""
+    return np.flatnonzero(data.split == "test") if data.split is not None else held_out(len(data), seed)
 
 
 def model_id(ctx: Any, est: Any) -> str:
@@ -138,7 +143,7 @@ def model_id(ctx: Any, est: Any) -> str:
 
 def predictions(est: Any, data: Any, p: dict, seed: int) -> dict[str, np.ndarray]:
     """Held-out predictions (n_test, 4) and the seeded attribution / randomisation subsamples (test rows)."""
-    test = held_out(len(data), seed)
+    test = held_out_rows(data, seed)
     pred = np.asarray(est.predict(model_inputs(est, data, test), batch_size=256, progress=False),
                       float).reshape(len(test), -1)
     rng = np.random.default_rng([seed, 29])
@@ -192,7 +197,7 @@ def _baseline(est: Any, data: Any, rows: np.ndarray, p: dict, seed: int) -> Any:
     if p.ig_baseline == "zeros":
         spec: Any = "zeros"
     else:
-        train = np.setdiff1d(np.arange(len(data)), held_out(len(data), seed))
+        train = np.setdiff1d(np.arange(len(data)), held_out_rows(data, seed))
         spec = np.asarray(data.spectra[train], np.float64).mean(axis=0).astype(np.float32)
     return (spec, _redshift_input(data, rows)) if takes_redshift(est) else spec
 
