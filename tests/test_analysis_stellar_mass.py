@@ -154,13 +154,14 @@ def test_user_files_and_model(tmp_path):
     u = ip.mock.make_universe(n=200, seed=4, bands="sdss", pixel_scale=0.396, redshift_range=(0.02, 0.4),
                               image_size=16, spectra=False, progress=False)
     cols = ["u", "g", "r", "i", "z", "redshift", "log_mstar", "sersic_n", "r_eff_arcsec"]
-    ip.data.write_catalog(u.catalog[cols], tmp_path / "cat.parquet")
+    split = np.array(["test", "val", "train", "train"] * 50)          # the user's own split
+    ip.data.write_catalog(u.catalog[cols].assign(split=split), tmp_path / "cat.parquet")
     ip.data.write_cutouts(tmp_path / "cut.h5", u.images, list(u.bands.names))
     model = _tiny_model(u.images, u.catalog["log_mstar"].to_numpy())
     torch.save(model.state_dict(), tmp_path / "mass.pt")
     kwargs = ", ".join(f"{k} = {v}" for k, v in KW.items())
     text = (TINY.format(n=200).replace("n = 200\n", "")
-            + '[data]\ncatalog = "../cat.parquet"\nimages = "../cut.h5"\n[model]\npath = "../mass.pt"\n'
+            + '[data]\ncatalog = "../cat.parquet"\nimages = "../cut.h5"\nsplit = "split"\n[model]\npath = "../mass.pt"\n'
             + f'factory = "interpret.mock.models:ImageCNN"\nfactory_kwargs = {{{kwargs}}}\n')
     ctx = _run(tmp_path, "user", text)
     assert ctx.load("data").source == "user" and ctx.store["bands"] == ["u", "g", "r", "i", "z"]
@@ -172,6 +173,8 @@ def test_user_files_and_model(tmp_path):
         direct = model(torch.tensor(np.array(u.images[:5]))).numpy().reshape(-1)
     np.testing.assert_allclose(pred["mass_cnn"][:5], direct, rtol=1e-5)
     assert pred["embedding"].shape == (len(pred["analysis"]), 8)     # input of the last Linear layer
+    np.testing.assert_array_equal(pred["test"], np.arange(0, 200, 4))        # exactly the user's test rows
+    np.testing.assert_array_equal(pred["analysis"], np.flatnonzero(split != "train"))
 
 
 def test_bad_config(tmp_path):

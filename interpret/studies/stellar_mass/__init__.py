@@ -60,7 +60,7 @@ import interpret as ip
 from interpret.exceptions import ConfigError, EstimationWarning
 
 from .._data import colours as colour_frame
-from .._data import study_data
+from .._data import fit_subset, study_data
 from .._models import baseline_notes, study_model
 from .._models import panel as _panel
 from .._params import StudyParams
@@ -69,7 +69,7 @@ log = logging.getLogger(__name__)
 
 #: The [data] keys this study reads (any other is refused). It has no train/val/test split key yet: it
 #: scores its models on the reference split.
-DATA_KEYS = frozenset({"catalog", "images", "spectra", "target", "bands", "fluxes", "flux_unit", "extinction",
+DATA_KEYS = frozenset({"catalog", "images", "target", "bands", "split", "fluxes", "flux_unit", "extinction",
                        "hdu", "key", "name"})
 
 
@@ -155,13 +155,18 @@ def _trainable(data: Any) -> Any:
 def cnn_model(ctx: Any, data: Any) -> Any:
     """The user's model from ``[model]``, else the reference image CNN (cached in the run folder)."""
     epochs = int(ctx.params.n_epochs) or None
-    return study_model(ctx, data if ctx.config.get("model") else _trainable(data), "stellar_mass",
+    return study_model(ctx, data if ctx.config.get("model") else _trainable(fit_subset(data)), "stellar_mass",
                        n_epochs=None if ctx.params.fast else epochs, num_threads=max(1, int(ctx.config["jobs"])))
 
 
-def splits(n: int, seed: int) -> dict[str, np.ndarray]:
-    """Reference split: train rows, held-out test rows, and the analysis rows (validation + test)."""
-    s = ip.mock.reference_split(n, seed)
+def splits(data: Any, seed: int) -> dict[str, np.ndarray]:
+    """Train rows, held-out test rows and the analysis rows (validation + test): the user's split
+    (``[data] split``) when given, else the reference split."""
+    if data.split is not None:
+        idx = np.arange(len(data))
+        return {"train": idx[data.split == "train"], "test": idx[data.split == "test"],
+                "analysis": idx[data.split != "train"]}
+    s = ip.mock.reference_split(len(data), seed)
     return {"train": np.asarray(s.train), "test": np.asarray(s.test),
             "analysis": np.sort(np.concatenate([s.val, s.test]))}
 
@@ -178,7 +183,8 @@ def phot_predictions(ctx: Any, data: Any, bands: list[str], train: np.ndarray) -
     p, cat = ctx.params, data.catalog
     if p.phot_model == "mlp":
         cols = [*bands, "redshift", "log_mstar"]
-        ds = ip.datasets.Dataset(name="phot", catalog=cat[cols].astype(float).reset_index(drop=True),
+        fit_cat = fit_subset(data).catalog      # never the user's test rows
+        ds = ip.datasets.Dataset(name="phot", catalog=fit_cat[cols].astype(float).reset_index(drop=True),
                                  bands=_trainable(data).bands, source="phot")
         est = ip.mock.train_reference(ds, task="stellar_mass", bands=bands, seed=ctx.seed, fast=bool(p.fast),
                                       progress=False, num_threads=1, cache_dir=ctx.cache_dir / "models")
@@ -218,7 +224,7 @@ def embedding(est: Any, images: np.ndarray, batch_size: int = 256) -> np.ndarray
 
 def predictions(ctx: Any, est: Any, data: Any, bands: list[str]) -> dict[str, np.ndarray]:
     """Both models' masses for every galaxy, the split, and the CNN embedding of the analysis rows."""
-    sp = splits(len(data), ctx.seed)
+    sp = splits(data, ctx.seed)
     cnn = np.asarray(est.predict(np.asarray(data.images, np.float32), batch_size=256, progress=False),
                      float).reshape(-1)
     out = {**sp, "mass_cnn": cnn, "mass_phot": phot_predictions(ctx, data, bands, sp["train"])}
