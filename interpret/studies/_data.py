@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["StudyData", "Split", "user_data", "study_data", "mock_universe", "split_rows", "colours",
            "BandNames", "require_columns", "held_out",
-           "fit_subset"]
+           "fit_subset", "note_unknown_split"]
 
 _SPLIT_VALUES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
                  "test": "test", "testing": "test"}
@@ -232,3 +232,10 @@ def fit_subset(data: StudyData) -> StudyData:
     take = lambda a: None if a is None else a[keep]  # noqa: E731
     return dataclasses.replace(data, catalog=data.catalog.iloc[keep].reset_index(drop=True),
                                images=take(data.images), spectra=take(data.spectra), split=data.split[keep])
+
+
+def note_unknown_split(ctx: Any, data: StudyData) -> None:
+    """One report line when the user's model comes without a ``[data] split``: its training rows are unknown."""
+    if data.split is None and ctx.config.get("model"):
+        ctx.notes.append("Your model's training rows are unknown (no [data] split column): its held-out metrics "
+                         "use the reference split and may be optimistic.")

@@ -61,7 +61,7 @@ import pandas as pd
 import interpret as ip
 from interpret.exceptions import ConfigError
 
-from .._data import BandNames, fit_subset, held_out, study_data
+from .._data import BandNames, fit_subset, held_out, note_unknown_split, study_data
 from .._models import RefitHGB, RefitMLP, baseline_notes, study_model
 from .._models import panel as _panel
 from .._params import StudyParams
@@ -321,9 +321,7 @@ def compute(ctx: Any) -> None:
     bands = _band_names(data)
     ctx.store.update(data=data, bands=bands)
     split = _split(data, ctx.seed)
-    if data.split is None and ctx.config.get("model"):
-        ctx.notes.append("Your model's training rows are unknown (no [data] split column): its held-out metrics "
-                         "use the reference split and may be optimistic.")
+    note_unknown_split(ctx, data)
     base = {"seed": ctx.seed, "n": ctx.config["n"], "fast": p.fast, "n_epochs": p.n_epochs,
             "data": ctx.config.get("data"), "model": ctx.config.get("model"), "bands": bands}
     with ctx.timed("model"):

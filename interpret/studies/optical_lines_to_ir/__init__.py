@@ -58,7 +58,7 @@ import pandas as pd
 import interpret as ip
 from interpret.exceptions import BaselineWarning, ConfigError
 
-from .._data import fit_subset, held_out, study_data
+from .._data import fit_subset, held_out, note_unknown_split, study_data
 from .._models import baseline_notes, study_model
 from .._models import panel as _panel
 from .._params import StudyParams
@@ -335,6 +335,7 @@ def compute(ctx: Any) -> None:
     p = ctx.params
     _check_params(p)
     data = study_data(ctx, 3000, images=False)
+    note_unknown_split(ctx, data)
     bands = list(p.bands)
     z = _redshift(data)
     ctx.store.update(data=data, bands=bands, truth=truth_lines(ctx, data))

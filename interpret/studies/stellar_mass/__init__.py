@@ -60,7 +60,7 @@ import interpret as ip
 from interpret.exceptions import ConfigError, EstimationWarning
 
 from .._data import colours as colour_frame
-from .._data import fit_subset, study_data
+from .._data import fit_subset, note_unknown_split, study_data
 from .._models import baseline_notes, study_model
 from .._models import panel as _panel
 from .._params import StudyParams
@@ -515,6 +515,7 @@ def _compute(ctx: Any) -> None:
     p = ctx.params
     _check_params(p)
     data = load_data(ctx)
+    note_unknown_split(ctx, data)
     bands = band_names(data)
     ctx.store.update(data=data, bands=bands)
     base = {"seed": ctx.seed, "n": len(data), "data": ctx.config.get("data"), "model": ctx.config.get("model"),
