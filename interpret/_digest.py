@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-__all__ = ["digest_array", "digest_frame", "digest_file", "digest_estimator", "digest_json",
+__all__ = ["digest_array", "digest_frame", "digest_file", "digest_estimator", "digest_json", "digest_object",
            "DIGEST_SIZE", "SAMPLE_ABOVE"]
 
 #: Bytes of every digest (the hex strings are twice as long).
@@ -271,6 +271,13 @@ def digest_estimator(est: Any) -> str:
     call = getattr(type(model), "__call__", None)  # noqa: B004 - the class's code, not callability
     if isinstance(call, types.FunctionType) and not isinstance(model, torch.nn.Module):
         _feed_function(h, call, 0, set())      # a callable object: its __call__ code as well as its state
+    return h.hexdigest()
+
+
+def digest_object(obj: Any) -> str:
+    """Digest of any structure of parameters, arrays, tables, models and functions, walked by content."""
+    h = _hasher()
+    _feed(h, obj, 0, set())
     return h.hexdigest()
 
 

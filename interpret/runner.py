@@ -70,7 +70,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._digest import digest_file, digest_json
+from ._digest import digest_file, digest_json, digest_object
 from ._results import Result, atomic_write_bytes, load_result
 from ._version import __version__
 from .exceptions import ConfigError, InterpretError
@@ -222,11 +222,7 @@ def _canonical(obj: Any) -> Any:
 
 def digest_value(obj: Any) -> str:
     """Digest of anything a step depends on: parameters, arrays and tables by content, models by weights."""
-    from ._digest import _feed, _hasher
-
-    h = _hasher()
-    _feed(h, obj, 0, set())
-    return h.hexdigest()
+    return digest_object(obj)
 
 
 def cache_key(name: str, params: Any) -> str:

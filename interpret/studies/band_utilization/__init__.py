@@ -61,7 +61,7 @@ import pandas as pd
 import interpret as ip
 from interpret.exceptions import ConfigError
 
-from .._data import BandNames, fit_subset, held_out, note_unknown_split, study_data
+from .._data import BandNames, fit_subset, note_unknown_split, split_rows, study_data
 from .._models import RefitHGB, RefitMLP, baseline_notes, study_model
 from .._models import panel as _panel
 from .._params import StudyParams
@@ -130,9 +130,8 @@ def photoz_model(ctx: Any, data: Any) -> Any:
 
 def _split(data: Any, seed: int) -> dict[str, np.ndarray]:
     """Held-out rows: the user's test rows (``[data] split``), else the reference split's."""
-    n = len(data)
-    test = np.flatnonzero(data.split == "test") if data.split is not None else held_out(n, seed)
-    return {"test": test, "train": np.setdiff1d(np.arange(n), test)}
+    test = split_rows(data, reference=(len(data), seed)).test
+    return {"test": test, "train": np.setdiff1d(np.arange(len(data)), test)}
 
 
 def predictions(est: Any, data: Any, bands: list[str], split: dict, p: dict, seed: int) -> dict[str, np.ndarray]:

@@ -58,7 +58,7 @@ import pandas as pd
 import interpret as ip
 from interpret.exceptions import BaselineWarning, ConfigError
 
-from .._data import fit_subset, held_out, note_unknown_split, study_data
+from .._data import fit_subset, note_unknown_split, split_rows, study_data
 from .._models import baseline_notes, study_model
 from .._models import panel as _panel
 from .._params import StudyParams
@@ -131,7 +131,7 @@ def spectrum_model(ctx: Any, data: Any) -> Any:
 
 def held_out_rows(data: Any, seed: int) -> np.ndarray:
     """Held-out rows: the user's test rows (``[data] split``), else the reference split's."""
-    return np.flatnonzero(data.split == "test") if data.split is not None else held_out(len(data), seed)
+    return split_rows(data, reference=(len(data), seed)).test
 
 
 def model_id(ctx: Any, est: Any) -> str:
