@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from interpret.causal import edge_stability
+from interpret.causal import discover, edge_stability
 from interpret.causal.stability import STABILITY_COLUMNS
 
 
@@ -75,3 +75,36 @@ def test_fci_under_threads_keeps_stdout_and_rcit_is_seeded(capsys):
                                                      background=[["a", "b"], ["c", "d"]]))
     pd.testing.assert_frame_equal(r1, edge_stability(df[["a", "c", "d"]].head(150), n_boot=2, test="rcit",
                                                      n_jobs=1, seed=2, progress=False))
+
+
+def _conflicting_colliders(n: int = 2000) -> pd.DataFrame:
+    """a --> b <-- L --> c <-- d with L hidden: PC finds colliders at b and at c that disagree on b - c."""
+    rng = np.random.default_rng(0)
+    a, hidden, d = rng.normal(size=(3, n))
+    return pd.DataFrame({"a": a, "b": a + hidden + 0.5 * rng.normal(size=n),
+                         "c": hidden + d + 0.5 * rng.normal(size=n), "d": d})
+
+
+@pytest.mark.parametrize(("uc_rule", "uc_priority", "bc"), [(None, None, "<--"), ("sepset", "bidirected", "<->"),
+                                                             ("sepset", "overwrite", "-->")])
+def test_collider_options_pass_through_to_every_bootstrap(uc_rule, uc_priority, bc):
+    from interpret.causal.stability import _read_ab
+
+    df = _conflicting_colliders()
+    g = discover(df, alpha=0.001, uc_rule=uc_rule, uc_priority=uc_priority)
+    f = edge_stability(df, n_boot=4, alpha=0.001, uc_rule=uc_rule, uc_priority=uc_priority, n_jobs=1, seed=0,
+                       progress=False)
+    order = {n: i for i, n in enumerate(df.columns)}
+    expected = dict(_read_ab(e, order) for e in g.edges)
+    assert expected[("b", "c")] == bc                          # the options do change the full-data graph
+    assert set(f.index) == set(expected)
+    for pair, mark in expected.items():                        # ... and every bootstrap graph agrees with it
+        assert f.loc[pair, mark] == 1.0
+    assert f.attrs["uc_rule"] == (uc_rule or "sepset") and f.attrs["uc_priority"] == (uc_priority or "existing")
+
+
+def test_collider_options_validated_in_edge_stability_terms():
+    with pytest.raises(ValueError, match=r"edge_stability\(\): 'uc_rule' and 'uc_priority' apply to method='pc'"):
+        edge_stability(_data(100), method="fci", uc_rule="maxp")
+    with pytest.raises(ValueError, match=r"edge_stability\(\): unknown uc_priority"):
+        edge_stability(_data(100), uc_priority="first")

@@ -10,10 +10,11 @@ import pandas as pd
 
 from .._guards import check_resamples
 from .._validation import check_choice, check_fraction, check_int
+from ..exceptions import ValidationError
 from ..parallel import seeded_map
 from ._run import run_causallearn
 from .background import Background, as_background
-from .discover import METHODS, TESTS, _prepare
+from .discover import METHODS, TESTS, _colliders, _prepare
 
 __all__ = ["edge_stability", "STABILITY_COLUMNS"]
 
@@ -77,6 +78,8 @@ def edge_stability(
     seed: int | np.random.Generator | None = None,
     progress: bool | None = None,
     test_kwargs: dict[str, Any] | None = None,
+    uc_rule: str | None = None,
+    uc_priority: str | None = None,
 ) -> pd.DataFrame:
     """Bootstrap frequency of every edge and endpoint mark found by PC or FCI.
 
@@ -87,6 +90,10 @@ def edge_stability(
     ----------
     data, method, test, alpha, background, names, depth, bins, test_kwargs
         As in :func:`~interpret.causal.discover`.
+    uc_rule, uc_priority : str or None, default None (``"sepset"``, ``"existing"``)
+        PC's collider rule and conflict priority, as in :func:`~interpret.causal.discover`; every bootstrap
+        graph is learnt with them, so the frequencies describe the graphs ``discover()`` would return with
+        the same options.
     n_boot : int, default 100
         Bootstrap resamples (rows drawn with replacement, same size as the data).
     all_pairs : bool, default False
@@ -103,7 +110,8 @@ def edge_stability(
     pandas.DataFrame
         Index ``(a, b)`` with ``a`` before ``b`` in column order; columns ``-->`` (a causes b), ``<--``,
         ``---``, ``<->``, ``o->``, ``<-o``, ``o-o``, ``o--``, ``--o`` and ``absent``: fractions of resamples,
-        each row summing to 1. ``.attrs`` holds ``n_boot``, ``method``, ``test``, ``alpha``, ``nodes``, ``tiers``.
+        each row summing to 1. ``.attrs`` holds ``n_boot``, ``method``, ``test``, ``alpha``, ``nodes``, ``tiers``
+        and, for PC, ``uc_rule`` and ``uc_priority``.
 
     Examples
     --------
@@ -119,15 +127,24 @@ def edge_stability(
     alpha = check_fraction(alpha, "alpha", "edge_stability")
     n_boot = check_int(n_boot, "n_boot", "edge_stability", minimum=1)
     check_resamples("edge_stability", "n_boot", n_boot, n_values=64, what="bootstrap graphs")
+    colliders = _stability_colliders(method, uc_rule, uc_priority)
     bk = as_background(background, "edge_stability")
     x, names = _prepare(data, names, test, bins, None, None)
     if bk is not None:
         bk.check_names(names, "edge_stability")
     task = _Boot(x, names, dict(method=method, test=test, alpha=alpha, background=bk, depth=depth,
-                                test_kwargs=test_kwargs))
+                                test_kwargs=test_kwargs, **colliders))
     results = seeded_map(task, range(n_boot), seed=seed, n_jobs=n_jobs, progress=progress,
                          desc=f"{method} bootstrap")
     table = _tabulate(results, names, all_pairs)
     table.attrs.update(n_boot=n_boot, method=method, test=test, alpha=alpha, nodes=list(names),
-                       tiers=[list(t) for t in bk.tiers] if bk is not None else [])
+                       tiers=[list(t) for t in bk.tiers] if bk is not None else [], **colliders)
     return table
+
+
+def _stability_colliders(method: str, uc_rule: str | None, uc_priority: str | None) -> dict[str, str]:
+    """discover()'s collider validation, with errors that name edge_stability()."""
+    try:
+        return _colliders(method, uc_rule, uc_priority)
+    except ValidationError as exc:
+        raise ValidationError(str(exc).replace("discover():", "edge_stability():", 1)) from None
