@@ -35,13 +35,12 @@ import h5py
 import numpy as np
 
 from ._digest import digest_estimator
-from .ablation._engine import _PRED_BUDGET, Probe, prepare
+from ._stream_io import open_source, stream_map
 from .ablation._result import AblationResult
-from .ablation.ablate import _table
 from .ablation.band_layout import ModelInputs
-from .ablation.masking import DEFAULT_MAX_BYTES, masked_predictions
-from .ablation.strategies import Filler, FillStrategy, Zero, get_strategy
-from .ablation.subsets import resolve_subsets
+from .ablation.chunked import ChunkedAblation
+from .ablation.masking import DEFAULT_MAX_BYTES
+from .ablation.strategies import FillStrategy, Zero, get_strategy
 from .exceptions import ValidationError
 
 __all__ = ["stream_band_ablation"]
@@ -50,31 +49,14 @@ log = logging.getLogger(__name__)
 _FUNC = "stream_band_ablation"
 
 
-class _ShiftedFiller(Filler):
-    """A fitted filler addressed with global row indices (chunk start + local row), so per-row noise fills
-    are the same whatever the chunking."""
-
-    def __init__(self, filler: Filler, start: int):
-        super().__init__(filler.layout)
-        self.filler, self.start = filler, start
-
-    def fill(self, arrays: list[np.ndarray], rows: np.ndarray, keep: np.ndarray) -> None:
-        self.filler.fill(arrays, np.asarray(rows) + self.start, keep)
-
-
 class _ChunkAblation:
     """``func(chunk, start)`` for :func:`stream_map`: masked predictions of one chunk, shape (rows, m, ...)."""
 
-    def __init__(self, probe: Probe, masks: np.ndarray):
-        self.probe, self.masks = probe, masks
+    def __init__(self, job: ChunkedAblation):
+        self.job = job
 
     def __call__(self, chunk: Any, start: int) -> np.ndarray:
-        p = self.probe
-        inputs = ModelInputs.from_x(chunk, _FUNC)
-        preds = masked_predictions(p.estimator, inputs, p.layout, _ShiftedFiller(p.filler, start), self.masks,
-                                   batch_size=p.batch_size, max_bytes=p.max_bytes, n_jobs=p.n_jobs,
-                                   progress=False)
-        return np.moveaxis(preds, 0, 1)
+        return np.moveaxis(self.job.predict(chunk, start=start), 0, 1)
 
 
 def _digest(arrays: Sequence[np.ndarray]) -> str:
@@ -88,8 +70,6 @@ def _digest(arrays: Sequence[np.ndarray]) -> str:
 
 def _first_chunk(source: Any, chunk_size: int, source_kwargs: Mapping[str, Any] | None) -> tuple[Any, int]:
     """The first chunk (for validation and the layout) and the number of rows of ``source``."""
-    from .streaming import open_source
-
     given = source if isinstance(source, tuple) else (source,)
     srcs = [open_source(s, **(source_kwargs or {})) for s in given]
     try:
@@ -107,8 +87,6 @@ def _first_chunk(source: Any, chunk_size: int, source_kwargs: Mapping[str, Any] 
 
 def _load_y(y: Any, n: int) -> np.ndarray:
     if isinstance(y, (str, os.PathLike)):
-        from .streaming import open_source
-
         src = open_source(y)
         try:
             y = src.read(0, len(src))
@@ -123,15 +101,13 @@ def _load_y(y: Any, n: int) -> np.ndarray:
     return y
 
 
-def _scores(out: Path, probe: Probe, n_subsets: int) -> np.ndarray:
+def _scores(out: Path, job: ChunkedAblation, y: np.ndarray) -> np.ndarray:
     """Metric values (m, n_metrics) from the stored predictions, a block of subsets at a time."""
-    step = max(1, _PRED_BUDGET // max(len(probe.y), 1))
     parts = []
     with h5py.File(out, "r") as fh:
         ds = fh["prediction"]
-        for j in range(0, n_subsets, step):
-            preds = np.moveaxis(ds[:, j:j + step], 1, 0)
-            parts.append(probe._reduce(preds, probe.y))
+        for block in job.subset_blocks(len(y)):
+            parts.append(job.score(np.moveaxis(ds[:, block], 1, 0), y))
     return np.concatenate(parts, axis=0)
 
 
@@ -203,8 +179,6 @@ def stream_band_ablation(
     ----------
     Engel et al. (2025), "Mantis Shrimp", arXiv:2501.09112.
     """
-    from .streaming import stream_map
-
     t0 = time.perf_counter()
     chunk_size = int(chunk_size)
     if chunk_size <= 0:
@@ -216,29 +190,24 @@ def stream_band_ablation(
                               "pass reference=, or use strategy='zero'")
     head, n = _first_chunk(source, chunk_size, source_kwargs)
     y_arr = _load_y(y, n)
-    probe = prepare(_FUNC, estimator, head, y_arr[:len(ModelInputs.from_x(head, _FUNC).arrays[0])], bands=bands,
-                    mode="mask", strategy=strat, metrics=metrics, metric_kwargs=metric_kwargs, fit=None,
-                    test_size=None, cv=None, band_axis=band_axis, band_layout=band_layout,
-                    reference=head if reference is None else reference, output=output, batch_size=batch_size,
-                    max_bytes=max_bytes, n_jobs=n_jobs, progress=False, seed=seed, redshift=redshift)
-    probe.y = y_arr
-    names = probe.layout.bands
-    masks = resolve_subsets(subsets, names, func=_FUNC)
+    job = ChunkedAblation(estimator, head, y_arr[:len(ModelInputs.from_x(head, _FUNC).arrays[0])], bands=bands,
+                          strategy=strat, subsets=subsets, metrics=metrics, redshift=redshift,
+                          metric_kwargs=metric_kwargs, reference=reference, band_axis=band_axis,
+                          band_layout=band_layout, output=output, batch_size=batch_size, max_bytes=max_bytes,
+                          n_jobs=n_jobs, seed=seed, caller=_FUNC)
     ref_digest = "none" if reference is None else _digest(ModelInputs.from_x(reference, _FUNC).arrays)
-    params = {"strategy": repr(strat), "masks": masks.astype(int).tolist(), "bands": list(names),
+    params = {"strategy": repr(strat), "masks": job.masks.astype(int).tolist(), "bands": list(job.bands),
               "reference": ref_digest, "seed": seed if isinstance(seed, (int, type(None))) else repr(seed),
               "output": output, "band_axis": band_axis, "chunk_size": chunk_size, "batch_size": batch_size,
               "source_kwargs": {k: repr(v) for k, v in (source_kwargs or {}).items()}}
-    identity = {"job": _FUNC, "model": digest_estimator(probe.estimator), "params": params}
-    path = stream_map(_ChunkAblation(probe, masks), source, out, chunk_size=chunk_size, dataset="prediction",
+    identity = {"job": _FUNC, "model": digest_estimator(job.estimator), "params": params}
+    path = stream_map(_ChunkAblation(job), source, out, chunk_size=chunk_size, dataset="prediction",
                       resume=resume, tag=_FUNC, progress=progress, source_kwargs=dict(source_kwargs or {}),
                       with_start=True, identity=identity)
-    values = _scores(path, probe, len(masks))
-    table = _table(masks, names, list(probe.scorers), values)
+    values = _scores(path, job, y_arr)
     details = {"subsets": subsets if isinstance(subsets, str) else "explicit", "batch_size": batch_size,
                "chunk_size": chunk_size, "seconds": time.perf_counter() - t0,
                "seed": seed if isinstance(seed, int) else None, "fill": strat.description, "n_galaxies": n,
                "out": str(path), "streamed": True}
-    log.info("stream_band_ablation: %d subsets x %d galaxies in %.2f s", len(masks), n, details["seconds"])
-    return AblationResult(table=table, bands=names, metrics=tuple(probe.scorers), mode="mask",
-                          strategy=strat.name, n_samples=n, details=details)
+    log.info("stream_band_ablation: %d subsets x %d galaxies in %.2f s", len(job.masks), n, details["seconds"])
+    return job.result(values, n_samples=n, details=details)
