@@ -178,6 +178,23 @@ def stream_band_ablation(
     References
     ----------
     Engel et al. (2025), "Mantis Shrimp", arXiv:2501.09112.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np
+    >>> from interpret.streaming import stream_band_ablation
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(200, 3)).astype(np.float32)
+    >>> y = x[:, 0] + 0.5 * x[:, 1]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     np.save(os.path.join(tmp, "x.npy"), x)
+    ...     r = stream_band_ablation(lambda a: a[:, 0] + 0.5 * a[:, 1], os.path.join(tmp, "x.npy"), y,
+    ...                              os.path.join(tmp, "ablation.h5"), bands=["g", "r", "i"], reference=x[:50],
+    ...                              metrics="rmse", chunk_size=64, progress=False)
+    >>> r.table[["label", "n_kept"]].values.tolist()
+    [['all', 3], ['-g', 2], ['-r', 2], ['-i', 2]]
+    >>> float(r.table["rmse"].iloc[0]), bool(r.table["rmse"].iloc[1] > r.table["rmse"].iloc[2] > 0)
+    (0.0, True)
     """
     t0 = time.perf_counter()
     chunk_size = int(chunk_size)

@@ -45,6 +45,19 @@ def stream_predict(estimator: Any, source: Any, out: str | os.PathLike, *, chunk
     ``kwargs`` go to :func:`stream_map` (``resume``, ``source_kwargs``, ``tag``). The job is identified by the
     source content, the model's weights and every parameter: an existing ``out`` of another job is refused
     (naming what changed) unless ``resume=False``.
+
+    Examples
+    --------
+    >>> import os, tempfile, h5py, numpy as np
+    >>> from interpret.streaming import stream_predict
+    >>> x = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     np.save(os.path.join(tmp, "x.npy"), x)
+    ...     out = stream_predict(lambda a: a.sum(axis=1), os.path.join(tmp, "x.npy"), os.path.join(tmp, "p.h5"),
+    ...                          chunk_size=16, progress=False)
+    ...     with h5py.File(out) as fh:
+    ...         print(fh["prediction"].shape, bool(np.allclose(fh["prediction"][:], x.sum(axis=1))))
+    (50,) True
     """
     from .estimators import load_estimator
 
@@ -64,6 +77,19 @@ def stream_attribute(estimator: Any, source: Any, out: str | os.PathLike, *, met
 
     ``attribute_kwargs`` go to :func:`interpret.attribution.attribute`; baselines must not depend on the
     whole data set (use ``"zeros"``, ``"blurred"`` or an explicit array rather than ``"mean"``).
+
+    Examples
+    --------
+    >>> import os, tempfile, h5py, numpy as np, torch
+    >>> from interpret.streaming import stream_attribute
+    >>> model = torch.nn.Linear(3, 1)
+    >>> x = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = stream_attribute(model, x, os.path.join(tmp, "a.h5"), chunk_size=8, baselines="zeros",
+    ...                            progress=False)
+    ...     with h5py.File(out) as fh:
+    ...         print(fh["attribution"].shape)
+    (20, 3)
     """
     from .attribution import attribute
     from .estimators import load_estimator

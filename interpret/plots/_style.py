@@ -39,19 +39,44 @@ _RC = {
 
 
 def color_cycle() -> list[str]:
-    """The shared categorical colour cycle (Okabe–Ito order)."""
+    """The shared categorical colour cycle (Okabe–Ito order).
+
+    Examples
+    --------
+    >>> color_cycle()[:3]
+    ['#0072B2', '#D55E00', '#009E73']
+    """
     return list(_CYCLE)
 
 
 @contextlib.contextmanager
 def style() -> Iterator[None]:
-    """Context manager applying the shared style."""
+    """Context manager applying the shared style.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> with style():
+    ...     fig, ax = plt.subplots()
+    ...     plt.rcParams["font.size"]
+    9.0
+    >>> plt.close(fig)
+    """
     with matplotlib.rc_context(_RC):
         yield
 
 
 def get_ax(ax: Axes | None = None, *, figsize: tuple[float, float] | None = None) -> tuple[Figure, Axes]:
-    """Return ``(fig, ax)``: the given axes' figure, or a new styled single-panel figure."""
+    """Return ``(fig, ax)``: the given axes' figure, or a new styled single-panel figure.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = get_ax()                      # a new column-width figure
+    >>> get_ax(ax)[0] is fig                    # given axes are drawn into, never replaced
+    True
+    >>> plt.close(fig)
+    """
     if ax is not None:
         return ax.figure, ax
     with style():
@@ -60,7 +85,18 @@ def get_ax(ax: Axes | None = None, *, figsize: tuple[float, float] | None = None
 
 
 def save_figure(fig: Figure, path: str | os.PathLike, formats: Sequence[str] = ("png", "pdf")) -> list[Path]:
-    """Save ``fig`` as ``path`` with each extension in ``formats``; returns the written paths."""
+    """Save ``fig`` as ``path`` with each extension in ``formats``; returns the written paths.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = get_ax()
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     [p.name for p in save_figure(fig, os.path.join(tmp, "figures", "demo"), formats=("png", "pdf"))]
+    ['demo.png', 'demo.pdf']
+    >>> plt.close(fig)
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = []

@@ -10,6 +10,7 @@ Examples
 >>> x = np.random.default_rng(0).normal(size=(100, 3))
 >>> s = band_shapley(lambda a: a[:, 0] + 0.5 * a[:, 1], x, x[:, 0], bands=["g", "r", "i"], progress=False)
 >>> fig = plot_shapley(s)
+>>> import matplotlib.pyplot as plt; plt.close(fig)
 """
 from __future__ import annotations
 
@@ -37,6 +38,19 @@ def plot_ablation(result, metric: str | None = None, *, ax: Axes | None = None) 
     metric : str, optional
         Default: the result's first metric.
     ax : matplotlib Axes, optional
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> from interpret.ablation import band_ablation
+    >>> x = np.random.default_rng(0).normal(size=(100, 3))
+    >>> y = x[:, 0] + 0.5 * x[:, 1]
+    >>> r = band_ablation(lambda a: a[:, 0] + 0.5 * a[:, 1], x, y, bands=["g", "r", "i"], metrics="rmse",
+    ...                   progress=False)
+    >>> fig = plot_ablation(r)
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['-g', '-r', '-i']
+    >>> plt.close(fig)
     """
     metric = result._metric(metric)
     rows = result.table.iloc[1:]
@@ -72,6 +86,22 @@ def plot_ablation_comparison(masked, retrained, metric: str | None = None, *, ax
     metric : str, optional
         Metric present in both (default: the first common one).
     ax : matplotlib Axes, optional
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> from interpret.ablation import RetrainSpec, band_ablation
+    >>> x = np.random.default_rng(0).normal(size=(100, 3))
+    >>> y = x[:, 0] + 0.5 * x[:, 1]
+    >>> from sklearn.linear_model import LinearRegression
+    >>> kw = dict(bands=["g", "r", "i"], metrics="rmse", progress=False)
+    >>> masked = band_ablation(lambda a: a[:, 0] + 0.5 * a[:, 1], x, y, **kw)
+    >>> retrained = band_ablation(None, x, y, retrain=RetrainSpec(lambda a, b: LinearRegression().fit(a, b)),
+    ...                           seed=0, **kw)
+    >>> fig = plot_ablation_comparison(masked, retrained)
+    >>> len(fig.axes[0].patches)                # masked and retrained bar per subset
+    6
+    >>> plt.close(fig)
     """
     from ..ablation.compare import compare_modes
 
@@ -99,6 +129,19 @@ def plot_shapley(result, *, ax: Axes | None = None) -> Figure:
     ----------
     result : ShapleyResult
     ax : matplotlib Axes, optional
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> from interpret.ablation import band_shapley
+    >>> x = np.random.default_rng(0).normal(size=(100, 3))
+    >>> y = x[:, 0] + 0.5 * x[:, 1]
+    >>> s = band_shapley(lambda a: a[:, 0] + 0.5 * a[:, 1], x, y, bands=["g", "r", "i"], metric="rmse",
+    ...                  progress=False)
+    >>> fig = plot_shapley(s)
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ['g', 'r', 'i']
+    >>> plt.close(fig)
     """
     bands = list(result.bands)
     values = result.values.to_numpy()
@@ -133,6 +176,19 @@ def plot_interactions(result, *, ax: Axes | None = None, annotate: bool | None =
     ax : matplotlib Axes, optional
     annotate : bool, optional
         Write the values in the cells (default: for at most 10 bands).
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> from interpret.ablation import band_shapley
+    >>> x = np.random.default_rng(0).normal(size=(100, 3))
+    >>> y = x[:, 0] + 0.5 * x[:, 1]
+    >>> s = band_shapley(lambda a: a[:, 0] * a[:, 1], x, x[:, 0] * x[:, 1], bands=["g", "r", "i"],
+    ...                  metric="rmse", progress=False)
+    >>> fig = plot_interactions(s)
+    >>> fig.axes[0].images[0].get_array().shape
+    (3, 3)
+    >>> plt.close(fig)
     """
     bands = list(result.bands)
     mat = result.interactions.to_numpy(dtype=float)

@@ -9,6 +9,7 @@ Examples
 >>> from interpret.plots.causal import plot_graph
 >>> g = CausalGraph(nodes=("z", "m", "f"), edges=[("z", "m", "-->"), ("m", "f", "o->")], tiers=(("z",), ("m", "f")))
 >>> fig = plot_graph(g)
+>>> import matplotlib.pyplot as plt; plt.close(fig)
 """
 from __future__ import annotations
 
@@ -37,7 +38,14 @@ _FALLBACK_MARKS = {"<--": ("-->", True), "<-o": ("o->", True), "--o": ("o--", Tr
 def tier_layout(nodes: Sequence[str], edges: Sequence[tuple[str, str, str]],
                 tiers: Sequence[Sequence[str]] = ()) -> dict[str, np.ndarray]:
     """Node positions: one row per tier (earliest at the top); without tiers, rows follow the directed
-    edges' topological generations. Nodes of a row are spread evenly and staggered to keep edges visible."""
+    edges' topological generations. Nodes of a row are spread evenly and staggered to keep edges visible.
+
+    Examples
+    --------
+    >>> pos = tier_layout(("z", "m", "g"), [("z", "m", "-->"), ("m", "g", "-->")], tiers=(("z",), ("m", "g")))
+    >>> bool(pos["z"][1] > pos["m"][1] == pos["g"][1])                 # one row per tier, earliest on top
+    True
+    """
     rows: list[list[str]] = [[n for n in t if n in nodes] for t in tiers]
     placed = {n for r in rows for n in r}
     rest = [n for n in nodes if n not in placed]
@@ -141,6 +149,14 @@ def plot_graph(graph: CausalGraph | pd.DataFrame, *, frequencies: pd.DataFrame |
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from interpret.causal import CausalGraph
+    >>> g = CausalGraph(nodes=("z", "m", "f"), edges=[("z", "m", "-->"), ("m", "f", "o->")], tiers=(("z",), ("m", "f")))
+    >>> fig = plot_graph(g)
+    >>> plt.close(fig)
     """
     if isinstance(graph, pd.DataFrame):
         freq, nodes = graph, list(graph.attrs.get("nodes") or dict.fromkeys(np.ravel(graph.index.tolist())))
@@ -219,6 +235,17 @@ def plot_edge_stability(freq: pd.DataFrame, *, kind: str = "heatmap", min_freque
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> idx = pd.MultiIndex.from_tuples([("z", "m"), ("m", "f")], names=["a", "b"])
+    >>> freq = pd.DataFrame({"-->": [0.9, 0.3], "<--": [0.1, 0.0], "absent": [0.0, 0.7]}, index=idx)
+    >>> freq.attrs.update(n_boot=10, method="pc")                      # as edge_stability() returns it
+    >>> fig = plot_edge_stability(freq, kind="bar")
+    >>> fig.axes[0].get_title()
+    'PC edge stability, 10 resamples'
+    >>> plt.close(fig)
     """
     if kind not in ("heatmap", "bar"):
         raise ValueError(f"plot_edge_stability(): unknown kind {kind!r}; valid values are 'heatmap', 'bar'")
@@ -271,6 +298,18 @@ def plot_local_dependence(result: LocalDependence, *, alpha: float = 0.05, ax: A
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> from interpret.causal import LocalDependence
+    >>> rng = np.random.default_rng(0)
+    >>> r = LocalDependence(correlation=rng.uniform(-0.2, 0.6, 50), p_value=rng.uniform(0, 0.2, 50),
+    ...                     null_std=np.full(50, 0.1), efficiency=np.zeros(50), k=20, conditioned=True)
+    >>> fig = plot_local_dependence(r)
+    >>> fig.axes[0].get_xlabel()
+    'conditional correlation in 20-neighbourhood'
+    >>> plt.close(fig)
     """
     fig, ax = get_ax(ax)
     r = np.asarray(result.correlation)

@@ -50,6 +50,7 @@ def plot_predictions(report: MetricReport, ax: Axes | None = None) -> Figure:
     >>> from interpret.metrics import evaluate
     >>> z = np.linspace(0, 1, 50)
     >>> fig = plot_predictions(evaluate(z, z + 0.01, redshift=True))
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     report = _check(report, "plot_predictions")
     fig, ax = get_ax(ax, figsize=(3.5, 3.5))
@@ -92,6 +93,7 @@ def plot_pit(report: MetricReport, ax: Axes | None = None, bins: int = 20) -> Fi
     >>> from interpret.metrics import evaluate
     >>> z = np.linspace(0, 1, 50)
     >>> fig = plot_pit(evaluate(z + 0.01, z, sigma=np.full(50, 0.02), redshift=True))
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     report = _check(report, "plot_pit")
     if report.pit is None:
@@ -120,6 +122,7 @@ def plot_metric_report(report: MetricReport) -> Figure:
     >>> from interpret.metrics import evaluate
     >>> z = np.linspace(0, 1, 50)
     >>> fig = plot_metric_report(evaluate(z, z, sigma=np.full(50, 0.02), redshift=True))
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     report = _check(report, "plot_metric_report")
     import matplotlib.pyplot as plt

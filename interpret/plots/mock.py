@@ -7,6 +7,7 @@ Examples
 >>> u = ip.mock.make_universe(n=12, seed=0, progress=False)
 >>> fig = plot_colour_mass(u)
 >>> fig = plot_gallery(u, n=3)
+>>> import matplotlib.pyplot as plt; plt.close("all")
 """
 from __future__ import annotations
 
@@ -42,6 +43,16 @@ def plot_gallery(universe, idx: Sequence[int] | None = None, *, n: int = 6,
     n : int, default 6
     bands : sequence of str, optional
         Bands to show (default all).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from interpret.mock import make_universe
+    >>> u = make_universe(n=4, seed=0, spectra=False, progress=False)
+    >>> fig = plot_gallery(u, n=2, bands=["g", "r", "W1"])
+    >>> len(fig.axes)                           # 2 galaxies x 3 bands
+    6
+    >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
 
@@ -89,6 +100,14 @@ def plot_spectrum(universe, i: int = 0, *, ax: Axes | None = None, rest_frame: b
         Plot against rest-frame wavelength.
     lines : bool, default True
         Mark emission (blue) and absorption (red) lines inside the range.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from interpret.mock import make_universe
+    >>> u = make_universe(n=2, seed=0, images=False, progress=False)
+    >>> fig = plot_spectrum(u, 0, rest_frame=True)
+    >>> plt.close(fig)
     """
     from ..data.lines import lines_in_range
 
@@ -117,7 +136,18 @@ def plot_spectrum(universe, i: int = 0, *, ax: Axes | None = None, rest_frame: b
 
 
 def plot_colour_mass(universe, colour: tuple[str, str] = ("u", "r"), *, ax: Axes | None = None) -> Figure:
-    """Observed colour against stellar mass, star-forming and quiescent galaxies coloured apart."""
+    """Observed colour against stellar mass, star-forming and quiescent galaxies coloured apart.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from interpret.mock import make_universe
+    >>> u = make_universe(n=50, seed=0, images=False, spectra=False, progress=False)
+    >>> fig = plot_colour_mass(u, colour=("g", "r"))
+    >>> fig.axes[0].get_ylabel()
+    'g − r [mag]'
+    >>> plt.close(fig)
+    """
     cat = universe.catalog
     fig, ax = get_ax(ax, figsize=(COLUMN_WIDTH, COLUMN_WIDTH * 0.8))
     with style():
@@ -132,7 +162,16 @@ def plot_colour_mass(universe, colour: tuple[str, str] = ("u", "r"), *, ax: Axes
 
 
 def plot_truth_dag(truth, *, ax: Axes | None = None, observed: bool = False) -> Figure:
-    """The planted causal graph (physical layer; ``observed=True`` adds magnitudes and line fluxes)."""
+    """The planted causal graph (physical layer; ``observed=True`` adds magnitudes and line fluxes).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from interpret.mock import make_universe
+    >>> u = make_universe(n=4, seed=0, images=False, spectra=False, progress=False)
+    >>> fig = plot_truth_dag(u.truth)
+    >>> plt.close(fig)
+    """
     import networkx as nx
 
     from ..mock.population import PARENTS

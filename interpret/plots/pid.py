@@ -72,6 +72,7 @@ def plot_decomposition(result: PIDResult, *, ax: Axes | None = None, show_ci: bo
     >>> fig = plot_decomposition(decompose(a ^ b, {"a": a, "b": b}, bins=None, n_boot=5))
     >>> fig.axes[0].get_ylabel()
     'information (bits)'
+    >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     return plot_measure_comparison({result.measure: result}, ax=ax, show_ci=show_ci)
 
@@ -90,6 +91,18 @@ def plot_measure_comparison(results: Mapping[str, PIDResult] | Sequence[PIDResul
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> from interpret.pid import decompose
+    >>> rng = np.random.default_rng(0); a, b = rng.integers(0, 2, (2, 2000))
+    >>> xor = decompose(a ^ b, {"a": a, "b": b}, bins=None)              # all synergy
+    >>> copy = decompose(a, {"a": a, "b": b}, bins=None)                 # all unique to a
+    >>> fig = plot_measure_comparison({"XOR": xor, "copy a": copy})
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ['XOR', 'copy a']
+    >>> plt.close(fig)
     """
     if not isinstance(results, Mapping):
         results = {r.measure: r for r in results}
@@ -121,6 +134,17 @@ def plot_binning_sensitivity(sens: BinningSensitivity, *, ax: Axes | None = None
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np, matplotlib.pyplot as plt
+    >>> from interpret.pid import binning_sensitivity
+    >>> rng = np.random.default_rng(0); a, b = rng.normal(size=(2, 2000))
+    >>> sens = binning_sensitivity(a + b, {"a": a, "b": b}, bins=(2, 3, 4), seed=0)
+    >>> fig = plot_binning_sensitivity(sens)
+    >>> fig.axes[0].get_xlabel()
+    'bins per variable'
+    >>> plt.close(fig)
     """
     table = sens.table
     fig, ax = get_ax(ax)

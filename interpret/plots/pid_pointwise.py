@@ -69,12 +69,20 @@ def plot_pointwise_binned(result: Any, by: Any, *, bins: int | Sequence[float] =
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from interpret.pid import pointwise_decompose
-    >>> rng = np.random.default_rng(0); a, b = rng.normal(size=(2, 1200)); t = a + b
-    >>> r = pointwise_decompose(t, {"a": a, "b": b}, n_classes=4, hidden=8, epochs=5, n_folds=3,
-    ...                         seed=0, progress=False)
-    >>> fig = plot_pointwise_binned(r, t, bins=5, label="target")
+    A result is normally returned by ``pointwise_decompose``; a hand-made one keeps the example instant:
+
+    >>> import numpy as np, pandas as pd, matplotlib.pyplot as plt
+    >>> from interpret.pid.neural import PointwisePIDResult
+    >>> rng = np.random.default_rng(0)
+    >>> atoms = pd.DataFrame(rng.uniform(0, 0.3, (60, 4)), columns=["{a}{b}", "{a}", "{b}", "{a,b}"])
+    >>> info = pd.DataFrame({"a": atoms.iloc[:, :2].sum(axis=1), "b": atoms.iloc[:, [0, 2]].sum(axis=1),
+    ...                      "a+b": atoms.sum(axis=1)})
+    >>> r = PointwisePIDResult(sources=("a", "b"), atoms=atoms, information=info,
+    ...                        classes=rng.integers(0, 4, 60), bin_edges=np.linspace(0, 1, 5))
+    >>> fig = plot_pointwise_binned(r, rng.normal(10.5, 0.5, 60), bins=5, label="log stellar mass")
+    >>> len(fig.axes[0].patches)                # 4 atoms x 5 bins
+    20
+    >>> plt.close(fig)
     """
     table = result.binned(by, bins=bins, binning=binning)
     fig, ax = get_ax(ax, figsize=(COLUMN_WIDTH, COLUMN_WIDTH * 0.8))
@@ -105,6 +113,21 @@ def plot_pointwise_by_class(result: Any, labels: Any, *, order: Sequence[Any] | 
     Returns
     -------
     Figure
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, matplotlib.pyplot as plt
+    >>> from interpret.pid.neural import PointwisePIDResult
+    >>> rng = np.random.default_rng(0)
+    >>> atoms = pd.DataFrame(rng.uniform(0, 0.3, (60, 4)), columns=["{a}{b}", "{a}", "{b}", "{a,b}"])
+    >>> info = pd.DataFrame({"a": atoms.iloc[:, :2].sum(axis=1), "b": atoms.iloc[:, [0, 2]].sum(axis=1),
+    ...                      "a+b": atoms.sum(axis=1)})
+    >>> r = PointwisePIDResult(sources=("a", "b"), atoms=atoms, information=info,
+    ...                        classes=rng.integers(0, 4, 60), bin_edges=np.linspace(0, 1, 5))
+    >>> fig = plot_pointwise_by_class(r, np.repeat(["disc", "spheroid", "irregular"], 20), order=["spheroid", "disc"])
+    >>> [t.get_text().split()[0] for t in fig.axes[0].get_xticklabels()]
+    ['spheroid', 'disc']
+    >>> plt.close(fig)
     """
     table = result.by_class(labels)
     if order is not None:
