@@ -44,7 +44,8 @@ def test_bfloat16_on_cpu_holds_completeness_and_matches_fp32(setup):
 
 def test_amp_flag_means_bfloat16_and_float32_is_the_default(setup):
     net, x, ref = setup
-    amp = attribute(net, x[:4], n_steps=8, amp=True, progress=False)
+    with pytest.warns(FutureWarning, match="'amp' is deprecated.*precision='bfloat16'"):
+        amp = attribute(net, x[:4], n_steps=8, amp=True, progress=False)
     bf = attribute(net, x[:4], n_steps=8, precision="bfloat16", progress=False)
     np.testing.assert_array_equal(amp.values, bf.values)
     full = attribute(net, x[:4], n_steps=24, precision="float32", progress=False)

@@ -19,7 +19,7 @@ from torch import nn
 
 from ..exceptions import ValidationError
 
-__all__ = ["ResolvedModel", "TargetModule", "PredictForward", "resolve_model", "resolve_device", "frozen_weights"]
+__all__ = ["ResolvedModel", "BoundModel", "TargetModule", "PredictForward", "bind_model", "resolve_model", "resolve_device", "frozen_weights"]
 
 
 def resolve_device(device: Any, module: nn.Module | None, estimator: Any = None) -> torch.device:
@@ -146,8 +146,30 @@ def resolve_target(target: int | str | None, output_names: Sequence[str] | None)
     raise ValidationError(f"attribute(): 'target' must be an int, an output name or None; got {target!r}")
 
 
-def resolve_model(estimator: Any, *, target: int | str | None, device: Any, batch_size: int) -> ResolvedModel:
-    """Resolve ``estimator`` (nn.Module, Estimator with ``.module``/``.predict``, or callable)."""
+@dataclass
+class BoundModel:
+    """An estimator resolved once for a device (a copy there when it lives elsewhere); :meth:`select` picks
+    the explained output per call without copying the model again."""
+
+    module: nn.Module | None          # the caller's torch module (or its copy on ``device``); None: predict only
+    estimator: Any                    # what was given (for ``predict`` when there is no module)
+    device: torch.device
+    batch_size: int
+    output_names: tuple[str, ...] | None
+    input_names: tuple[str, ...] | None
+
+    def select(self, target: int | str | None) -> ResolvedModel:
+        """The scalar-per-galaxy model of output ``target`` (index, name or None for a single output)."""
+        idx, name = resolve_target(target, self.output_names)
+        if self.module is not None:
+            wrapped = TargetModule(self.module, idx)
+            return ResolvedModel(wrapped, wrapped, self.device, idx, name, self.output_names, self.input_names)
+        fwd = PredictForward(self.estimator, idx, self.batch_size)
+        return ResolvedModel(None, fwd, self.device, idx, name, self.output_names, self.input_names)
+
+
+def bind_model(estimator: Any, *, device: Any, batch_size: int, func: str = "attribute") -> BoundModel:
+    """Resolve ``estimator`` (nn.Module, Estimator with ``.module``/``.predict``, or callable) for ``device``."""
     if isinstance(estimator, nn.Module):
         module, output_names, input_names = estimator, None, None
     elif hasattr(estimator, "predict") or hasattr(estimator, "module"):
@@ -155,17 +177,18 @@ def resolve_model(estimator: Any, *, target: int | str | None, device: Any, batc
         output_names = _names(getattr(estimator, "output_names", None))
         input_names = _names(getattr(estimator, "input_names", None))
     else:
-        raise ValidationError("attribute(): 'estimator' must be a torch nn.Module or an Estimator from "
+        raise ValidationError(f"{func}(): 'estimator' must be a torch nn.Module or an Estimator from "
                               f"interpret.load_estimator(); got {type(estimator).__name__}")
-    idx, name = resolve_target(target, output_names)
     dev = resolve_device(device, module, None if isinstance(estimator, nn.Module) else estimator)
     if module is not None:
         param = next(iter(module.parameters()), None)
         if param is not None and param.device != dev:   # never move the caller's model: work on a copy
             module = copy.deepcopy(module).to(dev)
-        wrapped = TargetModule(module, idx)
-        return ResolvedModel(wrapped, wrapped, dev, idx, name, output_names, input_names)
-    if not hasattr(estimator, "predict"):
-        raise ValidationError("attribute(): 'estimator' has neither a torch module nor a predict() method")
-    fwd = PredictForward(estimator, idx, batch_size)
-    return ResolvedModel(None, fwd, dev, idx, name, output_names, input_names)
+    elif not hasattr(estimator, "predict"):
+        raise ValidationError(f"{func}(): 'estimator' has neither a torch module nor a predict() method")
+    return BoundModel(module, estimator, dev, batch_size, output_names, input_names)
+
+
+def resolve_model(estimator: Any, *, target: int | str | None, device: Any, batch_size: int) -> ResolvedModel:
+    """Resolve ``estimator`` (nn.Module, Estimator with ``.module``/``.predict``, or callable) and ``target``."""
+    return bind_model(estimator, device=device, batch_size=batch_size).select(target)

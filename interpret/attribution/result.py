@@ -70,6 +70,8 @@ class Attribution(Result):
         def short(v: Any) -> str:
             if isinstance(v, tuple) and v and all(isinstance(a, np.ndarray) for a in v):
                 return "(" + ", ".join(short(a) for a in v) + ")"
+            if isinstance(v, (float, np.floating)):
+                return f"{float(v):.3g}"
             r = f"{v.dtype} {v.shape}" if isinstance(v, np.ndarray) else repr(v)
             return r if len(r) <= 60 else r[:57] + "..."
 
