@@ -236,7 +236,8 @@ def _feed_object(h: Any, obj: Any, depth: int, seen: set[int]) -> None:
             _feed(h, state, depth + 1, seen)
             return
     if state is not None:
-        _feed(h, dict(state), depth + 1, seen)
+        skip = getattr(type(obj), "_digest_exclude", ())   # provenance (e.g. a training report), not behaviour
+        _feed(h, {k: v for k, v in state.items() if k not in skip}, depth + 1, seen)
         return
     text = repr(obj)
     h.update((type(obj).__qualname__ if " at 0x" in text else text).encode())

@@ -135,3 +135,22 @@ def test_tree_models_digest_their_fitted_trees():
         a, b, c = make().fit(x, y), make().fit(x, y), make().fit(x, 2 * y)
         assert digest_estimator(a) == digest_estimator(b) != digest_estimator(c)
     assert digest_array(np.zeros((0, 3))) != digest_array(np.zeros((0, 4)))
+
+
+def test_a_training_report_is_provenance_not_content():
+    """A model trained now (with its training report) and the same weights loaded from a cache (a report of
+    0 s) are one step input: the studies' cache keys digest them alike, and different weights differ."""
+    from interpret._digest import digest_object
+    from interpret.mock.train import TrainingReport
+
+    torch.manual_seed(0)
+    net = torch.nn.Linear(3, 1)
+    trained, loaded = TorchEstimator(net), TorchEstimator(net)
+    kw = {"task": "photoz", "model": "torch.nn:Linear", "metrics": {}, "n_train": 8, "n_val": 2, "n_test": 2,
+          "epochs": 3, "best_epoch": 2, "history": {}, "config": {}}
+    trained.training = TrainingReport(seconds=2.5, **kw)
+    loaded.training = TrainingReport(seconds=0.0, **kw)
+    assert digest_object({"model": trained}) == digest_object({"model": loaded})
+    other = TorchEstimator(torch.nn.Linear(3, 1))
+    other.training = trained.training
+    assert digest_object({"model": other}) != digest_object({"model": trained})

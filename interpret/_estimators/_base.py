@@ -73,6 +73,10 @@ class Estimator:
     """
 
     module: torch.nn.Module | None = None
+    #: Attributes that record where the estimator came from, not what it computes: a content digest
+    #: (interpret._digest, the studies' cache keys) leaves them out, so a model trained now and the same
+    #: weights loaded from a cache have one digest.
+    _digest_exclude: tuple[str, ...] = ("training",)
 
     def __init__(self, *, device: torch.device | str | None = "cpu", input_names: Sequence[str] | None = None,
                  output_names: Sequence[str] | None = None, n_inputs: int | None = 1,
