@@ -9,6 +9,12 @@ and the IR-band/line mapping are in :mod:`~interpret.mock.truth`. Work is done i
 (or the 64-galaxy block for image and spectrum noise), so results depend on ``seed`` only - not on
 ``chunk_size``, ``n_jobs`` or interventions on unrelated columns.
 
+Images and spectra of a large survey do not fit in memory (10⁵ galaxies take about 7 GB), so
+``make_universe(..., path="u.h5")`` writes them chunk by chunk into the HDF5 file and returns a universe whose
+``images``, ``spectra`` and ``spectra_ivar`` are read from that file when indexed
+(:class:`~interpret.mock._h5array.H5Array`); the values are bit-identical to the in-memory ones, and peak
+memory is set by ``chunk_size``, not by ``n``.
+
 Examples
 --------
 >>> import interpret as ip
@@ -21,13 +27,14 @@ Examples
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import os
 import tempfile
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +49,7 @@ from ..data.bands import Band, BandSet, get_bandset
 from ..data.lines import get_line
 from ..exceptions import DataFileError, ValidationError
 from ..parallel import parallel_map
+from ._h5array import H5Array
 from .images import DEFAULT_PIXEL_SCALE, check_image_size, pixel_noise, psf_fwhm_arcsec, render_images
 from .photometry import (
     asinh_magnitude,
@@ -72,7 +80,9 @@ _FORMAT = 1
 #: forgets the bump still changes the cache key.
 GENERATOR_VERSION = 2
 _GENERATOR_MODULES = ("universe", "population", "sed", "photometry", "images", "spectra", "infrared", "truth")
-_NOT_IN_OUTPUT = ("progress", "n_jobs", "chunk_size")   # results do not depend on these (module docstring)
+_NOT_IN_OUTPUT = ("progress", "n_jobs", "chunk_size", "path")   # results do not depend on these (module docstring)
+_ON_DISK = ("images", "spectra", "spectra_ivar")     # the arrays that make_universe(path=...) leaves on disk
+_ARRAYS = ("images", "wavelength", "spectra", "spectra_ivar", "true_flux")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -85,12 +95,13 @@ class Universe:
         One row per galaxy: physical columns, asinh AB magnitudes and errors per band, line fluxes.
     bands : BandSet
         Image bands, in channel order.
-    images : numpy.ndarray or None
-        float32 (n, n_bands, H, W), nanomaggies per pixel.
+    images : numpy.ndarray, H5Array or None
+        float32 (n, n_bands, H, W), nanomaggies per pixel. An :class:`~interpret.mock._h5array.H5Array`
+        (rows read from the file when indexed) for a universe made with ``path=`` or loaded with ``lazy=True``.
     wavelength : numpy.ndarray or None
         (L,) observed-frame Angstrom.
-    spectra, spectra_ivar : numpy.ndarray or None
-        float32 (n, L), 1e-17 erg/s/cm²/Å, and its inverse variance.
+    spectra, spectra_ivar : numpy.ndarray, H5Array or None
+        float32 (n, L), 1e-17 erg/s/cm²/Å, and its inverse variance (H5Array as ``images``).
     truth : Truth
         Planted DAG over catalogue columns and IR-band -> lines map.
     seed : int
@@ -102,10 +113,10 @@ class Universe:
 
     catalog: pd.DataFrame
     bands: BandSet
-    images: np.ndarray | None
+    images: np.ndarray | H5Array | None
     wavelength: np.ndarray | None
-    spectra: np.ndarray | None
-    spectra_ivar: np.ndarray | None
+    spectra: np.ndarray | H5Array | None
+    spectra_ivar: np.ndarray | H5Array | None
     truth: Truth
     seed: int
     config: dict = field(default_factory=dict)
@@ -175,7 +186,7 @@ class Universe:
         if idx.size and (idx.min() < -self.n or idx.max() >= self.n):
             raise ValidationError(f"Universe.subset(): 'idx' out of range for {self.n} galaxies")
 
-        def take(a: np.ndarray | None) -> np.ndarray | None:
+        def take(a: np.ndarray | H5Array | None) -> np.ndarray | None:
             return None if a is None else a[idx]
 
         return replace(self, catalog=self.catalog.iloc[idx].reset_index(drop=True), images=take(self.images),
@@ -202,47 +213,56 @@ class Universe:
         """Write to an HDF5 file (``.h5``); arrays, catalogue columns and JSON metadata only - no pickle.
 
         The file is written beside ``path`` under a temporary name and renamed into place, so a crash or a
-        kill leaves either the previous file or none at ``path``, never a partial one.
+        kill leaves either the previous file or none at ``path``, never a partial one. Arrays read from disk
+        (:class:`~interpret.mock._h5array.H5Array`) are copied block by block, in bounded memory.
         """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            self._write_h5(tmp)
-            os.replace(tmp, path)     # atomic: a crash leaves the old file or none, never a partial one
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-
-    def _write_h5(self, path: str) -> None:
         import h5py
 
-        with h5py.File(path, "w") as fh:
-            fh.attrs["format"] = _FORMAT
-            fh.attrs["generator"] = GENERATOR_VERSION
-            fh.attrs["kind"] = "interpret.mock.Universe"
-            fh.attrs["seed"] = self.seed
-            fh.attrs["config"] = json.dumps(self.config)
-            fh.attrs["bands"] = json.dumps([[b.name, b.survey, b.wavelength, b.speclite_name, b.depth]
-                                            for b in self.bands])
-            fh.attrs["dag"] = json.dumps([list(e) for e in self.truth.dag.edges])
-            fh.attrs["nodes"] = json.dumps(list(self.truth.dag.nodes))
-            fh.attrs["ir_lines"] = json.dumps(self.truth.ir_lines)
-            fh.attrs["columns"] = json.dumps(list(self.catalog.columns))
-            cat = fh.create_group("catalog")
-            for i, col in enumerate(self.catalog.columns):
-                cat.create_dataset(f"c{i:03d}", data=self.catalog[col].to_numpy())
-            for name in ("images", "wavelength", "spectra", "spectra_ivar", "true_flux"):
-                value = getattr(self, name)
-                if value is not None:
-                    fh.create_dataset(name, data=value, compression="gzip" if name == "images" else None,
-                                      compression_opts=1 if name == "images" else None)
+        with _atomic_file(path) as tmp, h5py.File(tmp, "w") as fh:
+            self._write_h5(fh)
+
+    def _write_h5(self, fh: Any) -> None:
+        """Metadata, catalogue and every array not yet in the open file ``fh``."""
+        fh.attrs["format"] = _FORMAT
+        fh.attrs["generator"] = GENERATOR_VERSION
+        fh.attrs["kind"] = "interpret.mock.Universe"
+        fh.attrs["seed"] = self.seed
+        fh.attrs["config"] = json.dumps(self.config)
+        fh.attrs["bands"] = json.dumps([[b.name, b.survey, b.wavelength, b.speclite_name, b.depth]
+                                        for b in self.bands])
+        fh.attrs["dag"] = json.dumps([list(e) for e in self.truth.dag.edges])
+        fh.attrs["nodes"] = json.dumps(list(self.truth.dag.nodes))
+        fh.attrs["ir_lines"] = json.dumps(self.truth.ir_lines)
+        fh.attrs["columns"] = json.dumps(list(self.catalog.columns))
+        cat = fh.create_group("catalog")
+        for i, col in enumerate(self.catalog.columns):
+            cat.create_dataset(f"c{i:03d}", data=self.catalog[col].to_numpy())
+        for name in _ARRAYS:
+            value = getattr(self, name)
+            if value is None or name in fh:
+                continue
+            if isinstance(value, H5Array):
+                ds = _create_row_dataset(fh, name, value.shape, value.dtype)
+                step = max(_BLOCK, value._rows_per_block // _BLOCK * _BLOCK)
+                for start in range(0, len(value), step):
+                    ds[start:start + step] = value[start:start + step]
+            else:
+                fh.create_dataset(name, data=value, compression="gzip" if name == "images" else None,
+                                  compression_opts=1 if name == "images" else None)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Universe:
-        """Read a universe written by :meth:`save`."""
+    def load(cls, path: str | os.PathLike, *, lazy: bool = False) -> Universe:
+        """Read a universe written by :meth:`save` or by ``make_universe(..., path=...)``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The HDF5 file.
+        lazy : bool, default False
+            Leave ``images``, ``spectra`` and ``spectra_ivar`` in the file as
+            :class:`~interpret.mock._h5array.H5Array` (rows read when indexed) instead of reading them into
+            memory; the file must then stay in place while they are used.
+        """
         import h5py
         import networkx as nx
 
@@ -262,10 +282,33 @@ class Universe:
             dag = nx.DiGraph()
             dag.add_nodes_from(json.loads(fh.attrs["nodes"]))
             dag.add_edges_from(tuple(e) for e in json.loads(fh.attrs["dag"]))
-            arrays = {k: (fh[k][()] if k in fh else None)
-                      for k in ("images", "wavelength", "spectra", "spectra_ivar", "true_flux")}
+            arrays = {k: (None if k not in fh else H5Array(path, k) if lazy and k in _ON_DISK else fh[k][()])
+                      for k in _ARRAYS}
             return cls(catalog=catalog, bands=bands, truth=Truth(dag, json.loads(fh.attrs["ir_lines"])),
                        seed=int(fh.attrs["seed"]), config=json.loads(fh.attrs["config"]), **arrays)
+
+
+@contextlib.contextmanager
+def _atomic_file(path: str | os.PathLike) -> Iterator[str]:
+    """A temporary file beside ``path``, renamed onto it when the block succeeds and removed when it fails, so
+    a crash or a kill leaves the previous file or none at ``path``, never a partial one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _create_row_dataset(fh: Any, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
+    """An empty (n, ...) dataset chunked by 64-galaxy blocks, uncompressed: gzip saves 6 % of the noisy images'
+    size and makes writing them 70 times slower (benchmarks/RESULTS.md)."""
+    return fh.create_dataset(name, shape=shape, dtype=dtype, chunks=(max(1, min(_BLOCK, shape[0])), *shape[1:]))
 
 
 _CONFIG_KEYS = ("bands", "image_size", "redshift_range", "pixel_scale", "depths", "spectral_noise",
@@ -364,6 +407,7 @@ def make_universe(
     wavelength_range: tuple[float, float] = (3800.0, 9200.0),
     interventions: Mapping[str, Any] | None = None,
     n_jobs: int | None = None,
+    path: str | os.PathLike | None = None,
 ) -> Universe:
     """Simulate a mock galaxy survey with a planted causal truth.
 
@@ -383,7 +427,8 @@ def make_universe(
     images, spectra : bool, default True
         Render cutouts / spectra (the catalogue is always made).
     chunk_size : int, default 1024
-        Galaxies simulated per task (rounded up to a multiple of 64); bounds memory.
+        Galaxies simulated per task (rounded up to a multiple of 64); bounds memory. The values do not depend
+        on it.
     progress : bool or None, default None
         Progress bar over chunks (None: on unless ``CI`` is set).
     pixel_scale : float, default 0.8
@@ -401,6 +446,12 @@ def make_universe(
         ``{physical column: value}`` applied with the do-operator (see :meth:`Universe.intervene`).
     n_jobs : int, optional
         Parallel workers for the chunks (:func:`interpret.parallel.parallel_map`).
+    path : str or path-like, optional
+        Write the universe to this HDF5 file as it is made, images and spectra chunk by chunk, and return it
+        with ``images``, ``spectra`` and ``spectra_ivar`` read from the file when indexed
+        (:meth:`Universe.load` with ``lazy=True``): peak memory is then about ``chunk_size`` galaxies of
+        images and spectra plus the catalogue (under 2 GB for 10⁵ galaxies), whatever ``n``. The values are
+        bit-identical to those made in memory; the file is replaced atomically, as :meth:`Universe.save`.
 
     Returns
     -------
@@ -417,7 +468,19 @@ def make_universe(
     ValidationError
         n <= 0, unknown band, image too small for the PSF, impossible redshift range, bad intervention, a depth
         that is not a finite 5-sigma AB magnitude in [10, 40], or arrays (``n`` x ``image_size``) that would
-        not fit in the available memory (the message gives the estimate).
+        not fit in the available memory (the message gives the estimate), or, with ``path``, on the disk.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import interpret as ip
+    >>> path = os.path.join(tempfile.mkdtemp(), "u.h5")
+    >>> big = ip.mock.make_universe(n=80, seed=0, image_size=16, bands="sdss", chunk_size=64, path=path,
+    ...                             progress=False)
+    >>> small = ip.mock.make_universe(n=80, seed=0, image_size=16, bands="sdss", progress=False)
+    >>> type(big.images).__name__, bool((big.images[[3, 70]] == small.images[[3, 70]]).all())
+    ('H5Array', True)
     """
     n, seed, bandset = _validate(n, seed, bands, image_size, redshift_range, chunk_size, pixel_scale,
                                  spectral_noise, wavelength_range)
@@ -426,7 +489,7 @@ def make_universe(
     if images:
         check_image_size(image_size, fwhm_px, bandset.names, "make_universe")
     dep = _checked_depths(bandset, depths)
-    _check_memory(n, bandset, int(image_size), images, spectra, wavelength_range)
+    _check_memory(n, bandset, int(image_size), images, spectra, wavelength_range, path)
     cfg = {"bands": [f"{b.survey}:{b.name}" for b in bandset], "image_size": int(image_size),
            "redshift_range": list(zr), "pixel_scale": float(pixel_scale),
            "depths": dict(zip(bandset.names, dep.tolist())), "spectral_noise": float(spectral_noise),
@@ -436,15 +499,36 @@ def make_universe(
     pop["d_l_pc"] = cosmology(pop["redshift"], "d_l_pc")
     pop["kpc_per_arcsec"] = cosmology(pop["redshift"], "kpc_per_arcsec")
     worker = _ChunkWorker(pop, bandset, {**cfg, "redshift_range": zr, "_depths": dep}, seed, images, spectra)
-    merged = _run_chunks(worker, n, chunk_size, n_jobs, progress)
-    catalog = _observed_columns(pop_df, merged, bandset, dep, seed, cfg)
-    logger.info("simulated %d galaxies (%d bands, images=%s, spectra=%s)", n, len(bandset), images, spectra)
-    return Universe(
-        catalog=catalog, bands=bandset, images=merged.get("images"),
-        wavelength=observed_grid(*cfg["wavelength_range"]) if spectra else None,
-        spectra=merged.get("spectra"), spectra_ivar=merged.get("spectra_ivar"),
-        truth=make_truth(bandset, zr), seed=seed, config=cfg, true_flux=merged["maggies"] * 1e9,
-    )
+
+    def assemble(merged: dict[str, Any]) -> Universe:
+        logger.info("simulated %d galaxies (%d bands, images=%s, spectra=%s)", n, len(bandset), images, spectra)
+        return Universe(
+            catalog=_observed_columns(pop_df, merged, bandset, dep, seed, cfg), bands=bandset,
+            images=merged.get("images"), wavelength=observed_grid(*cfg["wavelength_range"]) if spectra else None,
+            spectra=merged.get("spectra"), spectra_ivar=merged.get("spectra_ivar"),
+            truth=make_truth(bandset, zr), seed=seed, config=cfg, true_flux=merged["maggies"] * 1e9,
+        )
+
+    if path is None:
+        return assemble(_run_chunks(worker, n, chunk_size, n_jobs, progress, _in_memory))
+    return _make_on_disk(path, worker, n, chunk_size, n_jobs, progress, assemble)
+
+
+def _in_memory(key: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    return np.empty(shape, dtype=dtype)
+
+
+def _make_on_disk(path: str | os.PathLike, worker: _ChunkWorker, n: int, chunk_size: int, n_jobs: int | None,
+                  progress: bool | None, assemble: Callable[[dict[str, Any]], Universe]) -> Universe:
+    """Stream the chunks' images and spectra into HDF5 datasets, then add the catalogue and metadata."""
+    import h5py
+
+    with _atomic_file(path) as tmp, h5py.File(tmp, "w") as fh:
+        def alloc(key: str, shape: tuple[int, ...], dtype: Any) -> Any:
+            return _create_row_dataset(fh, key, shape, dtype) if key in _ON_DISK else np.empty(shape, dtype=dtype)
+
+        assemble(_run_chunks(worker, n, chunk_size, n_jobs, progress, alloc))._write_h5(fh)
+    return Universe.load(path, lazy=True)
 
 
 @functools.lru_cache(maxsize=1)
@@ -511,14 +595,26 @@ def _checked_depths(bandset: BandSet, depths: Any) -> np.ndarray:
 
 
 def _check_memory(n: int, bandset: BandSet, image_size: int, images: bool, spectra: bool,
-                  wavelength_range: Sequence[float]) -> None:
-    """Refuse a universe whose arrays cannot fit in memory, with the estimate and the knobs to turn."""
+                  wavelength_range: Sequence[float], path: str | os.PathLike | None = None) -> None:
+    """Refuse a universe whose arrays cannot fit in memory (or, with ``path``, whose images and spectra cannot
+    fit on the disk), with the estimate and the knobs to turn."""
+    import shutil
+
     from .._memory import available_memory
 
     n_pix = int(np.log10(float(wavelength_range[1]) / float(wavelength_range[0])) / DLOG) + 1
     parts = {"catalogue": n * 8 * 3 * (len(PHYSICAL_COLUMNS) + 3 * len(bandset) + 2 * len(LINE_FLUX_COLUMNS)),
              "images": n * len(bandset) * image_size ** 2 * 4 if images else 0,
              "spectra": n * n_pix * 4 * 3 if spectra else 0}
+    if path is not None:
+        folder = Path(path).resolve().parent
+        while not folder.exists():
+            folder = folder.parent
+        disk, free = parts.pop("images") + parts.pop("spectra") * 2 // 3, shutil.disk_usage(folder).free
+        if disk > free:
+            raise ValidationError(f"make_universe(): n={n} with image_size={image_size} needs about "
+                                  f"{disk / 2**30:.3g} GiB of disk for images and spectra but {str(folder)!r} has "
+                                  f"{free / 2**30:.3g} GiB free; choose another 'path', or lower 'n' or 'image_size'")
     need, avail = sum(parts.values()), available_memory()
     if need > avail:
         what = ", ".join(f"{k} {v / 2**30:.3g} GiB" for k, v in parts.items() if v)
@@ -527,9 +623,10 @@ def _check_memory(n: int, bandset: BandSet, image_size: int, images: bool, spect
                               "'n' or 'image_size', or pass images=False / spectra=False")
 
 
-def _run_chunks(worker: _ChunkWorker, n: int, chunk_size: int, n_jobs: int | None,
-                progress: bool | None) -> dict[str, np.ndarray]:
-    """Run ``worker`` over chunks, a few at a time, copying results into preallocated arrays (bounded memory).
+def _run_chunks(worker: _ChunkWorker, n: int, chunk_size: int, n_jobs: int | None, progress: bool | None,
+                alloc: Callable[[str, tuple[int, ...], Any], Any]) -> dict[str, Any]:
+    """Run ``worker`` over chunks, a few at a time, copying results into the arrays ``alloc(key, shape, dtype)``
+    returns (numpy arrays, or HDF5 datasets for arrays that stay on disk): memory is bounded by a few chunks.
 
     BLAS runs single-threaded here: the chunk's products are thin (``(1024, ~10) @ (~10, L)``), so a second
     BLAS thread saves <= 10 % on an idle machine but costs ~3x when the other core is busy (OpenBLAS threads
@@ -539,11 +636,11 @@ def _run_chunks(worker: _ChunkWorker, n: int, chunk_size: int, n_jobs: int | Non
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1, user_api="blas"):
-        return _run_chunk_groups(worker, n, chunk_size, n_jobs, progress)
+        return _run_chunk_groups(worker, n, chunk_size, n_jobs, progress, alloc)
 
 
-def _run_chunk_groups(worker: _ChunkWorker, n: int, chunk_size: int, n_jobs: int | None,
-                      progress: bool | None) -> dict[str, np.ndarray]:
+def _run_chunk_groups(worker: _ChunkWorker, n: int, chunk_size: int, n_jobs: int | None, progress: bool | None,
+                      alloc: Callable[[str, tuple[int, ...], Any], Any]) -> dict[str, Any]:
     from .._progress import progress_bar
     from ..parallel import effective_n_jobs
 
@@ -551,14 +648,14 @@ def _run_chunk_groups(worker: _ChunkWorker, n: int, chunk_size: int, n_jobs: int
     bounds = [(s, min(s + step, n)) for s in range(0, n, step)]
     per_call = max(1, effective_n_jobs(n_jobs))
     groups = [bounds[i:i + per_call] for i in range(0, len(bounds), per_call)]
-    out: dict[str, np.ndarray] = {}
+    out: dict[str, Any] = {}
     bar = progress_bar(range(len(bounds)), progress=progress, desc="make_universe", total=len(bounds))
     it = iter(bar)
     for group in groups:
         for (start, stop), part in zip(group, parallel_map(worker, group, n_jobs=n_jobs, progress=False)):
             for key, arr in part.items():
                 if key not in out:
-                    out[key] = np.empty((n, *arr.shape[1:]), dtype=arr.dtype)
+                    out[key] = alloc(key, (n, *arr.shape[1:]), arr.dtype)
                 out[key][start:stop] = arr
             next(it, None)
     if hasattr(bar, "close"):
