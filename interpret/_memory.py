@@ -35,8 +35,8 @@ _CPU_BUDGET_CAP = 2 * 2**30
 _PROBE_ROWS = 8
 _SCRIPT_FACTOR = 16     # per-row bytes = this x input bytes when activations cannot be hooked (TorchScript)
 #: Working set [bytes] of one CPU forward+backward pass that the attribution engines aim for. Larger passes spill
-#: the activations out of the caches and run slower per row: on a 2-core EPYC a 5x32x32 CNN ran IG at 1.1x the
-#: per-row speed of batch-64 fwd+bwd with 64-row passes but 0.39x with 3200-row passes (benchmarks/RESULTS.md).
+#: the activations out of the caches and run slower per row (a 5x32x32 CNN's IG runs about 3x faster per row in
+#: cache-sized passes than in passes of thousands of rows; benchmarks/RESULTS.md).
 CPU_PASS_BYTES = 64 * 2**20
 #: Default cap [bytes] on what an attribution holds besides its inputs and outputs (passes + chunk buffers):
 #: peak memory stays within inputs + outputs + this at any number of galaxies (issue 21).

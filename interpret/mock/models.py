@@ -440,7 +440,7 @@ class RestFrameSpectrumNet(_SpectrumBase):
     masked. The convolutions then see each line at a fixed position whatever the redshift, as a spectroscopist
     who de-redshifts with the catalogue redshift would: with the same budget this predicted W1-W4 better than
     :class:`SpectrumNet` on the observed frame, most of all W3, whose PAH emission follows SFR and dust that
-    only the lines measure (numbers in :mod:`interpret.mock.train`). The flux-level branch (asinh magnitudes of
+    only the lines measure. The flux-level branch (asinh magnitudes of
     broad observed-frame bins) and the standardised redshift join the convolved features before the head.
 
     Parameters
@@ -462,8 +462,8 @@ class RestFrameSpectrumNet(_SpectrumBase):
     n_bins : int, default 32
         Observed-frame wavelength bins of the flux-level features.
     dropout : float, default 0.2
-        Dropout after each hidden layer of the head (the network overfits 8400 spectra after ~10 epochs; this
-        narrower, more regularised default did better than widths up to 64 and pooling to 32).
+        Dropout after each hidden layer of the head (the network overfits 8400 spectra after ~10 epochs, so the
+        class defaults are narrow and strongly regularised).
     wave0 : float, optional
         Wavelength [Angstrom] of the first observed pixel. When given, the head also receives the
         continuum-subtracted flux of every emission line of :mod:`interpret.data.lines` in the absolute
@@ -473,15 +473,14 @@ class RestFrameSpectrumNet(_SpectrumBase):
         Gaussian line width (sigma, km/s, instrument and gas together; SDSS R ~ 2000 alone gives 64) of a
         matched-filter read-out on the observed pixels: each pixel within 3 sigma weighted by the profile,
         which measures a line of that width with the least noise (0.78 of the noise of the box). None (the
-        default, and what weights saved before 0.2.1 used): a +-4 pixel box on the rest-frame grid.
-        :func:`~interpret.mock.train_reference` passes 100 (W3 1.69 -> 1.65 x noise on the mock).
+        default, so that weights saved without this argument load unchanged): a +-4 pixel box on the
+        rest-frame grid. :func:`~interpret.mock.train_reference` passes 100.
     n_aux : int, default 0
         Extra head outputs for auxiliary training targets (multi-task learning), returned by
         :meth:`raw_with_aux` but not by :meth:`forward`, so the estimator still maps spectra to the
         ``n_outputs`` bands. :func:`~interpret.mock.train_reference` fits them to the physical quantities that
         set the mid-infrared in the mock (SFR, metallicity, AGN fraction, mass, dust): noise-free labels that
-        steer the shared features (alone: W3 1.59 -> 1.46 x noise, single network; see
-        :mod:`interpret.mock.train`).
+        steer the shared features.
 
     Examples
     --------
@@ -666,9 +665,8 @@ class EnsembleNet(nn.Module):
 
     A deep ensemble (Lakshminarayanan, Pritzel & Blundell 2017, arXiv:1612.01474): the members share the data
     and the split but not the initial weights or the batch order, and their mean is more accurate than any of
-    them (on the mock IR task, with the 0.2.2 defaults three members took W1-W4 from 1.16 / 1.15 / 1.48 / 1.20
-    to 1.13 / 1.13 / 1.44 / 1.19 x noise). :meth:`spread` is the members' standard deviation, a measure of the model (epistemic)
-    uncertainty. Attribution methods see one differentiable module (the mean).
+    them (on the mock IR task, three members lower the residual scatter of every WISE band).
+    :meth:`spread` is the members' standard deviation, a measure of the model (epistemic) uncertainty. Attribution methods see one differentiable module (the mean).
 
     Parameters
     ----------

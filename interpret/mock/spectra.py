@@ -11,10 +11,7 @@ Noise: Gaussian with ``σ² = σ_sky² + 0.01 (σ_sky / 1.5)² |f|`` per pixel (
 noise, both in 1e-17 units). SDSS-like spectra have σ_sky ≈ 1.5 and there the shot-noise coefficient is 0.01:
 a 45-minute SDSS exposure collects about 120 photons per 1.4 Å pixel per 1e-17 erg/s/cm²/Å at 6000 Å (4.1 m²
 of aperture, 25 % throughput), so the variance of a flux f from its own photons is about f / 120. A deeper
-spectrum lowers both terms together: both variances fall as 1 / exposure, hence the ``(σ_sky / 1.5)²``.
-(Before version 0.2.1 the shot-noise coefficient stayed 0.01 at every depth, so a "deep" spectrum carried the
-source noise of a single SDSS exposure, five times its sky noise for a bright galaxy.) The default
-σ_sky = 0.15, ten times lower than SDSS (a deep, stacked spectroscopic field rather than a wide survey; a
+spectrum lowers both terms together: both variances fall as 1 / exposure, hence the ``(σ_sky / 1.5)²``. The default σ_sky = 0.15, ten times lower than SDSS (a deep, stacked spectroscopic field rather than a wide survey; a
 hundred times the exposure), keeps the lines that set the mid-infrared in this mock (Hβ, [O III], [O II] and
 the Balmer decrement) measurable out to z ≈ 1, where Hα has left the window. Pass ``spectral_noise=1.5`` for
 SDSS depth. ``spectra_ivar`` is ``1 / σ²``.

@@ -75,9 +75,8 @@ PRIMARY_LINE_DRIVERS: dict[str, tuple[str, ...]] = {
 }
 #: Quantities shaping each WISE band's flux (beyond overall mass and distance), per the simulator:
 #: W1/W2 old stars (age, metallicity of the template mix) + AGN hot dust; W3 PAH (SFR, metallicity) + AGN
-#: torus; W4 warm dust (SFR) + AGN torus. The 350 K torus peaks near 8 µm, so an AGN brightens W3 most:
-#: switching it off (do(agn_frac=0)) dims W1 / W2 / W3 / W4 of AGN hosts by a median 0.25 / 0.61 / 1.02 /
-#: 0.49 mag (3000 galaxies, seed 0). Before 0.2.1 W3 left the AGN out.
+#: torus; W4 warm dust (SFR) + AGN torus. The 350 K torus peaks near 8 µm, so an AGN brightens W3 most
+#: (``do(agn_frac=0)`` dims it by about a magnitude in AGN hosts).
 IR_DRIVERS: dict[str, tuple[str, ...]] = {
     "W1": ("age", "metallicity", "agn_frac"),
     "W2": ("age", "metallicity", "agn_frac"),
