@@ -22,7 +22,7 @@ from interpret.pid._gaussian import (
     gaussian_sample,
 )
 from interpret.pid.knn import knn_decompose, mutual_information
-from interpret.pid.neural import pointwise_decompose
+from interpret.pid.neural import NeuralTraining, pointwise_decompose
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def _neural_row(n: int, seed: int, n_classes: int = 20) -> dict:
     big = n >= 50_000
     t0 = time.perf_counter()
     r = pointwise_decompose(d[:, 0], {"a": d[:, 1], "b": d[:, 2]}, n_classes=n_classes, seed=seed,
-                            batch_size=1024 if big else 256, progress=False)
+                            training=NeuralTraining(batch_size=1024 if big else 256), progress=False)
     avg = r.to_pid("average")
     return {"route": "neural", "N": n, "seed": seed,
             "mi_1d": abs(avg.details["information"]["a"] - binned_gaussian_mi(gaussian_r2(COV, 0, [1]), n_classes)),

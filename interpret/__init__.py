@@ -24,7 +24,7 @@ _SUBMODULES = {
 _FLAT = {
     "load_estimator": "estimators", "Estimator": "estimators",
     "discover": "causal", "edge_stability": "causal", "local_dependence": "causal", "CausalGraph": "causal",
-    "decompose": "pid", "mutual_information": "pid", "pointwise_decompose": "pid",
+    "decompose": "pid", "mutual_information": "pid", "pointwise_decompose": "pid", "NeuralTraining": "pid",
     "attribute": "attribution", "line_importance": "attribution",
     "IntegratedGradients": "attribution", "Saliency": "attribution", "InputXGradient": "attribution",
     "DeepLift": "attribution", "DeepLiftShap": "attribution", "GradientShap": "attribution",

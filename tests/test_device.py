@@ -67,10 +67,10 @@ def test_cuda_attribution_matches_cpu(data):
 
 @cuda
 def test_cuda_training_and_neural_pid():
-    from interpret.pid import pointwise_decompose
+    from interpret.pid import NeuralTraining, pointwise_decompose
 
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=300), rng.normal(size=300)
-    r = pointwise_decompose(a + b, {"a": a, "b": b}, n_classes=4, n_folds=2, epochs=3, seed=0, device="cuda",
-                            progress=False)
+    r = pointwise_decompose(a + b, {"a": a, "b": b}, n_classes=4, n_folds=2, training=NeuralTraining(epochs=3),
+                            seed=0, device="cuda", progress=False)
     assert np.isfinite(r.to_frame().select_dtypes("number").to_numpy()).all()

@@ -10,10 +10,10 @@ from interpret.exceptions import EstimationWarning, ValidationError
 from interpret.pid import PIDResult
 from interpret.pid._gaussian import binned_gaussian_mi, gaussian_mmi, gaussian_r2, gaussian_sample
 from interpret.pid.compare import compare_routes
-from interpret.pid.neural import PointwisePIDResult, pointwise_decompose
+from interpret.pid.neural import POINTWISE_SETTINGS, NeuralTraining, PointwisePIDResult, pointwise_decompose
 
 COV = np.array([[1.0, 0.6, 0.4], [0.6, 1.0, 0.2], [0.4, 0.2, 1.0]])
-FAST = dict(hidden=16, epochs=15, n_folds=3, progress=False)
+FAST = dict(training=NeuralTraining(hidden=16, epochs=15), n_folds=3, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,8 @@ def test_cross_fitting_gives_no_information_on_random_labels():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(900, 6))
     y = rng.integers(0, 4, size=900)
-    r = pointwise_decompose(y, {"a": x[:, :3], "b": x[:, 3:]}, hidden=(32, 32), epochs=15, patience=15,
-                            n_folds=3, seed=0, progress=False)
+    r = pointwise_decompose(y, {"a": x[:, :3], "b": x[:, 3:]}, n_folds=3, seed=0, progress=False,
+                            training=NeuralTraining(hidden=(32, 32), epochs=15, patience=15))
     assert r.information.mean().max() < 0.02
     assert r.details["binning"] == "discrete" and r.bin_edges.size == 0
 
@@ -91,11 +91,78 @@ def test_result_frame_tables_and_round_trip(result, tmp_path):
 
 def test_same_seed_same_numbers_and_inputs_untouched(gauss):
     t, a, b = gauss[:900, 0].copy(), gauss[:900, 1].copy(), gauss[:900, 2].copy()
-    kw = dict(n_classes=3, seed=5, **{**FAST, "epochs": 4})
+    kw = dict(n_classes=3, seed=5, **{**FAST, "training": NeuralTraining(hidden=16, epochs=4)})
     r1 = pointwise_decompose(t, {"a": a, "b": b}, **kw)
     r2 = pointwise_decompose(t, {"a": a, "b": b}, **kw)
     pd.testing.assert_frame_equal(r1.atoms, r2.atoms)
     np.testing.assert_array_equal(t, gauss[:900, 0])
+
+
+# --- settings, units and the training object ---------------------------------------------------------------------
+TINY = dict(training=NeuralTraining(hidden=8, epochs=2), n_folds=3, seed=4, progress=False)
+
+
+def test_nats_are_bits_times_ln2_exactly(gauss):
+    t, src = gauss[:600, 0], {"a": gauss[:600, 1], "b": gauss[:600, 2]}
+    bits = pointwise_decompose(t, src, n_classes=3, **TINY)
+    nats = pointwise_decompose(t, src, n_classes=3, units="nats", **TINY)
+    assert (bits.units, nats.units, nats.details["units"]) == ("bits", "nats", "nats")
+    np.testing.assert_array_equal(nats.information.to_numpy(), bits.information.to_numpy() * np.log(2))
+    np.testing.assert_array_equal(nats.atoms.to_numpy(), bits.atoms.to_numpy() * np.log(2))
+    for atom, value in bits.summary.atoms.items():        # to_pid() reports bits whatever the units
+        assert nats.summary.atoms[atom] == pytest.approx(value, rel=1e-12)
+    with pytest.raises(ValidationError, match="unknown units 'dex'"):
+        pointwise_decompose(t, src, units="dex")
+
+
+def test_zhang2025_setting_is_the_papers_binning_units_and_prior():
+    preset = POINTWISE_SETTINGS["zhang2025"]
+    assert preset["n_classes"] * preset["bin_width"] == pytest.approx(preset["range"][1] - preset["range"][0])
+    rng = np.random.default_rng(0)
+    logm = rng.uniform(6.0, 12.5, 1200)
+    src = {"phot": logm + 0.3 * rng.normal(size=1200), "noise": rng.normal(size=1200)}
+    with pytest.warns(EstimationWarning, match="per class, fewer than 20"):
+        r = pointwise_decompose(logm, src, setting="zhang2025", **TINY)
+    edges = r.bin_edges
+    assert len(edges) == 521 and (edges[0], edges[-1]) == (6.0, 12.5)      # 520 bins on a 6.5-dex range
+    np.testing.assert_allclose(np.diff(edges), 0.0125, rtol=1e-12)
+    assert r.units == "nats" and r.details["setting"] == "zhang2025" and r.details["bin_width"] == 0.0125
+    assert r.details["prior"] == "class frequencies of all galaxies" and not r.details["stratified_folds"]
+    assert np.isfinite(r.information.to_numpy()).all()    # classes missing from a training split stay finite
+    with pytest.warns(EstimationWarning, match="per class"):
+        in_bits = pointwise_decompose(logm, src, setting="zhang2025", units="bits", **TINY)
+    np.testing.assert_array_equal(r.information.to_numpy(), in_bits.information.to_numpy() * np.log(2))
+    with pytest.raises(ValidationError, match=r"2 target values \(rows 3, 7\) lie outside .*\[6.0, 12.5\]"):
+        pointwise_decompose(np.where(np.isin(np.arange(1200), [3, 7]), 5.0, logm), src, setting="zhang2025")
+    with pytest.raises(ValidationError, match="setting='zhang2025' uses n_classes=520; got n_classes=20"):
+        pointwise_decompose(logm, src, setting="zhang2025", n_classes=20)
+    with pytest.raises(ValidationError, match="unknown setting 'paper'"):
+        pointwise_decompose(logm, src, setting="paper")
+
+
+def test_training_object_and_the_old_keywords(gauss):
+    import inspect
+
+    params = inspect.signature(pointwise_decompose).parameters
+    assert len(params) == 14 and not {"hidden", "epochs", "batch_size", "lr", "weight_decay", "patience"} & set(params)
+    t, src = gauss[:600, 0], {"a": gauss[:600, 1], "b": gauss[:600, 2]}
+    new = pointwise_decompose(t, src, n_classes=3, **TINY)
+    old_kw = {k: v for k, v in TINY.items() if k != "training"}
+    with pytest.warns(FutureWarning, match=r"hidden, epochs are removed in 0.4; use "
+                                           r"training=NeuralTraining\(hidden=..., epochs=...\)"):
+        old = pointwise_decompose(t, src, n_classes=3, hidden=8, epochs=2, **old_kw)
+    pd.testing.assert_frame_equal(old.atoms, new.atoms)
+    assert new.details["hidden"] == [8] and new.details["epochs_max"] == 2
+    with pytest.raises(ValidationError, match="pass training= only"):
+        pointwise_decompose(t, src, lr=0.1, **TINY)
+    with pytest.raises(ValidationError, match="'training' must be a NeuralTraining"):
+        pointwise_decompose(t, src, training={"epochs": 3})
+    assert NeuralTraining(hidden=[4, 4]).hidden == (4, 4)
+    for bad, match in (({"epochs": 0}, "'epochs' must be >= 1"), ({"hidden": ()}, "at least one layer"),
+                       ({"lr": -1.0}, "'lr' must be a finite number > 0"),
+                       ({"weight_decay": float("nan")}, "'weight_decay' must be a finite number >= 0")):
+        with pytest.raises(ValidationError, match=match):
+            NeuralTraining(**bad)
 
 
 # --- bad input -------------------------------------------------------------------------------------------------
@@ -104,7 +171,7 @@ def test_too_few_galaxies_per_class(gauss):
         pointwise_decompose(gauss[:40, 0], {"a": gauss[:40, 1], "b": gauss[:40, 2]}, n_classes=20, **FAST)
     with pytest.warns(EstimationWarning, match="per class, fewer than 20"):
         pointwise_decompose(gauss[:150, 0], {"a": gauss[:150, 1], "b": gauss[:150, 2]}, n_classes=10,
-                            seed=0, **{**FAST, "epochs": 1})
+                            seed=0, **{**FAST, "training": NeuralTraining(hidden=16, epochs=1)})
 
 
 def test_bad_inputs(gauss):
@@ -162,7 +229,7 @@ def test_three_routes_on_the_mock_universe():
     with pytest.warns(EstimationWarning, match="KSG underestimates large information"):  # 8-D joint space
         tab = compare_routes(cat["log_mstar"], sources, routes=routes, bins=5, n_classes=8,
                              binned_kw={"regressor": LinearRegression()},
-                             neural_kw={"hidden": 32, "epochs": 20}, seed=0, progress=False)
+                             neural_kw={"training": NeuralTraining(hidden=32, epochs=20)}, seed=0, progress=False)
     assert list(tab.index) == ["binned", "knn", "neural", "neural-pointwise"]
     atoms = ["{phot}{morph}", "{phot}", "{morph}", "{phot,morph}"]
     np.testing.assert_allclose(tab[atoms].sum(axis=1), tab["mutual_information"], atol=1e-9)

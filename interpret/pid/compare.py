@@ -104,8 +104,9 @@ def compare_routes(target: Any, sources: Mapping[str, Any], *, routes: Sequence[
     --------
     >>> rng = np.random.default_rng(0)
     >>> a, b = rng.normal(size=(2, 1500)); t = a + b + rng.normal(size=1500)
-    >>> tab = compare_routes(t, {"a": a, "b": b}, routes=("knn", "neural"), n_classes=5,
-    ...                      neural_kw={"hidden": 16, "epochs": 10, "n_folds": 3}, progress=False)
+    >>> from interpret.pid import NeuralTraining
+    >>> tab = compare_routes(t, {"a": a, "b": b}, routes=("knn", "neural"), n_classes=5, progress=False,
+    ...                      neural_kw={"training": NeuralTraining(hidden=16, epochs=10), "n_folds": 3})
     >>> list(tab.index)
     ['knn', 'neural', 'neural-pointwise']
     """

@@ -11,6 +11,13 @@ decomposition (Zhang et al.) takes, galaxy by galaxy, redundancy = min over the 
 single minus the redundancy, synergy = joint − (redundancy + uniques). Pointwise values can be negative
 (a galaxy whose class the inputs make *less* likely than the prior: "misinformation").
 
+Settings and units. The toolkit's default (``setting="toolkit"``) cuts the target into 20 quantile classes,
+reports bits and takes each model's prior from its own training split. Zhang et al.'s released code uses
+520 uniform bins of 0.0125 dex on log M* in [6.0, 12.5], natural logarithms and a prior from all galaxies;
+``setting="zhang2025"`` reproduces that binning, prior and unit (the galaxies are still scored out of fold),
+so the per-galaxy numbers can be set beside the paper's. ``units="nats"`` or ``"bits"`` overrides either
+setting's unit: the same fit, rescaled by ln 2. Training options travel as one :class:`NeuralTraining`.
+
 The average of i(y; x_S) over galaxies is a cross-entropy (variational) lower bound on I(class; x_S), tight
 when the classifier is calibrated. Two summaries are offered by :meth:`PointwisePIDResult.to_pid`:
 ``"pointwise"`` (mean of the per-galaxy atoms, Zhang et al.'s numbers) and ``"average"`` (MMI applied to the
@@ -43,36 +50,128 @@ Barrett 2015, arXiv:1411.2832; Poole et al. 2019, arXiv:1905.06922 (variational 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 import warnings
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 import torch
 from scipy import stats
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import KFold, StratifiedKFold
 
-from .._compat import renamed_keywords
+from .._compat import REMOVED_IN, renamed_keywords
 from .._results import Result
 from .._validation import as_generator, check_array, check_choice, check_fraction, check_int
 from ..exceptions import EstimationWarning, ValidationError
 from ..parallel import seeded_map
-from ._classifier import TrainConfig, fit_and_score
+from ._classifier import TrainConfig, _train, fit_and_score
 from ._mmi import mmi_atoms, set_label, source_sets
 from ._result import PIDResult
 from .knn import _as_matrix, named_sources
 
-__all__ = ["PointwisePIDResult", "pointwise_decompose"]
+__all__ = ["PointwisePIDResult", "pointwise_decompose", "NeuralTraining", "POINTWISE_SETTINGS"]
 
 logger = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Named target-binning settings (``setting=``). "toolkit": ``n_classes`` (default 20) quantile or uniform
+#: classes with edges from the data, bits, the prior of each training split. "zhang2025": the seed paper's
+#: released code (InterpretSM, commit a28e173, ``InterpretSM_res_mi.py``): 520 uniform bins of 0.0125 dex on
+#: a fixed log M* range [6.0, 12.5], natural logarithms (nats), and the prior estimated from all galaxies
+#: (training, validation and test together) as the paper does. Scoring stays cross-fitted in both.
+POINTWISE_SETTINGS: dict[str, dict[str, Any]] = {
+    "toolkit": {"n_classes": 20, "binning": "quantile", "bin_width": None, "range": None, "units": "bits",
+                "prior": "training split"},
+    "zhang2025": {"n_classes": 520, "binning": "uniform", "bin_width": 0.0125, "range": (6.0, 12.5),
+                  "units": "nats", "prior": "all galaxies"},
+}
+UNITS = {"bits": 1.0, "nats": float(np.log(2.0))}     # multiply bits by this
+
+
+@dataclasses.dataclass(frozen=True)
+class NeuralTraining:
+    """How each cross-fitted classifier of :func:`pointwise_decompose` is built and trained.
+
+    One small object instead of six keywords: the same training travels unchanged between calls, studies
+    and benchmarks, and is validated once, here.
+
+    Parameters
+    ----------
+    hidden : int or sequence of int, default (64, 64)
+        Widths of the MLP's hidden layers (ReLU); stored as a tuple.
+    epochs : int, default 50
+        Most passes over the training split.
+    batch_size : int, default 256
+        Rows per Adam step.
+    lr : float, default 3e-3
+        Adam learning rate.
+    weight_decay : float, default 1e-4
+        Adam weight decay (L2).
+    patience : int, default 5
+        Stop when the validation loss (15 % of the training split) has not improved for this many epochs;
+        the best epoch's weights are kept.
+
+    Examples
+    --------
+    >>> NeuralTraining(hidden=16, epochs=10).hidden
+    (16,)
+    """
+
+    hidden: int | Sequence[int] = (64, 64)
+    epochs: int = 50
+    batch_size: int = 256
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    patience: int = 5
+
+    def __post_init__(self) -> None:
+        func = "NeuralTraining"
+        hidden = (self.hidden,) if np.ndim(self.hidden) == 0 else tuple(self.hidden)
+        if not hidden:
+            raise ValidationError(f"{func}(): 'hidden' must list at least one layer width; got {self.hidden!r}")
+        object.__setattr__(self, "hidden", tuple(check_int(h, "hidden", func, minimum=1) for h in hidden))
+        for name in ("epochs", "batch_size", "patience"):
+            check_int(getattr(self, name), name, func, minimum=1)
+        for name, low in (("lr", "> 0"), ("weight_decay", ">= 0")):
+            value = getattr(self, name)
+            ok = isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool) and \
+                np.isfinite(value) and (value > 0 if low == "> 0" else value >= 0)
+            if not ok:
+                raise ValidationError(f"{func}(): {name!r} must be a finite number {low}; got {value!r}")
+
+    def config(self, device: str) -> TrainConfig:
+        """The classifier's :class:`~interpret.pid._classifier.TrainConfig` on ``device``."""
+        return TrainConfig(hidden=tuple(self.hidden), epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                           weight_decay=self.weight_decay, patience=self.patience, device=str(device))
+
+
+_TRAINING_KEYWORDS = ("hidden", "epochs", "batch_size", "lr", "weight_decay", "patience")
+
+
+def _legacy_training(func: F) -> F:
+    """Accept the six training keywords that :class:`NeuralTraining` replaces, with one FutureWarning."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        old = {k: kwargs.pop(k) for k in _TRAINING_KEYWORDS if k in kwargs}
+        if old:
+            if kwargs.get("training") is not None:
+                raise ValidationError(f"{func.__name__}(): pass training= only (it replaces {', '.join(old)})")
+            spelled = ", ".join(f"{k}=..." for k in old)
+            warnings.warn(f"{func.__name__}(): {', '.join(old)} {'is' if len(old) == 1 else 'are'} removed in "
+                          f"{REMOVED_IN}; use training=NeuralTraining({spelled})", FutureWarning, stacklevel=2)
+            kwargs["training"] = NeuralTraining(**old)
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 @dataclasses.dataclass(frozen=True)
 class PointwisePIDResult(Result):
-    """Per-galaxy MMI atoms (bits) and the pointwise information they come from.
+    """Per-galaxy MMI atoms and the pointwise information they come from, in ``units`` (bits by default).
 
     Attributes
     ----------
@@ -93,6 +192,9 @@ class PointwisePIDResult(Result):
         Level of the confidence intervals in :meth:`to_pid`.
     details : dict
         Binning, network, training (epochs run, validation losses per set and fold), wall time.
+    units : {"bits", "nats"}
+        Units of ``atoms``, ``information`` and the tables of :meth:`binned` / :meth:`by_class`
+        (:meth:`to_pid` always reports bits, like every :class:`PIDResult`).
     """
 
     sources: tuple[str, ...]
@@ -103,6 +205,7 @@ class PointwisePIDResult(Result):
     n_folds: int = 5
     ci_level: float = 0.95
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
+    units: str = "bits"
 
     @property
     def summary(self) -> PIDResult:
@@ -110,7 +213,7 @@ class PointwisePIDResult(Result):
         return self.to_pid()
 
     def to_pid(self, aggregate: str = "pointwise") -> PIDResult:
-        """Average decomposition with normal-approximation CIs of the mean.
+        """Average decomposition with normal-approximation CIs of the mean, in bits (whatever ``units``).
 
         Parameters
         ----------
@@ -121,16 +224,18 @@ class PointwisePIDResult(Result):
         check_choice(aggregate, "aggregate", "to_pid", ("pointwise", "average"))
         n = len(self.atoms)
         z = stats.norm.ppf(0.5 + self.ci_level / 2)
-        mean_info = self.information.mean()
+        to_bits = 1.0 / UNITS[self.units]
+        information = self.information * to_bits if to_bits != 1.0 else self.information
+        mean_info = information.mean()
         if aggregate == "pointwise":
-            frame = self.atoms
+            frame = self.atoms * to_bits if to_bits != 1.0 else self.atoms
             atoms = {c: float(frame[c].mean()) for c in frame.columns}
             ci = {c: _mean_ci(frame[c].to_numpy(), z) for c in frame.columns}
         else:
             sets = source_sets(len(self.sources))
             atoms = mmi_atoms({s: float(mean_info[set_label(s, self.sources)]) for s in sets}, self.sources)
             ci = {}
-        joint = self.information.iloc[:, -1].to_numpy()
+        joint = information.iloc[:, -1].to_numpy()
         ci["mutual_information"] = _mean_ci(joint, z)
         details = {**self.details, "aggregate": aggregate, "information": mean_info.to_dict(),
                    "ci_method": "normal approximation of the mean over galaxies (models fixed)"}
@@ -218,8 +323,13 @@ def _is_discrete(t: Any) -> bool:
     return np.asarray(t).dtype.kind in "biuOSU"
 
 
-def _target_classes(target: Any, n_classes: int, binning: str, func: str) -> tuple[np.ndarray, np.ndarray]:
-    """Class index per row (0..K-1, no empty class) and the bin edges (empty for a discrete target)."""
+def _target_classes(target: Any, n_classes: int, binning: str, func: str,
+                    span: tuple[float, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Class index per row (0..K-1, no empty class) and the bin edges (empty for a discrete target).
+
+    ``span``: fixed ``(low, high)`` of ``n_classes`` uniform bins (a named setting's grid) instead of edges
+    from the data; rows outside it are refused.
+    """
     if _is_discrete(target):
         raw = target.to_numpy() if isinstance(target, pd.Series) else np.asarray(target)
         if pd.isna(raw).any():
@@ -232,7 +342,14 @@ def _target_classes(target: Any, n_classes: int, binning: str, func: str) -> tup
     if t.shape[1] != 1:
         raise ValidationError(f"{func}(): 'target' must be 1-D; got shape {t.shape}")
     t = t[:, 0]
-    if binning == "quantile":
+    if span is not None:
+        outside = (t < span[0]) | (t > span[1])
+        if outside.any():
+            rows = ", ".join(map(str, np.flatnonzero(outside)[:5]))
+            raise ValidationError(f"{func}(): {int(outside.sum())} target values (rows {rows}) lie outside the "
+                                  f"setting's range [{span[0]}, {span[1]}]; drop them or use setting='toolkit'")
+        edges = np.linspace(span[0], span[1], n_classes + 1)
+    elif binning == "quantile":
         edges = np.unique(np.quantile(t, np.linspace(0, 1, n_classes + 1)))
     else:
         edges = np.linspace(t.min(), t.max(), n_classes + 1)
@@ -243,13 +360,14 @@ def _target_classes(target: Any, n_classes: int, binning: str, func: str) -> tup
     return codes.astype(np.int64), edges
 
 
-def _check_classes(classes: np.ndarray, n_folds: int, func: str) -> int:
+def _check_classes(classes: np.ndarray, n_folds: int, func: str, sparse_ok: bool = False) -> int:
+    """Number of classes; refuses classes too small to be in every training split (unless ``sparse_ok``)."""
     counts = np.bincount(classes)
     k = len(counts)
     if k < 2:
         raise ValidationError(f"{func}(): the target falls into a single class; it carries no information - "
                               "use more classes or a varying target")
-    if counts.min() < n_folds:
+    if counts.min() < n_folds and not sparse_ok:
         worst = int(np.argmin(counts))
         raise ValidationError(f"{func}(): class {worst} has {counts.min()} galaxies, fewer than n_folds={n_folds}; "
                               f"use fewer classes (n_classes <= {max(2, len(classes) // (10 * n_folds))}), fewer "
@@ -266,40 +384,76 @@ class _Job:
     """Picklable task: train on the other folds for one source set, score the held-out fold."""
 
     def __init__(self, inputs: list[np.ndarray], classes: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]],
-                 n_classes: int, cfg: TrainConfig):
+                 n_classes: int, cfg: TrainConfig, prior: np.ndarray | None = None):
         self.inputs, self.classes, self.folds, self.n_classes, self.cfg = inputs, classes, folds, n_classes, cfg
+        self.prior = prior
 
     def __call__(self, item: tuple[int, int], rng: np.random.Generator) -> tuple[np.ndarray, dict]:
         s, f = item
         train, test = self.folds[f]
         x, y = self.inputs[s], self.classes
-        return fit_and_score(x[train], y[train], x[test], y[test], self.n_classes, self.cfg, rng)
+        if self.prior is None:
+            return fit_and_score(x[train], y[train], x[test], y[test], self.n_classes, self.cfg, rng)
+        return _fit_and_score_fixed_prior(x[train], y[train], x[test], y[test], self.n_classes, self.cfg, rng,
+                                          self.prior)
 
 
-def _check_options(func: str, method: str, n_classes: int, binning: str, n_folds: int, hidden: Any,
-                   epochs: int, ci_level: float, device: str) -> tuple[int, ...]:
+def _fit_and_score_fixed_prior(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
+                               n_classes: int, cfg: TrainConfig, rng: np.random.Generator,
+                               prior: np.ndarray) -> tuple[np.ndarray, dict]:
+    """As :func:`~interpret.pid._classifier.fit_and_score` (same training, same draws from ``rng``), with a
+    prior fixed beforehand: a class absent from this training split keeps a finite prior surprisal."""
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(cfg.threads)
+    try:
+        mean, sd = x_train.mean(axis=0), x_train.std(axis=0)
+        sd = np.where(sd > 0, sd, 1.0)
+        dev = torch.device(cfg.device)
+        xt = torch.as_tensor((x_train - mean) / sd, dtype=torch.float32, device=dev)
+        model, info = _train(xt, torch.as_tensor(y_train, dtype=torch.long, device=dev), n_classes, cfg, rng)
+        xs = torch.as_tensor((x_test - mean) / sd, dtype=torch.float32, device=dev)
+        with torch.no_grad():
+            logq = torch.log_softmax(model(xs).double(), dim=1).cpu().numpy()
+    finally:
+        torch.set_num_threads(old_threads)
+    return (logq[np.arange(len(y_test)), y_test] - np.log(prior[y_test])) / np.log(2.0), info
+
+
+def _check_options(func: str, method: str, setting: str, n_classes: int | None, binning: str | None,
+                   units: str | None, n_folds: int, training: Any, ci_level: float, device: str) -> dict[str, Any]:
+    """Validated options: the setting's binning and units with the caller's overrides, and the training."""
     check_choice(method, "method", func, ("neural",))
-    check_int(n_classes, "n_classes", func, minimum=2)
-    check_choice(binning, "binning", func, ("quantile", "uniform"))
+    check_choice(setting, "setting", func, tuple(POINTWISE_SETTINGS))
+    opts = dict(POINTWISE_SETTINGS[setting])
+    if setting != "toolkit":
+        for key, value in (("n_classes", n_classes), ("binning", binning)):
+            if value is not None and value != opts[key]:
+                raise ValidationError(f"{func}(): setting={setting!r} uses {key}={opts[key]!r}; got {key}={value!r}: "
+                                      "drop it or use setting='toolkit'")
+    opts["n_classes"] = check_int(opts["n_classes"] if n_classes is None else n_classes, "n_classes", func, minimum=2)
+    opts["binning"] = check_choice(opts["binning"] if binning is None else binning, "binning", func,
+                                   ("quantile", "uniform"))
+    opts["units"] = check_choice(opts["units"] if units is None else units, "units", func, tuple(UNITS))
     check_int(n_folds, "n_folds", func, minimum=2)
-    check_int(epochs, "epochs", func, minimum=1)
     check_fraction(ci_level, "ci_level", func)
-    hidden = (hidden,) if np.ndim(hidden) == 0 else tuple(hidden)
-    for h in hidden:
-        check_int(h, "hidden", func, minimum=1)
+    training = NeuralTraining() if training is None else training
+    if not isinstance(training, NeuralTraining):
+        raise ValidationError(f"{func}(): 'training' must be a NeuralTraining(hidden=..., epochs=..., ...); "
+                              f"got {type(training).__name__}")
     if str(device).startswith("cuda") and not torch.cuda.is_available():
         raise ValidationError(f"{func}(): device {device!r} requested but CUDA is not available; use device='cpu'")
-    return hidden
+    opts["cfg"] = training.config(device)
+    return opts
 
 
+@_legacy_training
 @renamed_keywords(ci="ci_level", estimator="method")
-def pointwise_decompose(target: Any, sources: Any, *, method: str = "neural", n_classes: int = 20,
-                        binning: str = "quantile", n_folds: int = 5, hidden: int | Sequence[int] = (64, 64),
-                        epochs: int = 50, batch_size: int = 256, lr: float = 3e-3, weight_decay: float = 1e-4,
-                        patience: int = 5, ci_level: float = 0.95, seed: int | np.random.Generator | None = None,
-                        device: str = "cpu", n_jobs: int | None = None,
-                        progress: bool | None = None) -> PointwisePIDResult:
-    """Per-galaxy MMI decomposition of I(target; sources) from cross-fitted neural classifiers (bits).
+def pointwise_decompose(target: Any, sources: Any, *, method: str = "neural", setting: str = "toolkit",
+                        n_classes: int | None = None, binning: str | None = None, units: str | None = None,
+                        n_folds: int = 5, training: NeuralTraining | None = None, ci_level: float = 0.95,
+                        seed: int | np.random.Generator | None = None, device: str = "cpu",
+                        n_jobs: int | None = None, progress: bool | None = None) -> PointwisePIDResult:
+    """Per-galaxy MMI decomposition of I(target; sources) from cross-fitted neural classifiers (bits or nats).
 
     Parameters
     ----------
@@ -310,19 +464,27 @@ def pointwise_decompose(target: Any, sources: Any, *, method: str = "neural", n_
         2 to 4 sources; a classifier is trained for every non-empty set of them (3 sets for 2 sources).
     method : {"neural"}, default "neural"
         The only per-galaxy route.
-    n_classes : int, default 20
-        Number of target bins (the classes). More bins approach the continuous MI but need more galaxies:
-        at least ``n_folds`` per class (error) and 20 per class (warning otherwise).
-    binning : {"quantile", "uniform"}, default "quantile"
+    setting : {"toolkit", "zhang2025"}, default "toolkit"
+        Named target binning (:data:`POINTWISE_SETTINGS`). ``"toolkit"``: ``n_classes`` bins with edges from
+        the data, bits, each training split's prior. ``"zhang2025"``: the seed paper's released code, to
+        compare with its numbers: 520 uniform bins of 0.0125 dex on log M* in [6.0, 12.5] (other rows are
+        refused), nats, the prior from all galaxies; classes too small for every fold are then allowed (the
+        folds are no longer stratified when a class has fewer galaxies than folds).
+    n_classes : int or None, default None (20)
+        Number of target bins (the classes) of the ``"toolkit"`` setting. More bins approach the continuous
+        MI but need more galaxies: at least ``n_folds`` per class (error) and 20 per class (warning otherwise).
+    binning : {"quantile", "uniform"} or None, default None ("quantile")
         Equal-count or equal-width bins, edges from the whole target (the prior is still from each training
         split only).
+    units : {"bits", "nats"} or None, default None (the setting's: bits, or nats for "zhang2025")
+        Units of the per-galaxy values; nats = bits x ln 2 exactly (the same fit, rescaled).
     n_folds : int, default 5
-        Cross-fitting folds (stratified by class): every galaxy is scored by the model not trained on it.
-    hidden : int or sequence of int, default (64, 64)
-        Widths of the MLP's hidden layers (ReLU).
-    epochs, batch_size, lr, weight_decay, patience
-        Adam training; at most ``epochs`` passes, stopping when the validation loss (15 % of the training
-        split) has not improved for ``patience`` epochs; the best epoch's weights are kept.
+        Cross-fitting folds (stratified by class when every class has ``n_folds`` galaxies): every galaxy is
+        scored by the model not trained on it.
+    training : NeuralTraining or None, default None (``NeuralTraining()``)
+        Network and Adam training of every classifier: ``hidden`` (64, 64), ``epochs`` 50, ``batch_size``
+        256, ``lr`` 3e-3, ``weight_decay`` 1e-4, ``patience`` 5. The six keywords themselves still work
+        until 0.4 with a ``FutureWarning``.
     ci_level : float, default 0.95
         Level of the CIs reported by :meth:`PointwisePIDResult.to_pid` (``ci=``: old name, FutureWarning).
     seed : int, Generator or None
@@ -347,22 +509,23 @@ def pointwise_decompose(target: Any, sources: Any, *, method: str = "neural", n_
 
     References
     ----------
-    Zhang et al., code github.com/QiufanLin/InterpretSM; Williams & Beer 2010, arXiv:1004.2515.
+    Zhang et al. 2025, arXiv:2509.23901, code github.com/QiufanLin/InterpretSM; Williams & Beer 2010,
+    arXiv:1004.2515.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> a, b = rng.normal(size=(2, 1500))
     >>> t = a + 0.5 * rng.normal(size=1500)
-    >>> r = pointwise_decompose(t, {"a": a, "b": b}, n_classes=4, hidden=16, epochs=10, seed=0,
-    ...                         progress=False)
+    >>> r = pointwise_decompose(t, {"a": a, "b": b}, n_classes=4, training=NeuralTraining(hidden=16, epochs=10),
+    ...                         seed=0, progress=False)
     >>> r.atoms.shape
     (1500, 4)
     >>> r.summary.unique["a"] > r.summary.unique["b"]
     True
     """
     func = "pointwise_decompose"
-    hidden = _check_options(func, method, n_classes, binning, n_folds, hidden, epochs, ci_level, device)
+    opts = _check_options(func, method, setting, n_classes, binning, units, n_folds, training, ci_level, device)
     t0 = time.perf_counter()
     named = named_sources(sources, func)
     names = tuple(named)
@@ -371,39 +534,44 @@ def pointwise_decompose(target: Any, sources: Any, *, method: str = "neural", n_
     if len(set(lengths.values())) > 1:
         raise ValidationError(f"{func}(): inputs must have the same number of rows; "
                               + ", ".join(f"{k} has {v}" for k, v in lengths.items()))
-    classes, edges = _target_classes(target, n_classes, binning, func)
-    k = _check_classes(classes, n_folds, func)
+    global_prior = opts["prior"] == "all galaxies"
+    span = opts["range"] if not _is_discrete(target) else None
+    classes, edges = _target_classes(target, opts["n_classes"], opts["binning"], func, span)
+    k = _check_classes(classes, n_folds, func, sparse_ok=global_prior)
     rng = as_generator(seed)
-    splitter = StratifiedKFold(n_folds, shuffle=True, random_state=int(rng.integers(2**31)))
+    stratified = bool(np.bincount(classes).min() >= n_folds)
+    splitter = (StratifiedKFold if stratified else KFold)(n_folds, shuffle=True, random_state=int(rng.integers(2**31)))
     folds = list(splitter.split(np.zeros(len(classes)), classes))
     sets = source_sets(len(names))
     inputs = [np.hstack([mats[names[i]] for i in s]) for s in sets]
-    cfg = TrainConfig(hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                      patience=patience, device=str(device))
+    prior = np.bincount(classes, minlength=k) / len(classes) if global_prior else None
     items = [(s, f) for s in range(len(sets)) for f in range(n_folds)]
-    out = seeded_map(_Job(inputs, classes, folds, k, cfg), items, seed=rng, n_jobs=n_jobs, progress=progress,
-                     desc=f"{func} trainings")
-    return _assemble(target, names, sets, folds, items, out, classes, edges, cfg, time.perf_counter() - t0,
-                     n_folds, ci_level, binning)
+    out = seeded_map(_Job(inputs, classes, folds, k, opts["cfg"], prior), items, seed=rng, n_jobs=n_jobs,
+                     progress=progress, desc=f"{func} trainings")
+    opts.update(setting=setting, stratified=stratified, seconds=time.perf_counter() - t0)
+    return _assemble(target, names, sets, folds, items, out, classes, edges, opts, n_folds, ci_level)
 
 
 def _assemble(target: Any, names: tuple[str, ...], sets: list, folds: list, items: list, out: list,
-              classes: np.ndarray, edges: np.ndarray, cfg: TrainConfig, seconds: float, n_folds: int,
-              ci: float, binning: str) -> PointwisePIDResult:
-    """Place every fold's held-out scores, build the per-galaxy atoms and the result."""
-    n = len(classes)
+              classes: np.ndarray, edges: np.ndarray, opts: dict[str, Any], n_folds: int,
+              ci: float) -> PointwisePIDResult:
+    """Place every fold's held-out scores, build the per-galaxy atoms (bits, then rescaled) and the result."""
+    n, cfg, scale = len(classes), opts["cfg"], UNITS[opts["units"]]
     info = {s: np.empty(n) for s in sets}
     training = []
     for (s, f), (pmi, diag) in zip(items, out):
         info[sets[s]][folds[f][1]] = pmi
         training.append({"set": set_label(sets[s], names), "fold": f, **diag})
     index = target.index if isinstance(target, pd.Series) else pd.RangeIndex(n)
-    atoms = pd.DataFrame(mmi_atoms(info, names), index=index)
-    information = pd.DataFrame({set_label(s, names): info[s] for s in sets}, index=index)
-    details = {"n_classes": int(len(np.bincount(classes))), "binning": binning if len(edges) else "discrete",
+    atoms = pd.DataFrame(mmi_atoms(info, names), index=index) * scale
+    information = pd.DataFrame({set_label(s, names): info[s] for s in sets}, index=index) * scale
+    prior = ("class frequencies of all galaxies" if opts["prior"] == "all galaxies"
+             else "class frequencies of each training split")
+    details = {"setting": opts["setting"], "units": opts["units"], "n_classes": int(len(np.bincount(classes))),
+               "binning": opts["binning"] if len(edges) else "discrete", "bin_width": opts["bin_width"],
+               "range": opts["range"], "stratified_folds": opts["stratified"],
                "hidden": list(cfg.hidden), "epochs_max": cfg.epochs, "lr": cfg.lr,
                "weight_decay": cfg.weight_decay, "batch_size": cfg.batch_size, "patience": cfg.patience,
-               "device": cfg.device, "training": training, "seconds": seconds,
-               "prior": "class frequencies of each training split"}
+               "device": cfg.device, "training": training, "seconds": opts["seconds"], "prior": prior}
     return PointwisePIDResult(sources=names, atoms=atoms, information=information, classes=classes,
-                              bin_edges=edges, n_folds=n_folds, ci_level=ci, details=details)
+                              bin_edges=edges, n_folds=n_folds, ci_level=ci, details=details, units=opts["units"])

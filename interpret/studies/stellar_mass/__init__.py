@@ -422,8 +422,8 @@ def pointwise(ctx: Any, cat: pd.DataFrame, pred: dict) -> Any:
     target = cat["log_mstar"].to_numpy(float)[pred["analysis"]]
     r, _ = _quiet(lambda: ip.pid.pointwise_decompose(
         target, sources, n_classes=int(p.pointwise_classes), n_folds=int(p.pointwise_folds),
-        hidden=list(p.pointwise_hidden), epochs=int(p.pointwise_epochs),
-        batch_size=int(p.pointwise_batch), seed=ctx.seed,
+        training=ip.pid.NeuralTraining(hidden=tuple(p.pointwise_hidden), epochs=int(p.pointwise_epochs),
+                                       batch_size=int(p.pointwise_batch)), seed=ctx.seed,
         device=ctx.config["device"], n_jobs=1, progress=False))
     return r
 
