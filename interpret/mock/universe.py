@@ -620,7 +620,8 @@ def _check_memory(n: int, bandset: BandSet, image_size: int, images: bool, spect
         what = ", ".join(f"{k} {v / 2**30:.3g} GiB" for k, v in parts.items() if v)
         raise ValidationError(f"make_universe(): n={n} with image_size={image_size} needs about "
                               f"{need / 2**30:.3g} GiB ({what}) but {avail / 2**30:.3g} GiB are available; lower "
-                              "'n' or 'image_size', or pass images=False / spectra=False")
+                              "'n' or 'image_size', pass images=False / spectra=False, or give 'path' to write images "
+                              "and spectra to disk chunk by chunk")
 
 
 def _run_chunks(worker: _ChunkWorker, n: int, chunk_size: int, n_jobs: int | None, progress: bool | None,
