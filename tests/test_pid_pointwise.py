@@ -59,6 +59,19 @@ def test_mean_over_galaxies_equals_decompose(measure):
         assert atoms[label].mean() == pytest.approx(bits, abs=1e-10), label
 
 
+@pytest.mark.parametrize("measure", ["pm", "sx"])
+def test_nats_are_bits_times_ln2_exactly(measure):
+    bits = pointwise_atoms(A & B, {"a": A, "b": B}, measure=measure, bins=None)
+    nats = pointwise_atoms(A & B, {"a": A, "b": B}, measure=measure, bins=None, units="nats")
+    np.testing.assert_array_equal(nats.to_numpy(), bits.to_numpy() * np.log(2))
+    p = np.zeros((2, 2, 2))
+    p[0, 0, 0], p[1, 1, 1] = 0.5, 0.5                                         # RDN: one shared bit = ln 2 nats
+    np.testing.assert_allclose(pointwise_table(p, ("a", "b"), measure, units="nats")["{a}{b}"], np.log(2),
+                               rtol=1e-12)
+    with pytest.raises(ValidationError, match="unknown units 'dex'"):
+        pointwise_atoms(A, {"a": A, "b": B}, units="dex")
+
+
 def test_bad_input():
     with pytest.raises(ValidationError, match="unknown measure 'broja'"):
         pointwise_atoms(A, {"a": A, "b": B}, measure="broja")
