@@ -25,6 +25,7 @@ _FLAT = {
     "load_estimator": "estimators", "Estimator": "estimators",
     "discover": "causal", "edge_stability": "causal", "local_dependence": "causal", "CausalGraph": "causal",
     "decompose": "pid", "mutual_information": "pid", "pointwise_decompose": "pid", "NeuralTraining": "pid",
+    "Binning": "pid", "Reduction": "pid", "Resampling": "pid", "KNN": "pid",
     "attribute": "attribution", "line_importance": "attribution",
     "IntegratedGradients": "attribution", "Saliency": "attribution", "InputXGradient": "attribution",
     "DeepLift": "attribution", "DeepLiftShap": "attribution", "GradientShap": "attribution",

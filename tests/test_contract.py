@@ -166,7 +166,8 @@ def _call_edge_stability(seed):
 def _call_decompose(seed):
     rng = np.random.default_rng(4)
     a, b = rng.integers(0, 2, 300), rng.integers(0, 2, 300)
-    r = ip.pid.decompose(a ^ b, {"a": a, "b": b}, measure="mmi", bins=None, n_boot=6, seed=seed)
+    r = ip.pid.decompose(a ^ b, {"a": a, "b": b}, measure="mmi", bins=None,
+                         resampling=ip.pid.Resampling(n_boot=6), seed=seed)
     return np.array([v for lohi in r.ci.values() for v in lohi])
 
 

@@ -68,9 +68,9 @@ def test_decompose_n_boot_refused_with_estimate(small_memory):
     t, s = _pid_data()
     with pytest.raises(ValidationError, match=r"decompose\(\): n_boot=10000000 resamples need about \d+(\.\d+)? GiB, "
                                               r"more than 50% of the 8 GiB .*lower 'n_boot'"):
-        ip.pid.decompose(t, s, n_boot=10**7)
+        ip.pid.decompose(t, s, resampling=ip.pid.Resampling(n_boot=10**7))
     with pytest.raises(ValidationError, match="lower 'n_boot'"):
-        ip.pid.decompose(t, s, n_boot=10**7, method="knn")
+        ip.pid.decompose(t, s, resampling=ip.pid.Resampling(n_boot=10**7), method="knn")
 
 
 def test_mutual_information_n_boot_refused(small_memory):

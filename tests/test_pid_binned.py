@@ -8,7 +8,7 @@ import pytest
 
 import interpret as ip
 from interpret.exceptions import EstimationWarning, ValidationError
-from interpret.pid import MEASURES, PIDResult, binning_sensitivity, decompose
+from interpret.pid import MEASURES, Binning, PIDResult, Reduction, Resampling, binning_sensitivity, decompose
 from interpret.pid.discretize import bin_variable, reduce_source
 from interpret.pid.estimation import joint_counts
 
@@ -179,7 +179,7 @@ def test_single_source_and_bad_options() -> None:
     with pytest.raises(ValidationError, match="at least 2 sources"):
         decompose(t, {"phot": s["phot"]})
     with pytest.raises(ValidationError, match="strategy"):
-        decompose(t, s, strategy="kmeans")
+        decompose(t, s, bins=Binning(8, strategy="kmeans"))
     with pytest.raises(ValidationError, match="distinct float values"):
         decompose(t, s, bins=None)
 
@@ -208,7 +208,8 @@ def test_multidimensional_source_is_cross_fitted_and_recorded() -> None:
     mags = rng.normal(size=(1000, 5))
     t = mags @ np.array([1.0, 0.5, 0.2, 0.0, 0.0]) + 0.3 * rng.normal(size=1000)
     b = rng.normal(size=1000)
-    r = decompose(t, {"phot": mags, "morph": b}, bins=4, measure="mmi", regressor=LinearRegression(), seed=0)
+    r = decompose(t, {"phot": mags, "morph": b}, bins=4, measure="mmi",
+                  reduce=Reduction(regressor=LinearRegression()), seed=0)
     rec = r.details["reductions"]["phot"]
     assert rec["method"] == "regression" and rec["dim"] == 5 and rec["n_splits"] == 5 and rec["cv_r2"] > 0.8
     vq = decompose(t, {"phot": mags, "morph": b}, bins=4, measure="mmi", reduce="vq", seed=0)
@@ -228,7 +229,8 @@ def test_shuffle_correction_removes_bias_on_independent_data() -> None:
     rng = np.random.default_rng(2)
     a, b, t = rng.normal(size=(3, 3000))
     raw = decompose(t, {"a": a, "b": b}, bins=5, measure="mmi")
-    fixed = decompose(t, {"a": a, "b": b}, bins=5, measure="mmi", bias_correction="shuffle", n_shuffles=10, seed=0)
+    fixed = decompose(t, {"a": a, "b": b}, bins=5, measure="mmi",
+                      resampling=Resampling(bias_correction="shuffle", n_shuffles=10), seed=0)
     assert raw.mutual_information > 0.01
     assert abs(fixed.mutual_information) < 0.3 * raw.mutual_information
     assert fixed.details["bias_correction"]["n_shuffles"] == 10
@@ -236,8 +238,8 @@ def test_shuffle_correction_removes_bias_on_independent_data() -> None:
 
 def test_bootstrap_ci_seeded_and_brackets_estimate() -> None:
     t, s = _data(3000)
-    r1 = decompose(t, s, bins=4, n_boot=8, seed=5)
-    r2 = decompose(t, s, bins=4, n_boot=8, seed=5)
+    r1 = decompose(t, s, bins=4, resampling=Resampling(n_boot=8), seed=5)
+    r2 = decompose(t, s, bins=4, resampling=Resampling(n_boot=8), seed=5)
     assert r1.ci == r2.ci and r1.ci_level == 0.9
     lo, hi = r1.ci["mutual_information"]
     assert lo <= r1.mutual_information + 0.02 and hi >= r1.mutual_information - 0.02
@@ -253,14 +255,15 @@ def test_mock_universe_photometry_vs_morphology(tmp_path) -> None:
     u = ip.mock.make_universe(n=2000, seed=0, images=False, spectra=False, progress=False)
     cat = u.catalog
     sources = {"phot": cat[["u", "g", "r", "i", "z"]].to_numpy(), "morph": cat[["sersic_n", "r_eff"]].to_numpy()}
-    kw = {"bins": 4, "regressor": LinearRegression(), "seed": 0}
-    r = ip.pid.decompose(cat["log_mstar"].to_numpy(), sources, measure="broja", n_boot=5, **kw)
+    kw = {"bins": 4, "reduce": Reduction(regressor=LinearRegression()), "seed": 0}
+    r = ip.pid.decompose(cat["log_mstar"].to_numpy(), sources, measure="broja", resampling=Resampling(n_boot=5),
+                         **kw)
     assert r.mutual_information > 0.3 and r.unique["phot"] > r.unique["morph"]
     r.save(tmp_path / "pid.ipres")
     assert ip.load_result(tmp_path / "pid.ipres").atoms == pytest.approx(r.atoms)
     mmi = ip.pid.decompose(cat["log_mstar"].to_numpy(), sources, measure="mmi", **kw)
-    sens = binning_sensitivity(cat["log_mstar"].to_numpy(), sources, bins=(3, 4), regressor=LinearRegression(),
-                               seed=0)
+    sens = binning_sensitivity(cat["log_mstar"].to_numpy(), sources, bins=(3, 4),
+                               reduce=Reduction(regressor=LinearRegression()), seed=0)
     assert sens.to_frame().index.tolist() == [3, 4]
     for fig in (plot_decomposition(r), plot_measure_comparison({"BROJA": r, "MMI": mmi}),
                 plot_binning_sensitivity(sens)):
@@ -274,8 +277,8 @@ def test_bootstrap_intervals_contain_the_estimate_despite_resampling_bias():
     x1, x2 = rng.normal(size=800), rng.normal(size=800)
     y = x1 + x2 + 0.5 * rng.normal(size=800)
     with pytest.warns(ip.exceptions.EstimationWarning):
-        r = ip.pid.decompose(y, {"a": x1, "b": x2}, measure="broja", bins=6, n_boot=40,
-                             bias_correction="shuffle", seed=0, progress=False)
+        r = ip.pid.decompose(y, {"a": x1, "b": x2}, measure="broja", bins=6, seed=0, progress=False,
+                             resampling=Resampling(n_boot=40, bias_correction="shuffle"))
     for atom, value in r.atoms.items():
         lo, hi = r.ci[atom]
         assert lo <= value <= hi, (atom, lo, value, hi)

@@ -1,6 +1,8 @@
 """kNN (KSG) mutual information and the kNN MMI decomposition: known answers, contracts, bad input."""
 from __future__ import annotations
 
+import inspect
+
 import joblib
 import numpy as np
 import pandas as pd
@@ -8,7 +10,7 @@ import pytest
 
 from interpret import load_result
 from interpret.exceptions import EstimationWarning, ValidationError
-from interpret.pid import PIDResult
+from interpret.pid import KNN, Binning, PIDResult, Resampling, decompose
 from interpret.pid._gaussian import gaussian_mi, gaussian_mmi, gaussian_sample
 from interpret.pid._mmi import lattice, mmi_atoms, source_sets
 from interpret.pid.knn import MIEstimate, knn_decompose, ksg, mutual_information
@@ -149,7 +151,60 @@ def test_decompose_cis_cover_estimates_and_result_round_trips(gauss, tmp_path):
     r.save(tmp_path / "knn.ipres")
     back = load_result(tmp_path / "knn.ipres")
     assert back.atoms == r.atoms and back.ci == r.ci
-    assert list(back.to_frame().columns) == ["bits", "fraction", "ci_low", "ci_high"]
+    assert list(back.to_frame().columns) == ["bits", "fraction", "ci_low", "ci_high", "uncertified_resamples"]
+    assert back.uncertified_resamples == {"bootstrap": 0} and back.details["failed_resamples"] == 0
+
+
+def test_decompose_knn_route_gives_the_same_intervals_as_knn_decompose(gauss):
+    """decompose(method="knn") forwards n_boot, ci_level and seed: same numbers, same fields as the binned route."""
+    t, s = gauss[:2000, 0], {"a": gauss[:2000, 1], "b": gauss[:2000, 2]}
+    direct = knn_decompose(t, s, n_boot=6, ci_level=0.8, k=4, seed=1, progress=False)
+    via = decompose(t, s, method=KNN(k=4), resampling=Resampling(n_boot=6, ci_level=0.8), seed=1, progress=False)
+    short = decompose(t, s, method="knn", k=4, resampling=Resampling(n_boot=6, ci_level=0.8), seed=1,
+                      progress=False)
+    assert via.ci == direct.ci == short.ci and via.ci_level == 0.8 and via.atoms == direct.atoms
+    binned = decompose(t, s, bins=4, resampling=Resampling(n_boot=3), seed=0, progress=False)
+    assert set(via.ci) == set(binned.ci) and set(via.uncertified_resamples) == set(binned.uncertified_resamples)
+    assert list(via.to_frame().columns) == list(binned.to_frame().columns)
+
+
+def test_failed_replicates_are_counted_not_swallowed(gauss, monkeypatch):
+    """A replicate that gives a non-finite value is left out of the interval, counted and reported once."""
+    import interpret.pid.knn as knn
+
+    real, calls = knn.ksg, []
+
+    def flaky(x, y, k=3, *, workers=-1):
+        calls.append(len(x))
+        return np.nan if len(calls) in (4, 7) else real(x, y, k, workers=workers)   # calls 1-3: full sample
+
+    monkeypatch.setattr(knn, "ksg", flaky)
+    t, s = gauss[:1000, 0], {"a": gauss[:1000, 1], "b": gauss[:1000, 2]}
+    with pytest.warns(EstimationWarning, match="2 of 5 half-sample replicates gave a non-finite estimate"):
+        r = knn_decompose(t, s, n_boot=5, seed=0, progress=False)
+    assert r.uncertified_resamples == {"bootstrap": 2} and r.details["failed_resamples"] == 2
+    assert all(np.isfinite(v).all() for v in r.ci.values())
+    assert (r.to_frame()["uncertified_resamples"] == 2).all()
+
+
+def test_decompose_options_objects_and_old_keywords(gauss):
+    t, s = gauss[:1500, 0], {"a": gauss[:1500, 1], "b": gauss[:1500, 2]}
+    new = decompose(t, s, bins=Binning(4, strategy="uniform"), resampling=Resampling(n_boot=4, ci_level=0.8),
+                    seed=2, progress=False)
+    with pytest.warns(FutureWarning, match=r"ci_level, n_boot, strategy are removed in 0.4; use "
+                                           r"bins=Binning\(bins, strategy=\.\.\.\), "
+                                           r"resampling=Resampling\(n_boot=\.\.\., ci_level=\.\.\.\)"):
+        old = decompose(t, s, bins=4, strategy="uniform", n_boot=4, ci_level=0.8, seed=2, progress=False)
+    assert old.atoms == new.atoms and old.ci == new.ci
+    assert len(inspect.signature(decompose).parameters) <= 11
+    with pytest.raises(ValidationError, match="not options of the kNN route"):
+        decompose(t, s, method="knn", kk=3)
+    with pytest.raises(ValidationError, match="applies to the binned route"):
+        decompose(t, s, method="knn", resampling=Resampling(bias_correction="shuffle"))
+    with pytest.raises(ValidationError, match="'resampling' must be a Resampling"):
+        decompose(t, s, resampling=10)
+    with pytest.raises(ValidationError, match=r"Binning\(\): unknown strategy 'kmeans'"):
+        Binning(8, strategy="kmeans")
 
 
 def test_mi_estimate_result(tmp_path, gauss):

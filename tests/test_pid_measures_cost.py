@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from interpret.exceptions import CostWarning, EstimationWarning
-from interpret.pid import MEASURES, NOT_REGISTERED, decompose
+from interpret.pid import MEASURES, NOT_REGISTERED, Resampling, decompose
 from interpret.pid.measures import _bell, cost_seconds
 
 REPS = 4
@@ -79,5 +79,6 @@ def test_cost_warning_counts_resamples_and_spares_small_tables():
         warnings.simplefilter("ignore", EstimationWarning)
         warnings.simplefilter("error", CostWarning)
         with pytest.raises(CostWarning, match=r"rav2.*9 source outcomes.*x 11 evaluations"):
-            decompose(t, {"a": a, "b": b}, measure="rav2", bins=None, n_boot=10)
+            decompose(t, {"a": a, "b": b}, measure="rav2", bins=None,
+                      resampling=Resampling(n_boot=10))
         _run(AND, "sx")                                             # small tables: no warning

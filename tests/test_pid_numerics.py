@@ -71,7 +71,8 @@ def test_rdr_four_sources_warns_naming_the_nan_atoms() -> None:
     s = {k: rng.normal(size=3000) for k in "abcd"}
     t = s["a"] + s["b"] * s["c"] + 0.3 * rng.normal(size=3000)
     with pytest.warns(EstimationWarning, match=r"'rdr' left 122 of 166 atoms undefined \(NaN\): \{.*and 112 more"):
-        r = ip.pid.decompose(t, s, measure="rdr", bins=4, seed=0, min_samples_per_bin=1)
+        r = ip.pid.decompose(t, s, measure="rdr", seed=0,
+                                 bins=ip.pid.Binning(4, min_samples_per_bin=1))
     nan = r.details["nan_atoms"]
     assert len(nan) == 122 and all(np.isnan(r.atoms[label]) for label in nan)
     assert not any(np.isnan(v) for k, v in r.atoms.items() if k not in nan)

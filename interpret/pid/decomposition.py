@@ -3,10 +3,12 @@
 The binned route (default) discretises every variable (:mod:`interpret.pid.discretize`), builds the joint
 pmf with one flat-index ``np.bincount`` (:mod:`interpret.pid.estimation`) and evaluates a registered
 measure (:mod:`interpret.pid.measures`); ``method="knn"`` hands over to
-:func:`interpret.pid.knn.knn_decompose`.
+:func:`interpret.pid.knn.knn_decompose`. Options that travel together are small objects
+(:mod:`interpret.pid.options`): ``Binning``, ``Reduction``, ``Resampling``, ``KNN``.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from collections.abc import Mapping, Sequence
@@ -17,18 +19,18 @@ import numpy as np
 from .._compat import renamed_keywords
 from .._guards import check_numeric_rows, check_resamples
 from .._seeding import int_seed
-from .._validation import check_choice, check_finite, check_fraction, check_int, check_same_length
+from .._validation import check_choice, check_finite, check_same_length
 from ..exceptions import ConvergenceWarning, CostWarning, EstimationWarning, ValidationError
 from ._result import PIDResult
 from .discretize import Binned, bin_variable, reduce_source
 from .estimation import bootstrap, check_occupancy, joint_counts, shuffle_null
 from .measures import cost_seconds, get_measure, measure_atoms
+from .options import KNN, Binning, BinsSpec, Reduction, Resampling, legacy_keywords
 
 __all__ = ["decompose"]
 
 logger = logging.getLogger(__name__)
 _FUNC = "decompose"
-BinsSpec = int | None | Mapping[str, int | None]
 _RESAMPLE_TOL = 1e-4  # bits: BROJA accuracy of bootstrap / shuffle resamples
 _UNCERTIFIED = "__uncertified__"  # key of the per-resample flag returned by _Atoms
 _COST_LIMIT_S = 30.0  # warn before a measure expected to take longer than this (all evaluations)
@@ -76,15 +78,16 @@ def _bins_for(bins: BinsSpec, name: str) -> int | None:
 
 
 def _discretise(target: np.ndarray, sources: dict[str, np.ndarray], bins: BinsSpec, strategy: str,
-                reduce: str, n_splits: int, regressor: Any, seed: int | None
-                ) -> tuple[list[Binned], dict[str, Any]]:
+                reduction: Reduction, seed: int | None) -> tuple[list[Binned], dict[str, Any]]:
     """Bin every source (after reducing multi-dimensional ones) and the target (last)."""
     binned, reductions = [], {}
     for name, x in sources.items():
         k = _bins_for(bins, name)
         if x.ndim == 2 and x.shape[1] > 1:
-            summary, rec = reduce_source(x, target, method=reduce, n_splits=n_splits, seed=seed, name=name,
-                                         n_clusters=k if k is not None else 8, regressor=regressor)
+            reduce = reduction.method
+            summary, rec = reduce_source(x, target, method=reduce, n_splits=reduction.n_splits, seed=seed,
+                                         name=name, n_clusters=k if k is not None else 8,
+                                         regressor=reduction.regressor)
             reductions[name] = rec
             binned.append(bin_variable(summary, None if reduce == "vq" else k, strategy=strategy, name=name))
             continue
@@ -159,42 +162,48 @@ def _mi_bits(pmf: np.ndarray) -> float:
     return float((pst[mask] * np.log2(pst[mask] / (ps * pt)[mask])).sum())
 
 
-def _knn(target: Any, sources: Any, measure: str | None, seed: Any, n_jobs: Any, progress: Any,
-         n_boot: int, kwargs: dict[str, Any]) -> PIDResult:
+def _knn_options(method: str | KNN, options: dict[str, Any]) -> KNN:
+    """The kNN route's options: ``method`` (a KNN or "knn") updated by any of its fields given as keywords."""
+    spec = method if isinstance(method, KNN) else KNN()
+    fields = {f.name for f in dataclasses.fields(KNN)}
+    unknown = sorted(set(options) - fields)
+    if unknown:
+        raise ValidationError(f"{_FUNC}(): {unknown} are not options of the kNN route; valid ones are "
+                              f"{sorted(fields)} (or method=KNN(...))")
+    return dataclasses.replace(spec, **options) if options else spec
+
+
+def _knn(target: Any, sources: Any, measure: str | None, spec: KNN, resampling: Resampling, seed: Any,
+         n_jobs: Any, progress: Any) -> PIDResult:
     from .knn import knn_decompose
 
-    kw = dict(kwargs)
-    if measure is not None:
-        kw["measure"] = measure
-    if n_boot:
-        kw["n_boot"] = n_boot
-    return knn_decompose(target, sources, seed=seed, n_jobs=n_jobs, progress=progress, **kw)
+    if resampling.bias_correction is not None:
+        raise ValidationError(f"{_FUNC}(): bias_correction={resampling.bias_correction!r} applies to the binned "
+                              "route; the kNN estimate has no plug-in bias to shuffle away - drop it")
+    return knn_decompose(target, sources, measure="mmi" if measure is None else measure, k=spec.k,
+                         n_boot=resampling.n_boot, ci_level=resampling.ci_level, subsample=spec.subsample,
+                         jitter=spec.jitter, scaling=spec.scaling, seed=seed, n_jobs=n_jobs, progress=progress)
 
 
+@legacy_keywords
 @renamed_keywords(estimator="method")
 def decompose(
     target: Any,
     sources: Mapping[str, Any] | Sequence[Any],
     *,
+    method: str | KNN = "binned",
     measure: str | None = None,
-    bins: BinsSpec = 8,
-    strategy: str = "quantile",
-    reduce: str = "regression",
-    n_splits: int = 5,
-    regressor: Any = None,
-    method: str = "binned",
-    bias_correction: str | None = None,
-    n_shuffles: int = 20,
-    n_boot: int = 0,
-    ci_level: float = 0.9,
-    min_samples_per_bin: float = 10.0,
-    solver: str = "ours",
+    bins: BinsSpec | Binning = 8,
+    reduce: str | Reduction = "regression",
+    resampling: Resampling | None = None,
     seed: int | np.random.Generator | None = None,
     n_jobs: int | None = None,
     progress: bool | None = None,
-    **kwargs: Any,
+    **options: Any,
 ) -> PIDResult:
     """Partial-information decomposition of I(target; sources) into redundant, unique and synergistic atoms.
+
+    Which route to use, and what their differences mean: ``docs/pid_guide.md``.
 
     Parameters
     ----------
@@ -202,56 +211,57 @@ def decompose(
         The quantity explained (e.g. a network's stellar-mass estimate).
     sources : dict of str -> array_like, shape (n,) or (n, d)
         Two or more sources (three or more where ``MEASURES[measure].max_sources`` allows). A source with
-        ``d > 1`` columns is first reduced to one variable (``reduce``), cross-fitted.
-    measure : str, default "broja"
+        ``d > 1`` columns is reduced to one variable on the binned route (``reduce``), cross-fitted; the kNN
+        route uses all its columns.
+    method : {"binned", "knn"} or KNN, default "binned"
+        ``"binned"``: discretise, then a registered measure on the joint pmf. ``"knn"`` or ``KNN(k=...)``:
+        KSG mutual information of every source set and MMI atoms (:func:`interpret.pid.knn.knn_decompose`),
+        no binning.
+    measure : str, default "broja" (binned), "mmi" (kNN)
         Key of :data:`interpret.pid.MEASURES`. ``"broja"`` with two sources uses our certified solver.
-    bins : int, None or dict, default 8
-        Bins per variable; ``None`` uses the values as discrete symbols; a dict maps source names and
-        ``"target"`` to their own number (missing names get 8).
-    strategy : {"quantile", "uniform"}, default "quantile"
-    reduce : {"regression", "vq"}, default "regression"
-        Reduction of multi-dimensional sources (see :func:`interpret.pid.discretize.reduce_source`).
-    n_splits : int, default 5
-        Cross-fitting folds of the regression reduction.
-    regressor : sklearn regressor, optional
-        Model of the regression reduction (default ``HistGradientBoostingRegressor``).
-    method : {"binned", "knn"}, default "binned"
-        ``"knn"`` calls :func:`interpret.pid.knn.knn_decompose` with ``kwargs`` (no binning).
-    bias_correction : {None, "shuffle"}, default None
-        ``"shuffle"`` subtracts from every atom its mean over ``n_shuffles`` target permutations.
-    n_shuffles : int, default 20
-    n_boot : int, default 0
-        Bootstrap resamples for percentile intervals (0: none). Resampling repeats rows, which inflates
-        plug-in information beyond the data's own bias, so the draws are re-centred on the plug-in value
-        before the percentiles are taken (and shifted by the shuffle bias like the estimate). BROJA
-        resamples (bootstrap and shuffles) are solved to a certified 1e-4 bits, far below their spread;
-        resamples a solver cannot certify are kept, counted in ``PIDResult.uncertified_resamples`` and reported
-        by one :class:`~interpret.exceptions.ConvergenceWarning`.
-    ci_level : float, default 0.9
-    min_samples_per_bin : float, default 10
-        Warn (:class:`~interpret.exceptions.EstimationWarning`) below this many samples per occupied joint bin.
-    solver : {"ours", "dit"}, default "ours"
-        ``"dit"`` forces dit's implementation for measures that have our own fast path (``"broja"`` then
-        runs dit's exponential-cone program, never dit's default path; ``"dit-cone"`` is an alias).
+    bins : int, None, dict or Binning, default 8
+        Binned route: bins per variable (``None``: the values are discrete symbols; a dict maps source names
+        and ``"target"`` to their own number, missing names get 8), or a :class:`~interpret.pid.Binning`
+        that also sets the bin strategy and the occupancy warning threshold.
+    reduce : {"regression", "vq"} or Reduction, default "regression"
+        Binned route: reduction of multi-column sources (:class:`~interpret.pid.Reduction`, see
+        :func:`interpret.pid.discretize.reduce_source`).
+    resampling : Resampling, optional
+        Intervals and bias correction (:class:`~interpret.pid.Resampling`; default: none). Binned route:
+        ``n_boot`` bootstrap resamples re-centred on the plug-in value (resampling repeats rows, which inflates
+        plug-in information beyond the data's own bias), shifted by the shuffle bias like the estimate;
+        BROJA resamples are solved to a certified 1e-4 bits, and resamples a solver cannot certify are kept,
+        counted in ``PIDResult.uncertified_resamples`` and reported by one
+        :class:`~interpret.exceptions.ConvergenceWarning`. kNN route: ``n_boot`` half-sample replicates;
+        failed (non-finite) ones are dropped, counted in ``uncertified_resamples`` and reported by one
+        :class:`~interpret.exceptions.EstimationWarning`.
     seed : int, Generator or None, default None
-        Seeds the cross-fitting, shuffles, bootstrap and dit's optimisers (same int, same result; None: fresh).
+        Seeds the cross-fitting, shuffles, bootstrap, jitter and dit's optimisers (same int, same result;
+        None: fresh).
     n_jobs : int, optional
-        Workers for shuffles/bootstrap (:mod:`interpret.parallel`).
+        Workers for the resamples (:mod:`interpret.parallel`).
     progress : bool, optional
         None: a bar on a terminal when the work is long; False silences it.
-    **kwargs
-        Options of the measure (e.g. ``tol=`` of the BROJA solver) or of the kNN route.
+    **options
+        Options of the measure (e.g. ``solver="dit"`` to force dit's implementation where we have our own
+        fast path, ``tol=`` of the BROJA solver), or on the kNN route the fields of :class:`KNN`
+        (``k=``, ``scaling=``...).
 
     Returns
     -------
     PIDResult
-        Atoms in bits; ``details`` records binning, reductions, occupancy, bias correction and solver.
+        Atoms in bits; ``ci`` and ``ci_level`` with ``n_boot > 0`` (same keys on both routes); ``details``
+        records binning, reductions, occupancy, bias correction and solver (binned) or the information of
+        every source set (kNN).
 
     Warns
     -----
     CostWarning
         Before a measure expected to take more than 30 s in all (``rav``, ``rav2``; ``gk`` and ``sx`` with 3
         sources; see :func:`interpret.pid.measures.cost_seconds`).
+    FutureWarning
+        For the keywords the option objects replace (``strategy``, ``min_samples_per_bin``, ``n_splits``,
+        ``regressor``, ``n_boot``, ``ci_level``, ``bias_correction``, ``n_shuffles``), removed in 0.4.
 
     Examples
     --------
@@ -261,34 +271,41 @@ def decompose(
     >>> r = decompose(a ^ b, {"a": a, "b": b}, measure="broja", bins=None)
     >>> round(r.synergy, 2), round(r.redundancy, 2)
     (1.0, 0.0)
+    >>> x, y = rng.normal(size=(2, 3000))
+    >>> k = decompose(x + y, {"x": x, "y": y}, method=KNN(k=4), resampling=Resampling(n_boot=8), seed=0,
+    ...               progress=False)
+    >>> sorted(k.ci) == sorted([*k.atoms, "mutual_information"])
+    True
     """
     check_numeric_rows(_FUNC, target, sources)      # empty or string inputs, named before any reshaping
-    check_resamples(_FUNC, "n_boot", n_boot)         # memory of the resamples, estimated before allocating
-    check_resamples(_FUNC, "n_shuffles", n_shuffles if bias_correction else 0)
-    check_choice(method, "method", _FUNC, ("binned", "knn"))
+    resampling = Resampling() if resampling is None else resampling
+    if not isinstance(resampling, Resampling):
+        raise ValidationError(f"{_FUNC}(): 'resampling' must be a Resampling(n_boot, ci_level, bias_correction, "
+                              f"n_shuffles); got {type(resampling).__name__}")
+    check_resamples(_FUNC, "n_boot", resampling.n_boot)   # memory of the resamples, before allocating
+    check_resamples(_FUNC, "n_shuffles", resampling.n_shuffles if resampling.bias_correction else 0)
+    if not isinstance(method, KNN):
+        check_choice(method, "method", _FUNC, ("binned", "knn"))
     seed = int_seed(seed) if isinstance(seed, np.random.Generator) else seed
-    if method == "knn":
-        return _knn(target, sources, measure, seed, n_jobs, progress, n_boot, kwargs)
+    if method != "binned":
+        return _knn(target, sources, measure, _knn_options(method, options), resampling, seed, n_jobs, progress)
     measure = "broja" if measure is None else measure
     named = _as_sources(sources)
     spec = get_measure(measure, len(named))
-    check_choice(strategy, "strategy", _FUNC, ("quantile", "uniform"))
-    check_choice(reduce, "reduce", _FUNC, ("regression", "vq"))
-    check_choice(bias_correction, "bias_correction", _FUNC, (None, "shuffle"))
+    binning, reduction = Binning.of(bins), Reduction.of(reduce)
+    solver = options.pop("solver", "ours")
     check_choice(solver, "solver", _FUNC, ("ours", "dit", "dit-cone"))
-    n_boot = check_int(n_boot, "n_boot", _FUNC, minimum=0)
-    n_shuffles = check_int(n_shuffles, "n_shuffles", _FUNC, minimum=2)
-    ci_level = check_fraction(ci_level, "ci_level", _FUNC)
     target = _check_inputs(target, named)
-    binned, details = _discretise(target, named, bins, strategy, reduce, n_splits, regressor, seed)
-    return _binned_result(spec.name, tuple(named), binned, details, solver, bias_correction, n_shuffles,
-                          n_boot, ci_level, min_samples_per_bin, seed, n_jobs, progress, kwargs)
+    binned, details = _discretise(target, named, binning.bins, binning.strategy, reduction, seed)
+    return _binned_result(spec.name, tuple(named), binned, details, solver, resampling,
+                          binning.min_samples_per_bin, seed, n_jobs, progress, options)
 
 
 def _binned_result(measure: str, names: tuple[str, ...], binned: list[Binned], details: dict[str, Any],
-                   solver: str, bias_correction: str | None, n_shuffles: int, n_boot: int, ci_level: float,
-                   min_per_bin: float, seed: int | None, n_jobs: int | None, progress: bool | None,
-                   options: dict[str, Any]) -> PIDResult:
+                   solver: str, resampling: Resampling, min_per_bin: float, seed: int | None, n_jobs: int | None,
+                   progress: bool | None, options: dict[str, Any]) -> PIDResult:
+    bias_correction, n_shuffles = resampling.bias_correction, resampling.n_shuffles
+    n_boot, ci_level = resampling.n_boot, resampling.ci_level
     codes, sizes = [b.codes for b in binned], [b.n_bins for b in binned]
     counts = joint_counts(codes, sizes)
     details["occupancy"] = check_occupancy(counts, min_per_bin=min_per_bin, stacklevel=3)

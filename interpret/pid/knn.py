@@ -33,6 +33,11 @@ Choices (recorded in the result's ``details``)
   mean is rescaled by sqrt(m / (N − m)) (finite-population correction; 1 for half-samples), which turns it into
   the sampling spread of the full-N estimate, and the interval is centred on the full-sample estimate
   (Politis & Romano 1994; Shao & Wu 1989). Replicates run through :func:`interpret.parallel.seeded_map`.
+  A replicate with a non-finite value is left out of the interval, counted (``details["failed_resamples"]``,
+  and ``PIDResult.uncertified_resamples["bootstrap"]`` as on the binned route) and reported by one
+  :class:`~interpret.exceptions.EstimationWarning`, never silently. :func:`knn_decompose` also counts the
+  replicates whose source-set informations are non-monotone (``details["non_monotone_resamples"]``): a
+  large share says the synergy interval inherits KSG's high-dimensional bias.
 * The estimate is not clipped: independent variables give values scattered around 0, slightly negative ones
   included.
 
@@ -247,11 +252,25 @@ def _check_options(func: str, method: str, k: int, n_boot: int, ci_level: float,
 
 # --- confidence intervals by half-sampling -----------------------------------------------------------------
 def _subsample_ci(full: np.ndarray, reps: np.ndarray, n: int, m: int, level: float) -> np.ndarray:
-    """(2, ...) CI bounds: full estimate + rescaled quantiles of the centred subsample estimates."""
+    """(2, ...) CI bounds: full estimate + rescaled quantiles of the centred subsample estimates (NaN if none)."""
+    if len(reps) == 0:
+        return np.full((2, *np.shape(full)), np.nan)
     scale = np.sqrt(m / (n - m))
     dev = reps - reps.mean(axis=0)
     q = np.quantile(dev, [(1 - level) / 2, (1 + level) / 2], axis=0)
     return full + scale * q
+
+
+def _drop_failed(reps: np.ndarray, func: str) -> tuple[np.ndarray, int]:
+    """Replicates with a non-finite value left out of the interval, counted and reported by one warning."""
+    ok = np.isfinite(reps.reshape(len(reps), -1)).all(axis=1)
+    failed = int((~ok).sum())
+    if failed:
+        warnings.warn(f"{func}(): {failed} of {len(reps)} half-sample replicates gave a non-finite estimate and "
+                      "were left out of the interval (counted in uncertified_resamples / "
+                      "details['failed_resamples']); check the data for ties or near-constant columns",
+                      EstimationWarning, stacklevel=4)
+    return reps[ok], failed
 
 
 class _Replicate:
@@ -268,13 +287,14 @@ class _Replicate:
 
 def _estimate(stat: Any, data: dict[str, np.ndarray], *, k: int, n_boot: int, subsample: float,
               jitter: float, seed: Any, n_jobs: int | None, progress: bool | None,
-              func: str) -> tuple[np.ndarray, np.ndarray, int]:
-    """Full-sample statistic, the half-sample replicates (n_boot, ...) and the subsample size m."""
+              func: str) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Full-sample statistic, the finite half-sample replicates (<= n_boot, ...), the subsample size m and the
+    number of failed (non-finite) replicates."""
     point_seed, boot_seed = spawn_seeds(seed, 2)
     rng = as_generator(point_seed)
     full = np.asarray(stat({name: _jittered(v, jitter, rng) for name, v in data.items()}))
     if n_boot == 0:
-        return full, np.zeros((0, *full.shape)), 0
+        return full, np.zeros((0, *full.shape)), 0, 0
     n = len(next(iter(data.values())))
     m = int(round(subsample * n))
     if m < k + 2 or m >= n:
@@ -282,7 +302,8 @@ def _estimate(stat: Any, data: dict[str, np.ndarray], *, k: int, n_boot: int, su
                               f"between {k + 2} and {n - 1} - change 'subsample' or pass more samples")
     reps = seeded_map(_Replicate(stat, data, m, jitter), range(n_boot), seed=as_generator(boot_seed), n_jobs=n_jobs,
                       progress=progress, desc=f"{func} half-samples")
-    return full, np.asarray(reps), m
+    kept, failed = _drop_failed(np.asarray(reps, dtype=float), func)
+    return full, kept, m, failed
 
 
 class _MIStat:
@@ -370,13 +391,14 @@ def mutual_information(target: Any, source: Any, *, method: str = "knn", k: int 
     check_choice(scaling, "scaling", func, SCALINGS)
     t0 = time.perf_counter()
     data = _prepare({"target": target, "source": source}, func, k, scaling)
-    full, reps, m = _estimate(_MIStat(k, _workers(n_jobs)), data, k=k, n_boot=n_boot, subsample=subsample,
-                              jitter=jitter, seed=seed, n_jobs=n_jobs, progress=progress, func=func)
+    full, reps, m, failed = _estimate(_MIStat(k, _workers(n_jobs)), data, k=k, n_boot=n_boot,
+                                      subsample=subsample, jitter=jitter, seed=seed, n_jobs=n_jobs,
+                                      progress=progress, func=func)
     n = len(data["target"])
     bounds = _subsample_ci(full, reps, n, m, ci_level) if n_boot else None
     details = {"scaling": scaling, "jitter": jitter, "subsample": subsample if n_boot else None,
                "subsample_rows": m, "ci_method": "half-sampling without replacement" if n_boot else None,
-               "dims": (data["target"].shape[1], data["source"].shape[1]),
+               "failed_resamples": failed, "dims": (data["target"].shape[1], data["source"].shape[1]),
                "seconds": time.perf_counter() - t0}
     return MIEstimate(value=float(full), ci=(float(bounds[0]), float(bounds[1])) if n_boot else None,
                       ci_level=ci_level if n_boot else None, k=k, n_samples=n, estimator="knn",
@@ -446,7 +468,9 @@ def knn_decompose(target: Any, sources: Any, *, measure: str = "mmi", k: int = 3
     -------
     PIDResult
         ``estimator="knn"``, ``measure="mmi"``; ``details["information"]`` holds I(target; S) of every source
-        set (keys like ``"phot+morph"``), plus k, jitter and the CI method.
+        set (keys like ``"phot+morph"``), plus k, jitter and the CI method. With ``n_boot > 0``: ``ci`` has the
+        same keys as the binned route's (every atom and ``"mutual_information"``) and
+        ``uncertified_resamples={"bootstrap": <failed replicates>}``.
 
     Notes
     -----
@@ -476,9 +500,9 @@ def knn_decompose(target: Any, sources: Any, *, measure: str = "mmi", k: int = 3
     named = named_sources(sources, func)
     names = list(named)
     data = _prepare({"target": target, **named}, func, k, scaling)
-    full, reps, m = _estimate(_SetsStat(names, k, _workers(n_jobs)), data, k=k, n_boot=n_boot,
-                              subsample=subsample, jitter=jitter, seed=seed, n_jobs=n_jobs, progress=progress,
-                              func=func)
+    full, reps, m, failed = _estimate(_SetsStat(names, k, _workers(n_jobs)), data, k=k, n_boot=n_boot,
+                                      subsample=subsample, jitter=jitter, seed=seed, n_jobs=n_jobs,
+                                      progress=progress, func=func)
     atoms = _atoms_of(full, names)
     _check_monotone(full, names, data, func)
     n = len(data["target"])
@@ -487,18 +511,20 @@ def knn_decompose(target: Any, sources: Any, *, measure: str = "mmi", k: int = 3
                "scaling": scaling,
                "ci_method": "half-sampling without replacement" if n_boot else None,
                "subsample_rows": m, "dims": {nm: data[nm].shape[1] for nm in ["target", *names]}}
+    if n_boot:
+        details["failed_resamples"] = failed
+        details["non_monotone_resamples"] = int(sum(_monotone_gap(r, names) > 0.05 for r in reps))
     return PIDResult(measure="mmi", sources=tuple(names), atoms=atoms, mutual_information=float(full[-1]),
                      estimator="knn", n_samples=n, ci=_atom_cis(full, reps, names, n, m, ci_level) if n_boot else None,
-                     ci_level=ci_level if n_boot else None, details=details)
+                     ci_level=ci_level if n_boot else None, details=details,
+                     uncertified_resamples={"bootstrap": failed} if n_boot else {})
 
 
 def _check_monotone(info: np.ndarray, names: Sequence[str], data: dict[str, np.ndarray], func: str,
                     tol: float = 0.05) -> None:
     """Warn when a set of sources gets less information than one of its subsets (KSG bias in many dims)."""
     sets = source_sets(len(names))
-    worst = max(((info[j] - info[i], i, j) for i, big in enumerate(sets) for j, small in enumerate(sets)
-                 if set(small) < set(big)), default=(0.0, 0, 0))
-    gap, i, j = worst
+    gap, i, j = _worst_pair(info, sets)
     if gap > tol:
         dims = 1 + sum(data[names[m]].shape[1] for m in sets[i])
         warnings.warn(f"{func}(): kNN estimate of I(target; {set_label(sets[i], names)}) = {info[i]:.3f} bits is "
@@ -506,6 +532,16 @@ def _check_monotone(info: np.ndarray, names: Sequence[str], data: dict[str, np.n
                       f"large information in many dimensions ({dims} here), so the synergy is biased down - use "
                       "more samples, fewer source dimensions, scaling='whiten', or pointwise_decompose()",
                       EstimationWarning, stacklevel=3)
+
+
+def _worst_pair(info: np.ndarray, sets: list[tuple[int, ...]]) -> tuple[float, int, int]:
+    """(gap, i, j): the largest I(T; S_j) - I(T; S_i) over subsets S_j of S_i (positive: non-monotone)."""
+    return max(((info[j] - info[i], i, j) for i, big in enumerate(sets) for j, small in enumerate(sets)
+                if set(small) < set(big)), default=(0.0, 0, 0))
+
+
+def _monotone_gap(info: np.ndarray, names: Sequence[str]) -> float:
+    return _worst_pair(info, source_sets(len(names)))[0]
 
 
 def _atom_cis(full: np.ndarray, reps: np.ndarray, names: Sequence[str], n: int, m: int,

@@ -67,9 +67,10 @@ def plot_decomposition(result: PIDResult, *, ax: Axes | None = None, show_ci: bo
     Examples
     --------
     >>> import numpy as np
-    >>> from interpret.pid import decompose
+    >>> from interpret.pid import Resampling, decompose
     >>> rng = np.random.default_rng(0); a, b = rng.integers(0, 2, (2, 2000))
-    >>> fig = plot_decomposition(decompose(a ^ b, {"a": a, "b": b}, bins=None, n_boot=5))
+    >>> fig = plot_decomposition(decompose(a ^ b, {"a": a, "b": b}, bins=None,
+    ...                                    resampling=Resampling(n_boot=5)))
     >>> fig.axes[0].get_ylabel()
     'information (bits)'
     >>> import matplotlib.pyplot as plt; plt.close(fig)

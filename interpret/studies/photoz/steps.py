@@ -203,8 +203,8 @@ def pid(target: np.ndarray, sources: dict[str, np.ndarray], *, measure: str, bin
                 for k, v in sources.items()}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EstimationWarning)
-        r = ippid.decompose(target, summ, measure=measure, bins=bins, n_boot=n_boot, seed=seed, n_jobs=1,
-                            progress=False)
+        r = ippid.decompose(target, summ, measure=measure, bins=bins, resampling=ippid.Resampling(n_boot=n_boot),
+                            seed=seed, n_jobs=1, progress=False)
     return r, [str(w.message) for w in caught if issubclass(w.category, EstimationWarning)]
 
 

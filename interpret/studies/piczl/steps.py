@@ -296,7 +296,7 @@ def _binned_mi(target: np.ndarray, source: np.ndarray, bins: int, n_shuffles: in
 
 def _pid_row(target: np.ndarray, a: np.ndarray, b: np.ndarray, names: tuple[str, str],
              params: PiczlParams) -> dict[str, Any]:
-    from ...pid import decompose
+    from ...pid import Resampling, decompose
 
     flat = [n for n, v in zip(names, (a, b)) if np.ptp(v) == 0]
     if flat:   # a constant source carries nothing: R = S = U_flat = 0, U_other = I(target; other)
@@ -309,8 +309,8 @@ def _pid_row(target: np.ndarray, a: np.ndarray, b: np.ndarray, names: tuple[str,
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         r = decompose(target, {names[0]: a, names[1]: b}, measure=params.pid_measure, bins=params.pid_bins,
-                      bias_correction="shuffle", n_shuffles=params.pid_n_shuffles, seed=params.seed,
-                      progress=False)
+                      resampling=Resampling(bias_correction="shuffle", n_shuffles=params.pid_n_shuffles),
+                      seed=params.seed, progress=False)
     return {"redundancy": r.redundancy, "unique_a": r.unique[names[0]], "unique_b": r.unique[names[1]],
             "synergy": r.synergy, "mutual_information": r.mutual_information,
             "warning": "; ".join(sorted({str(w.message).split(";")[0] for w in caught}))}

@@ -328,9 +328,9 @@ def pid_one(summaries: dict[str, np.ndarray], target: np.ndarray, measure: str, 
     """One decomposition; estimation warnings are returned (for the notes) instead of raised."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EstimationWarning)
-        r = ip.pid.decompose(target, summaries, measure=measure, bins=int(p.pid_bins),
-                             n_boot=int(p.pid_n_boot), ci_level=float(p.pid_ci_level), seed=seed,
-                             n_jobs=1, progress=False)
+        resampling = ip.pid.Resampling(n_boot=int(p.pid_n_boot), ci_level=float(p.pid_ci_level))
+        r = ip.pid.decompose(target, summaries, measure=measure, bins=int(p.pid_bins), resampling=resampling,
+                             seed=seed, n_jobs=1, progress=False)
     return r, [str(w.message) for w in caught if issubclass(w.category, EstimationWarning)]
 
 

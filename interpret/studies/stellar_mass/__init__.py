@@ -386,7 +386,8 @@ def _pid_steps(ctx: Any, cat: pd.DataFrame, pred: dict, base: dict) -> None:
                                                lambda s=summ, m=measure: _pid_binned(ctx, s, target, m))
         if p.pid_knn:     # on the same one-variable summaries, so only the binning differs
             done[(pair, "knn")] = ctx.cached(f"pid_{pair}_knn", {**key, "k": p.knn_k, "on": "summaries",
-                                                                        "scaling": p.knn_scaling},
+                                                                        "scaling": p.knn_scaling,
+                                                                        "n_boot": p.pid_n_boot, "ci": p.pid_ci_level},
                                              lambda s=summ: _pid_knn(ctx, s, target))
         for (pr, m), r in done.items():
             if pr == pair:
@@ -398,18 +399,20 @@ def _pid_steps(ctx: Any, cat: pd.DataFrame, pred: dict, base: dict) -> None:
 
 def _pid_binned(ctx: Any, summ: dict, target: np.ndarray, measure: str) -> Any:
     p = ctx.params
+    resampling = ip.pid.Resampling(n_boot=int(p.pid_n_boot), ci_level=float(p.pid_ci_level))
     r, warns = _quiet(lambda: ip.pid.decompose(target, summ, measure=measure, bins=int(p.pid_bins),
-                                               n_boot=int(p.pid_n_boot), ci_level=float(p.pid_ci_level),
-                                               seed=ctx.seed, n_jobs=1, progress=False))
+                                               resampling=resampling, seed=ctx.seed, n_jobs=1, progress=False))
     if warns:
         ctx.notes.append(f"PID {measure}: {warns[0]}")
     return r
 
 
 def _pid_knn(ctx: Any, sources: dict, target: np.ndarray) -> Any:
-    r, warns = _quiet(lambda: ip.pid.decompose(target, sources, method="knn", measure="mmi",
-                                               k=int(ctx.params.knn_k), scaling=ctx.params.knn_scaling,
-                                               seed=ctx.seed, n_jobs=1))
+    p = ctx.params
+    resampling = ip.pid.Resampling(n_boot=int(p.pid_n_boot), ci_level=float(p.pid_ci_level))
+    r, warns = _quiet(lambda: ip.pid.decompose(target, sources, method=ip.pid.KNN(k=int(p.knn_k),
+                                               scaling=p.knn_scaling), measure="mmi", resampling=resampling,
+                                               seed=ctx.seed, n_jobs=1, progress=False))
     if warns:
         ctx.notes.append(f"PID knn: {warns[0]}")
     return r
