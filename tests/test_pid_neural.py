@@ -7,7 +7,7 @@ import pytest
 
 from interpret import load_result
 from interpret.exceptions import EstimationWarning, ValidationError
-from interpret.pid import PIDResult
+from interpret.pid import PIDResult, Reduction
 from interpret.pid._gaussian import binned_gaussian_mi, gaussian_mmi, gaussian_r2, gaussian_sample
 from interpret.pid.compare import compare_routes
 from interpret.pid.neural import POINTWISE_SETTINGS, NeuralTraining, PointwisePIDResult, pointwise_decompose
@@ -228,7 +228,7 @@ def test_three_routes_on_the_mock_universe():
     routes = ("binned", "knn", "neural")
     with pytest.warns(EstimationWarning, match="KSG underestimates large information"):  # 8-D joint space
         tab = compare_routes(cat["log_mstar"], sources, routes=routes, bins=5, n_classes=8,
-                             binned_kw={"regressor": LinearRegression()},
+                             binned_kw={"reduce": Reduction(regressor=LinearRegression())},
                              neural_kw={"training": NeuralTraining(hidden=32, epochs=20)}, seed=0, progress=False)
     assert list(tab.index) == ["binned", "knn", "neural", "neural-pointwise"]
     atoms = ["{phot}{morph}", "{phot}", "{morph}", "{phot,morph}"]
