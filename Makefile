@@ -28,10 +28,10 @@ demo: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/interpret demo
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) -m "not slow" --doctest-modules interpret tests
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not slow" --doctest-modules interpret tests
 
 test-all: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --doctest-modules interpret tests
+	MPLBACKEND=Agg $(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --doctest-modules interpret tests
 
 bench: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m benchmarks.run_all

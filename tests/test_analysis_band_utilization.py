@@ -5,31 +5,14 @@ import json
 
 import numpy as np
 import pytest
-from _study_checks import check_figures_and_report
+from _study_checks import check_figures_and_report, tiny
 from _study_checks import run_config as _run
 
 import interpret as ip
 import interpret.studies.band_utilization as bu
 from interpret.exceptions import ConfigError
 
-TINY = """
-study = "band_utilization"
-seed = 0
-n = {n}
-jobs = 1
-progress = false
-[params]
-fast = true
-n_epochs = 0
-strategies = ["mean", "inpaint"]
-hgb_max_iter = 20
-n_shapley = 10
-n_boot = 5
-n_attribution = 4
-ig_steps = 4
-batch_size = 256
-"""
-HEAVY = ("model", "predictions", "mask_mean", "mask_inpaint", "retrain", "all_subsets", "attribution")
+pytestmark = pytest.mark.xdist_group("band_utilization")   # one worker runs the shared study run
 
 
 # --- known answers -----------------------------------------------------------------------------------------
@@ -70,9 +53,9 @@ def test_subsets_and_group_names():
 # --- end to end --------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def mock_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("bu")
-    return tmp, _run(tmp, "tiny", TINY.format(n=200))
+def mock_run(study_run):
+    """The shared run of the tiny configuration (conftest.study_run)."""
+    return study_run("band_utilization")
 
 
 def test_mock_run_end_to_end(mock_run):
@@ -106,10 +89,9 @@ def test_exact_shapley_matches_band_shapley(mock_run):
     np.testing.assert_allclose(mine.interactions.to_numpy(), ref.interactions.to_numpy(), atol=1e-6)
 
 
-def test_rerun_hits_cache(mock_run):
+def test_rerun_loads_the_reference_weights(mock_run):
     tmp, _ = mock_run
-    ctx = _run(tmp, "tiny", TINY.format(n=200))
-    assert not any(step in ctx.timings for step in HEAVY if step != "model")
+    ctx = _run(tmp, "tiny", tiny("band_utilization"))
     report = ctx.load("estimator").training
     assert report.seconds == 0.0 and report.config["train_seconds"] > 0    # weights loaded, not retrained
 
@@ -121,7 +103,7 @@ def test_user_files_with_and_without_model(tmp_path, mock_run):
     ip.data.write_catalog(u.catalog[[*bands, "redshift"]], tmp_path / "cat.parquet")
     ip.data.write_cutouts(tmp_path / "cut.h5", u.images[:, idx], bands)
     data_block = '[data]\ncatalog = "../cat.parquet"\nimages = "../cut.h5"\n'
-    text = TINY.format(n=150).replace("n = 150\n", "") + data_block
+    text = tiny("band_utilization", 150).replace("n = 150\n", "") + data_block
     ctx = _run(tmp_path, "user", text)
     assert ctx.load("bands") == bands and ctx.load("data").source == "user"
     groups = set(ctx.tables["subset_metrics"]["subset"])
@@ -143,7 +125,5 @@ def test_user_files_with_and_without_model(tmp_path, mock_run):
 
 
 def test_bad_config_keys(tmp_path):
-    with pytest.raises(ConfigError, match="valid keys are .*n_shapley"):
-        _run(tmp_path, "bad", TINY.format(n=50) + "n_shaply = 3\n")
     with pytest.raises(ConfigError, match="unknown fill strategies"):
-        _run(tmp_path, "bad2", TINY.format(n=50).replace('"inpaint"', '"paint"'))
+        _run(tmp_path, "bad2", tiny("band_utilization", 50).replace('"inpaint"', '"paint"'))

@@ -6,32 +6,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from _study_checks import check_figures_and_report
+from _study_checks import check_figures_and_report, tiny
 from _study_checks import run_config as _run
 
 import interpret as ip
 import interpret.studies.optical_lines_to_ir as olir
 from interpret.exceptions import ConfigError
 
-TINY = """
-study = "optical_lines_to_ir"
-seed = 0
-n = {n}
-jobs = 1
-progress = false
-[params]
-fast = true
-n_epochs = 2
-n_attribution = 10
-ig_steps = 4
-batch_size = 16
-n_boot = 20
-n_perm = 50
-randomization_bands = ["W3"]
-n_randomization = 3
-randomization_steps = 2
-"""
-HEAVY = ("predictions", "ig_W1", "ig_W2", "ig_W3", "ig_W4", "lines_W1", "lines_W3", "stack", "randomization_W3")
+pytestmark = pytest.mark.xdist_group("optical_lines_to_ir")   # one worker runs the shared study run
 
 
 # --- known answers -----------------------------------------------------------------------------------------
@@ -89,9 +71,9 @@ def test_rest_frame_stack_aligns_lines():
 # --- end to end --------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def mock_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("olir")
-    return tmp, _run(tmp, "tiny", TINY.format(n=160))
+def mock_run(study_run):
+    """The shared run of the tiny configuration (conftest.study_run)."""
+    return study_run("optical_lines_to_ir")
 
 
 def test_mock_run_end_to_end(mock_run):
@@ -121,10 +103,9 @@ def test_mock_run_end_to_end(mock_run):
     assert cfg["labels"] == "noise_free" and cfg["auxiliary_targets"] == list(ip.mock.train.IR_AUXILIARY)
 
 
-def test_rerun_hits_cache(mock_run):
+def test_rerun_loads_the_reference_weights(mock_run):
     tmp, _ = mock_run
-    ctx = _run(tmp, "tiny", TINY.format(n=160))
-    assert not any(step in ctx.timings for step in HEAVY)
+    ctx = _run(tmp, "tiny", tiny("optical_lines_to_ir"))
     assert ctx.timings["model"] < 5.0                      # weights loaded, not retrained
 
 
@@ -133,7 +114,7 @@ def test_user_files_with_and_without_model(tmp_path):
     cols = ["redshift", *olir.IR_BANDS, *(f"{b}_err" for b in olir.IR_BANDS)]
     ip.data.write_catalog(u.catalog[cols], tmp_path / "cat.parquet")
     ip.data.write_spectra(tmp_path / "spec.h5", u.spectra, u.wavelength)
-    text = (TINY.format(n=120).replace("n = 120\n", "").replace('randomization_bands = ["W3"]',
+    text = (tiny("optical_lines_to_ir", 120).replace("n = 120\n", "").replace('randomization_bands = ["W3"]',
                                                                  'randomization_bands = []')
             + 'bands = ["W1", "W3"]\ntruth_lines = {W1 = ["D4000", "Mgb"], W3 = ["Halpha"]}\n'
             + '[data]\ncatalog = "../cat.parquet"\nspectra = "../spec.h5"\n')
@@ -164,9 +145,7 @@ def test_user_files_with_and_without_model(tmp_path):
 
 
 def test_bad_config(tmp_path):
-    with pytest.raises(ConfigError, match="valid keys are .*n_attribution"):
-        _run(tmp_path, "bad", TINY.format(n=50) + "n_atribution = 3\n")
     with pytest.raises(ConfigError, match="subsets of"):
-        _run(tmp_path, "bad2", TINY.format(n=50).replace('["W3"]', '["W5"]'))
+        _run(tmp_path, "bad2", tiny("optical_lines_to_ir", 50).replace('["W3"]', '["W5"]'))
     with pytest.raises(ip.exceptions.ValidationError, match="unknown line"):
-        _run(tmp_path, "bad3", TINY.format(n=50) + 'truth_lines = {W1 = ["Hepsilon"]}\n')
+        _run(tmp_path, "bad3", tiny("optical_lines_to_ir", 50) + 'truth_lines = {W1 = ["Hepsilon"]}\n')

@@ -10,33 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _study_checks import tiny
 
 from interpret.exceptions import ConfigError
 from interpret.runner import run_study
 
-FIGURES = ("sample", "predictions", "shapley", "interactions", "ablation", "pid", "causal_graph", "edge_stability")
-HEAVY = ("predictions", "retrain_", "mask_", "shapley_", "pid_", "edge_stability")
+pytestmark = pytest.mark.xdist_group("sdss_real")   # one worker runs the shared study run
 
-TINY = textwrap.dedent("""
-    study = "sdss_real"
-    seed = 1
-    n = {n}
-    jobs = 1
-    progress = false
-    [params]
-    bands = ["u", "g", "r", "i", "z"]
-    fast = true
-    n_epochs = 2
-    retrain_model = "hgb"
-    n_boot_shapley = 2
-    pid_measures = ["broja", "mmi"]
-    pid_splits = ["break"]
-    pid_bins = 3
-    pid_n_boot = 2
-    pid_n_splits = 2
-    causal_colours = ["u-g", "g-r", "r-i", "i-z"]
-    causal_n_boot = 2
-""")
+FIGURES = ("sample", "predictions", "shapley", "interactions", "ablation", "pid", "causal_graph", "edge_stability")
+
 
 
 def _img_files(report: str) -> list[str]:
@@ -77,19 +59,11 @@ def _check_outputs(out: Path, ctx) -> None:
     assert any("sigma_NMAD" in n for n in ctx.notes)
 
 
-def test_sdss_real_end_to_end_and_cache(tmp_path):
-    cfg = tmp_path / "configs" / "sdss_real.toml"
-    cfg.parent.mkdir()
-    cfg.write_text(TINY.format(n=400))
-    out = tmp_path / "run"
-    ctx = run_study(cfg, overrides={"out": str(out)})
-    _check_outputs(out, ctx)
+def test_sdss_real_end_to_end(study_run):
+    folder, ctx = study_run("sdss_real")
+    _check_outputs(folder / "tiny", ctx)
     assert len(ctx.load("data")) == 400
     assert any(k.startswith("retrain_") for k in ctx.timings)
-    first = ctx.tables["shapley_photoz_inpaint"]
-    again = run_study(cfg, overrides={"out": str(out)})
-    assert not [k for k in again.timings if k.startswith(HEAVY)], again.timings
-    pd.testing.assert_frame_equal(again.tables["shapley_photoz_inpaint"], first)
 
 
 def _user_files(tmp_path: Path) -> tuple[Path, Path]:
@@ -125,7 +99,7 @@ def test_sdss_real_on_user_files(tmp_path):
     cfg = tmp_path / "configs" / "mine.toml"
     cfg.parent.mkdir()
     # no subsample; retrain mode with the reference MLP (2 epochs) instead of HGB
-    text = TINY.format(n=300).replace("n = 300\n", "").replace('"hgb"', '"mlp"') + textwrap.dedent(f"""
+    text = tiny("sdss_real", 300).replace("n = 300\n", "").replace('"hgb"', '"mlp"') + textwrap.dedent(f"""
         [data]
         catalog = "{catalog}"
         bands = ["u", "g", "r", "i", "z"]
@@ -156,9 +130,6 @@ def test_sdss_real_on_user_files(tmp_path):
 def test_sdss_real_bad_config(tmp_path):
     cfg = tmp_path / "configs" / "bad.toml"
     cfg.parent.mkdir()
-    cfg.write_text('study = "sdss_real"\n[params]\nn_bootstrap = 5\n')
-    with pytest.raises(ConfigError, match=r"\[params\] of study 'sdss_real': unknown key\(s\) 'n_bootstrap'; valid keys are .*n_boot_shapley"):
-        run_study(cfg, overrides={"out": str(tmp_path / "bad")})
     cfg.write_text('study = "sdss_real"\n[params]\npid_splits = ["colours"]\n')
     with pytest.raises(ConfigError, match="unknown pid_splits"):
         run_study(cfg, overrides={"out": str(tmp_path / "bad")})

@@ -5,41 +5,14 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from _study_checks import check_figures_and_report
+from _study_checks import check_figures_and_report, tiny
 from _study_checks import run_config as _run
 
 import interpret as ip
 import interpret.studies.stellar_mass as sm
 from interpret.exceptions import ConfigError
 
-TINY = """
-study = "stellar_mass"
-seed = 0
-n = {n}
-jobs = 1
-progress = false
-[params]
-fast = true
-image_size = 16
-n_boot_metrics = 5
-causal_n_boot = 3
-pid_measures = ["broja", "mmi"]
-pid_bins = 3
-pid_n_boot = 3
-pid_n_splits = 2
-knn_k = 3
-pointwise_classes = 3
-pointwise_folds = 2
-pointwise_epochs = 2
-pointwise_hidden = [8]
-n_attribution = 6
-ig_steps = 4
-radial_bins = 4
-local_k = 12
-local_n_perm = 10
-"""
-HEAVY = ("predictions", "stability_pc", "stability_fci", "graph_pc", "pid_phot_vs_cnn_broja", "pointwise",
-         "attribution", "local")
+pytestmark = pytest.mark.xdist_group("stellar_mass")   # one worker runs the shared study run
 
 
 # --- known answers -----------------------------------------------------------------------------------------
@@ -84,9 +57,9 @@ def test_augmented_truth_and_reference_graph_has_zero_shd():
 # --- end to end --------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def mock_run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("sm")
-    return tmp, _run(tmp, "tiny", TINY.format(n=200))
+def mock_run(study_run):
+    """The shared run of the tiny configuration (conftest.study_run)."""
+    return study_run("stellar_mass")
 
 
 def test_mock_run_end_to_end(mock_run):
@@ -117,13 +90,6 @@ def test_mock_run_end_to_end(mock_run):
     assert local["fraction_significant"].between(0, 1).all()
     assert local["dataset_p_value"].between(0, 1).all() and local["fraction_fdr_significant"].between(0, 1).all()
     assert len(ctx.notes) >= 8 and manifest["notes"] == ctx.notes
-
-
-def test_rerun_hits_cache(mock_run):
-    tmp, first = mock_run
-    ctx = _run(tmp, "tiny", TINY.format(n=200))
-    assert not any(step in ctx.timings for step in HEAVY)
-    assert ctx.tables["pid"].equals(first.tables["pid"])
 
 
 KW = {"n_bands": 5, "image_size": 16, "channels": [4, 8, 8], "hidden": [8]}
@@ -160,7 +126,7 @@ def test_user_files_and_model(tmp_path):
     model = _tiny_model(u.images, u.catalog["log_mstar"].to_numpy())
     torch.save(model.state_dict(), tmp_path / "mass.pt")
     kwargs = ", ".join(f"{k} = {v}" for k, v in KW.items())
-    text = (TINY.format(n=200).replace("n = 200\n", "")
+    text = (tiny("stellar_mass", 200).replace("n = 200\n", "")
             + '[data]\ncatalog = "../cat.parquet"\nimages = "../cut.h5"\nsplit = "split"\n[model]\npath = "../mass.pt"\n'
             + f'factory = "interpret.mock.models:ImageCNN"\nfactory_kwargs = {{{kwargs}}}\n')
     ctx = _run(tmp_path, "user", text)
@@ -178,7 +144,5 @@ def test_user_files_and_model(tmp_path):
 
 
 def test_bad_config(tmp_path):
-    with pytest.raises(ConfigError, match="valid keys are .*pid_measures"):
-        _run(tmp_path, "bad", TINY.format(n=50) + "pid_measure = ['mmi']\n")
     with pytest.raises(ConfigError, match="unknown PID pair"):
-        _run(tmp_path, "bad2", TINY.format(n=50) + "pointwise_pair = 'mass_vs_colour'\n")
+        _run(tmp_path, "bad2", tiny("stellar_mass", 50) + "pointwise_pair = 'mass_vs_colour'\n")

@@ -13,20 +13,16 @@ from interpret.exceptions import ConfigError  # noqa: E402
 from interpret.studies.piczl import figures  # noqa: E402
 from interpret.studies.piczl.params import PiczlParams  # noqa: E402
 
+pytestmark = pytest.mark.xdist_group("piczl")   # one worker runs the shared study run
+
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory):
+def outputs(study_run):
     """The study through the runner (config -> cached steps -> figures -> report), with two of the ten
-    members (the G=3 ones) on 6 train galaxies: the plumbing, not the science."""
-    from interpret.runner import run_study
-
-    root = tmp_path_factory.mktemp("piczl")
-    (root / "piczl.toml").write_text(
-        'study = "piczl"\n[params]\nn_galaxies = 6\nig_steps = 4\nig_batch = 6\npid_n_shuffles = 5\n'
-        'members = ["nll_model_G=3_B=256_lr=0.001", "crps_model_G=3_B=512_lr=0.00115"]\n')
-    ctx = run_study(root / "piczl.toml", overrides={"out": str(root / "run")})
-    assert (root / "run" / "report.html").is_file() and len(list((root / "run" / "figures").glob("*.png"))) == 5
-    assert (root / "run" / "tables" / "metrics.csv").is_file()
+    members (the G=3 ones) on 6 train galaxies: the plumbing, not the science (conftest.study_run)."""
+    folder, ctx = study_run("piczl")
+    assert (folder / "tiny" / "report.html").is_file() and len(list((folder / "tiny" / "figures").glob("*.png"))) == 5
+    assert (folder / "tiny" / "tables" / "metrics.csv").is_file()
     return ctx.store
 
 
