@@ -81,3 +81,42 @@ def test_bad_input_and_degenerate_neighbourhoods():
     with pytest.warns(EstimationWarning, match="constant"):
         r = local_dependence(emb, np.ones(200), q, k=20, n_permutations=3, seed=0)
     assert np.isnan(r.p_value).all()
+
+
+@pytest.mark.parametrize("conditioned", [False, True])
+def test_chunked_nulls_equal_the_explicit_permutation_statistics(conditioned):
+    """The fused per-chunk nulls equal correlations of explicitly permuted (and residualised) queries."""
+    from interpret.causal.local import _chunk, _plan, _poly, _residualise, _rowcorr
+
+    rng, emb, z, q = _universe(300)
+    t = z + 0.3 * q + rng.normal(size=300)
+    c = (z + rng.normal(size=300))[:, None] if conditioned else None
+    plan, rows = _plan(emb, t, q, c, None, k=25, degree=2, alternative="two-sided", n_perm=7, block_size=2,
+                       rng=np.random.default_rng(0))
+    r, _, _, s1, s2, dsum, dcount = _chunk(plan, emb[rows])
+    _, idx = plan.tree.query(emb[rows], k=25)
+    tn, qn = plan.t[idx], plan.q[idx]
+    design = None if c is None else _poly(plan.c[idx], 2)
+    if design is not None:
+        tn, qn = _residualise(tn, design), _residualise(qn, design)
+    np.testing.assert_allclose(r, _rowcorr(tn, qn), atol=1e-12)
+    null = np.stack([_rowcorr(tn, qn[:, p]) for p in plan.perms], 1)       # shared rank permutations
+    np.testing.assert_allclose(s1, null.sum(1), atol=1e-10)
+    np.testing.assert_allclose(s2, (null ** 2).sum(1), atol=1e-10)
+    for b, off in enumerate(plan.offsets):                                # block-restricted query permutations
+        qp = plan.q[np.arange(len(off)) + off]
+        assert sorted(qp) == sorted(plan.q)
+        g = qp[idx] if design is None else _residualise(qp[idx], design)
+        rb = _rowcorr(tn, g)
+        assert dcount[b] == np.isfinite(rb).sum()
+        assert dsum[b] == pytest.approx(np.nansum(rb ** 2), abs=1e-10)
+
+
+def test_result_does_not_depend_on_n_jobs():
+    rng, emb, z, q = _universe(2500)          # several chunks of query rows
+    c = q + rng.normal(size=2500)
+    a = local_dependence(emb, z, q, k=20, condition=c, n_permutations=200, seed=5)
+    b = local_dependence(emb, z, q, k=20, condition=c, n_permutations=200, seed=5, n_jobs=2)
+    for name in ("correlation", "p_value", "null_std", "efficiency"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert a.dataset_p_value == b.dataset_p_value

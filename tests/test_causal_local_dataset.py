@@ -2,9 +2,13 @@
 (issue 18)."""
 from __future__ import annotations
 
+import functools
+import warnings
+
 import numpy as np
 import pytest
 
+import interpret as ip
 from interpret.causal import local_dependence
 from interpret.causal.local import SETTINGS, _bh
 from interpret.exceptions import ValidationError
@@ -99,3 +103,44 @@ def test_paper_setting() -> None:
         local_dependence(emb, t, q, k=50, setting="zhang2025", reference=np.arange(300))
     r = local_dependence(emb, t, q, setting="zhang2025", reference=np.arange(300), n_permutations=9, seed=0)
     assert r.k == 100 and r.setting == "zhang2025"
+
+
+@functools.lru_cache(maxsize=1)
+def _mock_catalogue(n: int, seed: int):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ip.mock.make_universe(n=n, seed=seed, images=False, spectra=False, progress=False).catalog
+
+
+def _mock_rates(kind: str, reps: int, n: int, seed: int = 0) -> float:
+    """Dataset-level rejection rate at 0.05 on mock-universe nulls (see benchmarks/bench_local_dependence_null:
+    target = true log stellar mass, embedding = standardised redshift, colours and r; "pure": query =
+    position_angle, which the planted DAG makes independent of everything in the catalogue; "trend": query =
+    a photometric redshift (true z + independent error), independent of the mass given the embedding, which
+    holds z; "trend|z": the same with the redshift conditioned on)."""
+    cat = _mock_catalogue(reps * n, seed)
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for i in range(reps):
+        c = cat.iloc[i * n:(i + 1) * n]
+        z = c["redshift"].to_numpy()
+        emb = np.column_stack([z, c["u"] - c["g"], c["g"] - c["r"], c["r"] - c["i"], c["i"] - c["z"],
+                               c["z"] - c["W1"], c["r"]])
+        emb = (emb - emb.mean(0)) / emb.std(0)
+        q = c["position_angle"].to_numpy() if kind == "pure" else z + 0.05 * (1 + z) * rng.normal(size=n)
+        r = local_dependence(emb, c["log_mstar"].to_numpy(), q, k=30, condition=z if kind == "trend|z" else None,
+                             n_permutations=19, seed=rng, progress=False)
+        hits += r.dataset_p_value <= 0.05
+    return hits / reps
+
+
+@pytest.mark.parametrize("kind", [
+    "pure",
+    "trend|z",  # 200 repetitions at n = 1000 (benchmarks/RESULTS.md): 9.5 % [5.8, 14.4], above nominal
+    pytest.param("trend", marks=pytest.mark.xfail(strict=True, reason="issue 18: without conditioning on the "
+                 "trend variable the block null keeps too little of the within-neighbourhood trend in a 7-D "
+                 "embedding (100 % rejections over 200 mock nulls)")),
+])
+def test_dataset_test_holds_its_level_on_the_mock_universe(kind: str) -> None:
+    rate = _mock_rates(kind, reps=40, n=300, seed=11)
+    assert rate <= 0.15, rate  # nominal 0.05; 40 repetitions: 0.15 is 2.9 binomial sigma above it
