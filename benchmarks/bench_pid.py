@@ -62,27 +62,59 @@ def bench_broja() -> None:
         record("pid: BROJA solver, n=1e5, 2 sources", "; ".join(parts), "; ".join(ratios) or "-", PACKAGES)
 
 
-def bench_broja_certified(ks: tuple[int, ...] = (8, 16, 32, 64), clarabel_up_to: int = 32) -> None:
+def _load_solver(path: str):
+    """An earlier ``broja.py`` (``git show REV:interpret/pid/broja.py > FILE``) as a module, for before/after rows."""
+    import importlib.util
+    import sys
+
+    import interpret.pid  # noqa: F401  (the copy's relative imports resolve inside this package)
+
+    spec = importlib.util.spec_from_file_location("interpret.pid._broja_before", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_broja_certified(ks: tuple[int, ...] = (8, 16, 32, 64), clarabel_up_to: int = 32,
+                          before: str | None = None) -> None:
     """Issue 18: BROJA's certified accuracy and time on the binned-Gaussian table and on a dense Dirichlet table.
 
     Accuracy is the certified gap (a rigorous bound) and, up to ``clarabel_up_to``, the distance to the
-    exponential-cone optimum from Clarabel (:func:`interpret.pid.broja.broja_clarabel`).
+    exponential-cone optimum from Clarabel (:func:`interpret.pid.broja.broja_clarabel`). ``before`` is the
+    path of an earlier ``broja.py``: its ``broja_solve`` is timed on the same tables, interleaved with the
+    current one (best of 5 at k <= 16, 3 at k = 32, 2 at k = 64), and its accuracy reported alike.
     """
     from interpret.pid.broja import broja_clarabel, broja_solve
 
-    parts = []
+    old = _load_solver(before) if before else None
+    parts, ratios = [], []
     for k in ks:
         tables = {"gauss": _pmf(k), "dirichlet": np.random.default_rng(k).dirichlet(np.ones(k**3)).reshape(k, k, k)}
         for name, pmf in tables.items():
+            repeat = 5 if k <= 16 else 3 if k <= 32 else 2
             sol = broja_solve(pmf)
-            t = best_time(lambda p=pmf: broja_solve(p), repeat=3 if k <= 32 else 1)
-            part = f"k={k} {name}: {t:.3f} s, gap {sol.gap:.1e} bits ({sol.certified_by})"
-            if k <= clarabel_up_to:
-                ref, t_ref = _timed(lambda p=pmf: broja_clarabel(p))
-                part += f", |dI*| vs Clarabel {abs(ref.min_joint_information - sol.min_joint_information):.1e} ({t_ref:.1f} s)"
+            sol_old = old.broja_solve(pmf) if old else None
+            t, t_old = np.inf, np.inf
+            for _ in range(repeat):
+                t = min(t, best_time(lambda p=pmf: broja_solve(p), repeat=1))
+                if old:
+                    t_old = min(t_old, best_time(lambda p=pmf: old.broja_solve(p), repeat=1))
+            ref = broja_clarabel(pmf) if k <= clarabel_up_to else None
+            part = f"k={k} {name}: {t:.3f} s, {sol.iterations} it, gap {sol.gap:.1e} bits ({sol.certified_by})"
+            if ref is not None:
+                part += f", |dI*| vs Clarabel {abs(ref.min_joint_information - sol.min_joint_information):.1e}"
+            if old:
+                part += f" [before: {t_old:.3f} s, {sol_old.iterations} it, gap {sol_old.gap:.1e} ({sol_old.certified_by})"
+                if ref is not None:
+                    part += f", |dI*| {abs(ref.min_joint_information - sol_old.min_joint_information):.1e}"
+                part += "]"
+                ratios.append(f"k={k} {name} {t_old / t:.1f}x")
             parts.append(part)
-    record("pid: BROJA certified (feasible Q + dual bound, Clarabel fallback), tol 1e-5 bits", "; ".join(parts),
-           "-", PACKAGES)
+    label = "pid: BROJA certified (feasible Q + dual bound, Clarabel fallback), tol 1e-5 bits"
+    if old:
+        label += f", before = {before}"
+    record(label, "; ".join(parts), ("before / after: " + ", ".join(ratios)) if ratios else "-", PACKAGES)
 
 
 def bench_ccs() -> None:
@@ -121,7 +153,19 @@ def bench_joint_table() -> None:
 
 
 def main() -> None:
-    """Run every PID benchmark and append the rows to RESULTS.md."""
+    """Run every PID benchmark and append the rows to RESULTS.md.
+
+    ``python -m benchmarks.bench_pid --broja-before FILE`` runs only the certified-BROJA row, against the
+    ``broja.py`` in FILE (before/after in one run).
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--broja-before", help="earlier broja.py to time against (only the certified-BROJA row)")
+    args = parser.parse_args()
+    if args.broja_before:
+        bench_broja_certified(before=args.broja_before)
+        return
     bench_joint_table()
     bench_broja()
     bench_broja_certified()
