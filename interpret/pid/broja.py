@@ -236,11 +236,6 @@ class _State:
         objective = float((qx * la).sum() + (qy * lb).sum() - (rc * np.log(np.maximum(c, _TINY))).sum())
         return objective, self._dual(la, lb, c, rounds)
 
-    def dual_bound(self, rounds: int = 3) -> float:
-        """Weak-duality lower bound on ``min -H_Q(T | X, Y)`` (nats) from the current scalings (see bounds)."""
-        la, lb = self._logs()
-        return self._dual(la, lb, self.coupling_weights(), rounds)
-
     def _dual(self, la: np.ndarray, lb: np.ndarray, c: np.ndarray, rounds: int) -> float:
         bound = float((self.pxt * la).sum() + (self.pyt * lb).sum())
         px, py = self.pxt.sum(1), self.pyt.sum(1)
