@@ -405,7 +405,9 @@ def broja_solve(
     momentum : float, default 0.5
         Heavy-ball momentum of that update in ``[0, 1)``: the coupling is multiplied by ``m`` with
         ``m <- m**momentum * c**omega`` (0 is the plain over-relaxed update). It halves the iterations on
-        binned and dense tables; the momentum restarts and ``omega`` is damped whenever the objective rises.
+        binned and dense tables; the momentum restarts and ``omega`` is damped whenever the objective rises,
+        and if the gap stalls the plain update (no momentum, ``omega <= 1.9``) restarts from ``Q0`` with the
+        iterations left, keeping the bounds found so far.
     check_every : int, default 25
         Coupling updates between gap checks. A check estimates the gap in ``O(k^2 |T|)`` from the scalings;
         ``Q`` is rounded onto ``Δ_P`` and evaluated exactly (the certificate) when that estimate reaches
