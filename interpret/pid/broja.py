@@ -27,11 +27,11 @@ The certificate has two halves. Each exactly evaluated iterate is rounded *exact
 (Altschuler, Weed & Rigollet 2017, Algorithm 2, slice by slice), so its objective is a rigorous upper
 bound; the best feasible iterate and the best dual bound are kept. The solver stops when the gap between
 them is non-negative and below ``tol`` bits and the returned ``Q`` meets the marginals to ``1e-10``; that
-bounds the error of every atom. Coupling entries are floored at ``1e-200`` so that they cannot underflow (which used to make the
-scalings, and the gap, grow with more iterations). When the gap stalls or ``max_iter`` is reached, the
-problem is handed to the exponential-cone solver Clarabel (:func:`broja_clarabel`), and the result says
-which solver certified it (``certified_by``); if neither can, a
-:class:`~interpret.exceptions.ConvergenceWarning` is raised and ``converged`` is False.
+bounds the error of every atom. Coupling entries are floored at ``1e-200`` so that they cannot underflow
+(which used to make the scalings, and the gap, grow with more iterations). When the gap stalls or
+``max_iter`` is reached, the problem is handed to the exponential-cone solver Clarabel
+(:func:`broja_clarabel`), and the result says which solver certified it (``certified_by``); if neither can,
+a :class:`~interpret.exceptions.ConvergenceWarning` is raised and ``converged`` is False.
 
 References
 ----------
