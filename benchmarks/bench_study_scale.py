@@ -121,8 +121,40 @@ def _worker(mode: str, n: int, out: Path, model_dir: str | None) -> dict:
             (out / "trained" / "model.json").write_text(json.dumps(
                 {"factory": rep["model"], "factory_kwargs": rep["config"]["model_kwargs"], "n_train": rep["n_train"],
                  "epochs": rep["epochs"]}))
+    limit = _forward_limit(model_dir or str(out / "trained"), ctx.store["data"].images, n)
     return {"mode": mode, "n": n, "wall": wall, "total": total, "cluster_start": cluster_s, "steps": steps,
-            "peak_rss": _peak(), "hits": ctx.hits}
+            "peak_rss": _peak(), "hits": ctx.hits, "forward_limit": limit}
+
+
+def _forward_limit(model_dir: str, images, n: int, sample: int = 2048) -> float | None:
+    """Seconds of one bare forward pass of the study's CNN over ``n`` cutouts (2 torch threads, batches of
+    256, no gradients; best of 3 passes over ``sample`` real cutouts, scaled to n): the floor of the
+    ``predictions`` step, which needs the CNN's output for every galaxy."""
+    import importlib
+
+    import numpy as np
+    import torch
+
+    path = Path(model_dir)
+    if not (path / "model.json").exists():
+        path = path.parent / "trained"
+        if not (path / "model.json").exists():
+            return None
+    spec = json.loads((path / "model.json").read_text())
+    mod, name = spec["factory"].split(":")
+    net = getattr(importlib.import_module(mod), name)(**spec["factory_kwargs"])
+    net.load_state_dict(torch.load(path / "model.pt", weights_only=True))
+    net.eval()
+    x = torch.from_numpy(np.asarray(images[:sample], np.float32))
+    torch.set_num_threads(2)
+    best = float("inf")
+    with torch.no_grad():
+        for _ in range(3):
+            t0 = time.perf_counter()
+            for i in range(0, len(x), 256):
+                net(x[i:i + 256])
+            best = min(best, time.perf_counter() - t0)
+    return best / len(x) * n
 
 
 def _run(mode: str, n: int, out: Path, model_dir: str | None) -> dict:
@@ -249,6 +281,9 @@ def main(argv: list[str] | None = None) -> None:
             dom = max(grouped(res["steps"]).items(), key=lambda kv: kv[1])
             extra = f"; cluster start {res['cluster_start']:.1f} s (not in total)" if mode == "dask" else ""
             ratio = f"dominant: {dom[0]} {dom[1] / res['total']:.0%}"
+            if res.get("forward_limit"):
+                ratio += (f"; predictions / forward-pass limit ({res['forward_limit']:.1f} s) "
+                          f"{res['steps']['predictions'] / res['forward_limit']:.2f}x")
             if mode == "dask" and "default" in results:
                 ratio += (f"; default/dask {results['default']['total'] / res['total']:.2f}x; "
                           + ("bit-identical" if not diff else "NOT bit-identical"))

@@ -200,37 +200,41 @@ def phot_predictions(ctx: Any, data: Any, bands: list[str], train: np.ndarray) -
         return np.asarray(model.predict(x), float)
 
 
-def embedding(est: Any, images: np.ndarray, batch_size: int = 256) -> np.ndarray | None:
-    """Penultimate-layer features of the network (input of its last Linear layer), or None if unreachable."""
+def predict_and_embed(est: Any, images: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray | None]:
+    """The network's predictions and its penultimate-layer features (input of its last Linear layer; None if
+    unreachable), from one forward pass over ``images``."""
     import torch
 
     module = getattr(est, "module", None)
     linears = [m for m in module.modules() if isinstance(m, torch.nn.Linear)] if module is not None else []
-    if not linears:
-        return None
     feats: list[np.ndarray] = []
     handle = None
+    if linears:
+        try:
+            handle = linears[-1].register_forward_hook(
+                lambda _m, inp, _o: feats.append(inp[0].detach().cpu().numpy()))
+        except Exception as exc:   # noqa: BLE001 - e.g. TorchScript modules without hook support
+            log.warning("stellar_mass: no embedding (%s)", exc)
     try:
-        handle = linears[-1].register_forward_hook(lambda _m, inp, _o: feats.append(inp[0].detach().cpu().numpy()))
-        est.predict(images, batch_size=batch_size, progress=False)
-    except Exception as exc:   # noqa: BLE001 - e.g. TorchScript modules without hook support
-        log.warning("stellar_mass: no embedding (%s)", exc)
-        return None
+        pred = np.asarray(est.predict(images, batch_size=batch_size, progress=False), float).reshape(-1)
     finally:
         if handle is not None:
             handle.remove()
-    return np.concatenate(feats).astype(np.float64) if feats else None
+    emb = np.concatenate(feats).astype(np.float64) if feats else None
+    if emb is not None and len(emb) != len(pred):
+        log.warning("stellar_mass: no embedding (%d feature rows for %d galaxies)", len(emb), len(pred))
+        emb = None
+    return pred, emb
 
 
 def predictions(ctx: Any, est: Any, data: Any, bands: list[str]) -> dict[str, np.ndarray]:
-    """Both models' masses for every galaxy, the split, and the CNN embedding of the analysis rows."""
+    """Both models' masses for every galaxy, the split, and the CNN embedding of the analysis rows (taken
+    during the prediction pass: one forward pass over the cutouts, the step's cost at survey size)."""
     sp = splits(data, ctx.seed)
-    cnn = np.asarray(est.predict(np.asarray(data.images, np.float32), batch_size=256, progress=False),
-                     float).reshape(-1)
+    cnn, emb = predict_and_embed(est, np.asarray(data.images, np.float32))
     out = {**sp, "mass_cnn": cnn, "mass_phot": phot_predictions(ctx, data, bands, sp["train"])}
-    emb = embedding(est, np.asarray(data.images[sp["analysis"]], np.float32))
     if emb is not None:
-        out["embedding"] = emb
+        out["embedding"] = emb[sp["analysis"]]
     return out
 
 
