@@ -9,7 +9,10 @@ memory = growth of the process's max RSS over the measured call, after a warm-up
 * ``shapley_mlp`` - exact 9-band ``band_shapley`` (512 subsets), MLP: seconds and peak growth;
 * ``shapley_cnn`` - exact 9-band ``band_shapley``, the small two-input CNN of ``bench_ablation``: plain masked
   path and the first-layer shortcut in the same process (ratio in one run), extrapolated to 10^5 galaxies;
-* ``knn_mi``      - kNN mutual information, 5-D source: seconds and exponent.
+* ``knn_mi``      - kNN mutual information, 5-D source: seconds and exponent;
+* ``local_dependence`` - ``local_dependence`` on a 16-D embedding (a smooth map of 4 latent coordinates plus
+  noise), k = 50, 100 permutations, ``n_jobs=2`` where the checkout has it: wall and CPU seconds, peak growth,
+  exponent (10^6 measured, in its own process).
 
 Sizes are those a shared 2-core CPU affords (10^3-10^5, 4 x 10^5 for the cheap MLP); 10^6 is extrapolated
 linearly from the largest size measured, and the rows say so. ``--before PATH`` runs the same workers on
@@ -31,9 +34,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve()
 SIZES = {"universe": (10**3, 10**4, 10**5, 3 * 10**5), "ig_mlp": (10**5, 4 * 10**5), "ig_cnn": (500, 2000),
-         "shapley_mlp": (2000, 20000), "shapley_cnn": (300,), "knn_mi": (10**4, 10**5)}
+         "shapley_mlp": (2000, 20000), "shapley_cnn": (300,), "knn_mi": (10**4, 10**5),
+         "local_dependence": (10**4, 10**5, 10**6)}
 QUICK = {"universe": (10**3, 10**4, 10**5), "ig_mlp": (10**4, 10**5), "ig_cnn": (250, 1000),
-         "shapley_mlp": (1000, 4000), "shapley_cnn": (50,), "knn_mi": (10**4, 3 * 10**4)}
+         "shapley_mlp": (1000, 4000), "shapley_cnn": (50,), "knn_mi": (10**4, 3 * 10**4),
+         "local_dependence": (10**4, 10**5)}
 
 
 # --- workers: run in a fresh process, print one JSON line -------------------------------------------------
@@ -98,7 +103,29 @@ def _worker(case: str, n: int) -> dict:
         tgt = src @ rng.normal(size=5) + rng.normal(size=n)
         ip.pid.mutual_information(tgt[:500], src[:500])
         return _measure(lambda: ip.pid.mutual_information(tgt, src))
+    if case == "local_dependence":
+        return _local_dependence(n)
     raise SystemExit(f"unknown case {case!r}")
+
+
+def _local_dependence(n: int) -> dict:
+    """16-D embedding of 4 latent coordinates (the low intrinsic dimension of a network's embedding), k = 50,
+    100 permutations; wall and process CPU seconds (all threads)."""
+    import inspect
+
+    import numpy as np
+
+    from interpret.causal import local_dependence
+
+    rng = np.random.default_rng(0)
+    lat = rng.normal(size=(n, 4))
+    emb = np.tanh(lat @ rng.normal(size=(4, 16))) + 0.05 * rng.normal(size=(n, 16))
+    t, q = lat[:, 0] + 0.5 * rng.normal(size=n), lat[:, 1] + rng.normal(size=n)
+    kw = {"n_jobs": 2, "progress": False} if "n_jobs" in inspect.signature(local_dependence).parameters else {}
+    local_dependence(emb[:2000], t[:2000], q[:2000], k=50, n_permutations=100, seed=0, **kw)
+    cpu = time.process_time()
+    res = _measure(lambda: local_dependence(emb, t, q, k=50, n_permutations=100, seed=0, **kw))
+    return {**res, "cpu_seconds": time.process_time() - cpu, "n_jobs": kw.get("n_jobs", 1)}
 
 
 def _shapley_cnn(n: int) -> dict:
@@ -179,6 +206,14 @@ def summarise(case: str, runs: dict[int, dict]) -> str:
     if case == "shapley_mlp":
         return "; ".join(f"{n:.0e}: {runs[n]['seconds']:.1f} s, peak +{runs[n]['peak_growth'] / 2**20:.0f} MB"
                          for n in sizes)
+    if case == "local_dependence":
+        parts = [f"{n:.0e}: {runs[n]['seconds']:.1f} s wall, {runs[n]['cpu_seconds']:.1f} s CPU, peak "
+                 f"+{runs[n]['peak_growth'] / 2**20:.0f} MB" for n in sizes]
+        if len(sizes) > 1:
+            n1, n2 = sizes[-2], sizes[-1]
+            parts.append(f"exponent {_exponent(n1, runs[n1]['seconds'], n2, last['seconds']):.2f} (wall), "
+                         f"{_exponent(n1, runs[n1]['cpu_seconds'], n2, last['cpu_seconds']):.2f} (CPU)")
+        return f"n_jobs={last['n_jobs']}; " + "; ".join(parts)
     n = sizes[-1]
     text = (f"n={n}, 512 subsets, {last['threads']} torch threads: plain {last['seconds']:.1f} s "
             f"({last['seconds'] * 1e3 / n:.0f} s per 10^3 galaxies -> 10^5 ~ {last['seconds'] * 1e5 / n / 60:.0f} min)")
