@@ -74,6 +74,52 @@ def accuracy(ns: tuple[int, ...] = (10**3, 10**4), seeds: int = 3, neural_seeds:
     return pd.DataFrame(rows).groupby(["route", "N"]).mean(numeric_only=True).drop(columns="seed")
 
 
+def _ksg_random_order(x: np.ndarray, y: np.ndarray, k: int = 3, workers: int = 1) -> float:
+    """The KSG estimate as computed before rows were put in kd-tree leaf order (the "before" of ``scaling``)."""
+    from scipy.spatial import cKDTree
+    from scipy.special import digamma
+
+    from interpret.pid.knn import _count_strictly_within
+
+    joint = np.hstack([x, y])
+    eps = cKDTree(joint).query(joint, k=[k + 1], p=np.inf, workers=workers)[0][:, 0]
+    nx, ny = _count_strictly_within(x, eps, workers), _count_strictly_within(y, eps, workers)
+    return float((digamma(k) + digamma(len(x)) - np.mean(digamma(nx + 1) + digamma(ny + 1))) / np.log(2))
+
+
+def scaling(ns: tuple[int, ...] = (10**5, 3 * 10**5, 10**6), repeat: int = 3) -> pd.DataFrame:
+    """Seconds of one KSG estimate (5-D source, k = 3) in random ("before") and in kd-leaf row order ("after").
+
+    ``*_cpu_s``: process CPU time of one thread, the exponent's measure: on shared cores the wall clock mostly
+    measures the other jobs. ``*_wall_s``: wall time with every core (``workers=-1``: threaded joint query
+    and, after, threaded marginal counts). The two versions run interleaved on the same data (minimum over
+    ``repeat``); the exponent is the slope of log time against log N between the smallest and largest N.
+    """
+    from interpret.pid.knn import ksg
+
+    rows = []
+    for n in ns:
+        t, x, _ = five_d(n, 0)
+        t = ((t - t.mean()) / t.std())[:, None]
+        x = (x - x.mean(axis=0)) / x.std(axis=0)
+        best: dict[str, float] = {}
+        values = {}
+        for _ in range(repeat if n < 10**6 else max(1, repeat - 1)):
+            for name, f in (("before", _ksg_random_order), ("after", ksg)):
+                for clock, workers, timer in (("cpu", 1, time.process_time), ("wall", -1, time.perf_counter)):
+                    t0 = timer()
+                    values[name] = f(t, x, 3, workers=workers)
+                    key = f"{name}_{clock}_s"
+                    best[key] = min(best.get(key, np.inf), timer() - t0)
+        assert values["before"] == values["after"], values   # unchanged values
+        rows.append({"N": n, **best, "bits": values["after"]})
+    table = pd.DataFrame(rows).set_index("N")
+    span = np.log(ns[-1] / ns[0])
+    table.attrs["exponent"] = {c: float(np.log(table[c].iloc[-1] / table[c].iloc[0]) / span)
+                               for c in table.columns if c.endswith("_s")}
+    return table
+
+
 def main() -> None:
     t, x, _ = five_d(100_000, 0)
     t_knn = best_time(lambda: mutual_information(t, x, seed=0), repeat=3)
@@ -84,6 +130,14 @@ def main() -> None:
     record("pid_knn: KSG MI, N=1e5, 5-D source (k=3)", f"{t_knn:.2f} s",
            f"1-D source: ours {t_ours_1d:.2f} s vs sklearn mutual_info_regression {t_sk_1d:.2f} s "
            f"({t_sk_1d / t_ours_1d:.1f}x)", ("scipy", "scikit-learn"))
+    sc = scaling()
+    exp = sc.attrs["exponent"]
+    cpu = ", ".join(f"N={n:.0e}: {r.before_cpu_s:.2f} -> {r.after_cpu_s:.2f} s" for n, r in sc.iterrows())
+    wall = ", ".join(f"N={n:.0e}: {r.before_wall_s:.2f} -> {r.after_wall_s:.2f} s" for n, r in sc.iterrows())
+    record("pid_knn: KSG MI scaling, 5-D source, k=3 (random -> kd-leaf row order, threaded counts)",
+           f"exponent CPU 1 thread {exp['before_cpu_s']:.2f} -> {exp['after_cpu_s']:.2f}, wall all cores "
+           f"{exp['before_wall_s']:.2f} -> {exp['after_wall_s']:.2f}",
+           f"CPU {cpu}; wall {wall}; same values", ("scipy", "scikit-learn"))
     table = accuracy()
     for (route, n), row in table.iterrows():
         cols = ", ".join(f"{c}={v:.4f}" for c, v in row.items() if np.isfinite(v))

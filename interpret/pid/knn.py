@@ -8,7 +8,8 @@ The Kraskov–Stögbauer–Grassberger estimator (algorithm 1) needs no binning:
 where n_x, n_y count the other samples strictly within ε in each marginal. Neighbour search uses
 ``scipy.spatial.cKDTree`` (max-norm, all cores through ``workers``) for the joint k-th neighbour, scikit-learn's
 ``KDTree.query_radius(count_only=True)`` (Chebyshev) for multi-dimensional marginal counts, and two
-``searchsorted`` calls on the sorted values for 1-D marginals. There is no per-sample Python loop.
+``searchsorted`` calls on the sorted values for 1-D marginals, all on rows put in kd-tree leaf order first
+(cache locality; see :func:`ksg`). There is no per-sample Python loop.
 
 Choices (recorded in the result's ``details``)
 ----------------------------------------------
@@ -65,9 +66,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -146,12 +149,35 @@ def _count_strictly_within(v: np.ndarray, eps: np.ndarray, workers: int) -> np.n
         s = np.sort(x)
         inner = eps - 4 * np.spacing(np.abs(x) + eps)
         return np.searchsorted(s, x + inner, "right") - np.searchsorted(s, x - inner, "left") - 1
-    # sklearn's count-only radius query is ~3x faster than cKDTree.query_ball_point(return_length=True) here
-    return KDTree(v, metric="chebyshev").query_radius(v, np.nextafter(eps, 0.0), count_only=True) - 1
+    # sklearn's count-only radius query is ~3x faster than cKDTree.query_ball_point(return_length=True) here;
+    # its loop runs without the GIL, so contiguous blocks of rows (neighbours in memory: leaf order) run in threads
+    tree, radius = KDTree(v, metric="chebyshev"), np.nextafter(eps, 0.0)
+    n_threads = min(_n_threads(workers), max(1, len(v) // 20_000))
+    if n_threads == 1:
+        return tree.query_radius(v, radius, count_only=True) - 1
+    edges = np.linspace(0, len(v), n_threads + 1).astype(int)
+    with ThreadPoolExecutor(n_threads) as pool:
+        parts = pool.map(lambda lo_hi: tree.query_radius(v[lo_hi[0]:lo_hi[1]], radius[lo_hi[0]:lo_hi[1]],
+                                                         count_only=True), zip(edges[:-1], edges[1:]))
+        return np.concatenate(list(parts)) - 1
+
+
+def _n_threads(workers: int) -> int:
+    """Threads for ``workers`` (-1: every core this process may run on)."""
+    if workers > 0:
+        return workers
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores + 1 + workers)
 
 
 def ksg(x: np.ndarray, y: np.ndarray, k: int = 3, *, workers: int = -1) -> float:
     """KSG algorithm-1 estimate of I(x; y) in bits, on arrays already scaled and jittered.
+
+    The rows are first put in the leaf order of a kd-tree of the joint sample, so that the trees built next
+    hold neighbouring points next to each other in memory and consecutive queries visit the same nodes: at
+    10^6 rows a query in random order waits on memory (time exponent 1.26 from 10^5 to 10^6), in leaf order
+    it stays in cache. The per-row terms are put back in the input order before averaging, so the value
+    does not depend on the reordering (bit for bit).
 
     Parameters
     ----------
@@ -160,7 +186,7 @@ def ksg(x: np.ndarray, y: np.ndarray, k: int = 3, *, workers: int = -1) -> float
     k : int, default 3
         Neighbours in the joint space.
     workers : int, default -1
-        Threads for the tree queries (-1: all cores).
+        Threads for the neighbour queries and counts (-1: all cores).
 
     Examples
     --------
@@ -169,13 +195,17 @@ def ksg(x: np.ndarray, y: np.ndarray, k: int = 3, *, workers: int = -1) -> float
     >>> round(ksg(x, y), 1)   # analytic: 0.5 bits
     0.5
     """
-    n = len(x)
+    n, dx = len(x), x.shape[1]
     joint = np.hstack([x, y])
+    order = cKDTree(joint).indices
+    joint = np.ascontiguousarray(joint[order])
     dist, _ = cKDTree(joint).query(joint, k=[k + 1], p=np.inf, workers=workers)
     eps = dist[:, 0]
-    nx = _count_strictly_within(x, eps, workers)
-    ny = _count_strictly_within(y, eps, workers)
-    nats = digamma(k) + digamma(n) - np.mean(digamma(nx + 1) + digamma(ny + 1))
+    nx = _count_strictly_within(np.ascontiguousarray(joint[:, :dx]), eps, workers)
+    ny = _count_strictly_within(np.ascontiguousarray(joint[:, dx:]), eps, workers)
+    terms = np.empty(n)
+    terms[order] = digamma(nx + 1) + digamma(ny + 1)
+    nats = digamma(k) + digamma(n) - np.mean(terms)
     return float(nats / _LN2)
 
 
