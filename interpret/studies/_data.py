@@ -164,7 +164,12 @@ def split_rows(data: StudyData, *, reference: tuple[int, int] | None = None) -> 
 
 def mock_universe(ctx: Any, n_default: int, **kwargs: Any) -> Any:
     """The seeded mock universe of this run, saved once in the run's cache under a digest of the generator's
-    code and every parameter (so a changed generator or parameter never reuses an old universe)."""
+    code and every parameter (so a changed generator or parameter never reuses an old universe).
+
+    Images and spectra are written to the cache file chunk by chunk and read lazily
+    (``make_universe(path=...)``, ``Universe.load(lazy=True)``): a survey-sized universe never has to fit
+    in memory at once; a step that needs every cutout (training a network) reads them itself.
+    """
     from .. import mock
 
     n = ctx.config["n"] or n_default
@@ -172,13 +177,11 @@ def mock_universe(ctx: Any, n_default: int, **kwargs: Any) -> Any:
     path = ctx.cache_dir / f"universe-{key}.h5"
     if path.exists():
         try:
-            return mock.Universe.load(path)
+            return mock.Universe.load(path, lazy=True)
         except Exception as exc:  # a damaged file (e.g. an interrupted older writer): rebuild it
             log.warning("mock universe cache %s unreadable (%s); regenerating", path, exc)
             path.unlink(missing_ok=True)
-    u = mock.make_universe(n=n, seed=ctx.seed, progress=ctx.progress, **kwargs)
-    u.save(path)
-    return u
+    return mock.make_universe(n=n, seed=ctx.seed, progress=ctx.progress, path=path, **kwargs)
 
 
 def study_data(ctx: Any, n_default: int, **kwargs: Any) -> StudyData:
