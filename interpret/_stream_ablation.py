@@ -11,13 +11,15 @@ statistics come from a fixed ``reference`` sample (never from a chunk), so the r
 Examples
 --------
 >>> import numpy as np, tempfile, os
+>>> from interpret.ablation import Fill
 >>> from interpret.streaming import stream_band_ablation
 >>> rng = np.random.default_rng(0)
 >>> x = rng.normal(size=(300, 3)).astype(np.float32)
 >>> y = 1 + x[:, 0] + 0.1 * x[:, 1]
 >>> path = os.path.join(tempfile.mkdtemp(), "x.npy"); np.save(path, x)
 >>> r = stream_band_ablation(lambda a: 1 + a[:, 0] + 0.1 * a[:, 1], path, y, path + ".h5", bands=["g", "r", "i"],
-...                          reference=x[:100], metrics="rmse", chunk_size=64, progress=False)
+...                          strategy=Fill("mean", reference=x[:100]), metrics="rmse", chunk_size=64,
+...                          progress=False)
 >>> r.table["label"].tolist()
 ['all', '-g', '-r', '-i']
 """
@@ -39,7 +41,7 @@ from ._stream_io import open_source, stream_map
 from .ablation._result import AblationResult
 from .ablation.band_layout import ModelInputs
 from .ablation.chunked import ChunkedAblation
-from .ablation.masking import DEFAULT_MAX_BYTES
+from .ablation.options import Batching, Fill, legacy_keywords, split_layout
 from .ablation.strategies import FillStrategy, Zero, get_strategy
 from .exceptions import ValidationError
 
@@ -111,6 +113,7 @@ def _scores(out: Path, job: ChunkedAblation, y: np.ndarray) -> np.ndarray:
     return np.concatenate(parts, axis=0)
 
 
+@legacy_keywords
 def stream_band_ablation(
     estimator: Any,
     source: Any,
@@ -118,18 +121,15 @@ def stream_band_ablation(
     out: str | os.PathLike,
     *,
     bands: Any = None,
-    strategy: str | FillStrategy = "mean",
+    strategy: str | FillStrategy | Fill = "mean",
     subsets: str | Sequence[Any] = "leave_one_out",
     metrics: str | Callable[..., float] | Sequence[str | Callable[..., float]] | None = None,
     redshift: bool = False,
     metric_kwargs: Mapping[str, Any] | None = None,
-    reference: Any = None,
-    band_axis: int | Sequence[int | None] | None = None,
     band_layout: Any = None,
     output: int | str | None = None,
     chunk_size: int = 4096,
-    batch_size: int = 1024,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    batching: Batching | None = None,
     n_jobs: int | None = None,
     seed: int | np.random.Generator | None = None,
     resume: bool = True,
@@ -150,15 +150,16 @@ def stream_band_ablation(
     out : path
         HDF5 file receiving the dataset ``prediction``, shape ``(n, n_subsets[, k])``; an interrupted run of
         the same job resumes where it stopped.
-    bands, strategy, subsets, metrics, redshift, metric_kwargs, band_axis, band_layout, output, batch_size, max_bytes
-        As in :func:`interpret.ablation.band_ablation` (``mode="mask"`` only).
-    reference : array-like (same inputs as one source row block), optional
-        Galaxies the fill statistics (mean, median, noise level, inpainting regressor) are computed from,
-        e.g. the training set or a random sample of the catalogue. Required unless ``strategy="zero"``:
-        statistics of a chunk would differ from chunk to chunk.
+    bands, subsets, metrics, redshift, metric_kwargs, band_layout, output, batching
+        As in :func:`interpret.ablation.band_ablation` (masked mode only).
+    strategy : str, FillStrategy or Fill, default "mean"
+        The fill. ``Fill(strategy, reference=x_ref)`` names the galaxies the fill statistics (mean, median,
+        noise level, inpainting regressor) are computed from, e.g. the training set or a random sample of the
+        catalogue (the same inputs as one source row block). A reference is required unless the strategy is
+        ``"zero"``: statistics of a chunk would differ from chunk to chunk.
     chunk_size : int, default 4096
         Galaxies read per chunk; memory is about ``chunk_size`` rows of input times the subsets sharing a
-        forward pass (bounded by ``max_bytes``).
+        forward pass (bounded by ``batching.max_bytes``).
     n_jobs : int, optional
         Workers for the subset/row-block loop inside each chunk (via :mod:`interpret.parallel`).
     seed : int, Generator or None
@@ -175,6 +176,11 @@ def stream_band_ablation(
     AblationResult
         The same table as :func:`interpret.ablation.band_ablation`; ``details["out"]`` is the HDF5 path.
 
+    Notes
+    -----
+    The keywords ``reference``, ``band_axis``, ``batch_size`` and ``max_bytes`` still work until 0.4, with a
+    ``FutureWarning`` naming the option object that replaces them (``Fill``, ``band_layout``, ``Batching``).
+
     References
     ----------
     Engel et al. (2025), "Mantis Shrimp", arXiv:2501.09112.
@@ -182,6 +188,7 @@ def stream_band_ablation(
     Examples
     --------
     >>> import os, tempfile, numpy as np
+    >>> from interpret.ablation import Fill
     >>> from interpret.streaming import stream_band_ablation
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(size=(200, 3)).astype(np.float32)
@@ -189,8 +196,9 @@ def stream_band_ablation(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     np.save(os.path.join(tmp, "x.npy"), x)
     ...     r = stream_band_ablation(lambda a: a[:, 0] + 0.5 * a[:, 1], os.path.join(tmp, "x.npy"), y,
-    ...                              os.path.join(tmp, "ablation.h5"), bands=["g", "r", "i"], reference=x[:50],
-    ...                              metrics="rmse", chunk_size=64, progress=False)
+    ...                              os.path.join(tmp, "ablation.h5"), bands=["g", "r", "i"],
+    ...                              strategy=Fill("mean", reference=x[:50]), metrics="rmse", chunk_size=64,
+    ...                              progress=False)
     >>> r.table[["label", "n_kept"]].values.tolist()
     [['all', 3], ['-g', 2], ['-r', 2], ['-i', 2]]
     >>> float(r.table["rmse"].iloc[0]), bool(r.table["rmse"].iloc[1] > r.table["rmse"].iloc[2] > 0)
@@ -200,29 +208,34 @@ def stream_band_ablation(
     chunk_size = int(chunk_size)
     if chunk_size <= 0:
         raise ValidationError(f"{_FUNC}(): 'chunk_size' must be positive; got {chunk_size}")
-    strat = get_strategy(strategy, _FUNC)
+    fill = Fill.of(strategy)
+    strat, reference = get_strategy(fill.strategy, _FUNC), fill.reference
+    batching = Batching() if batching is None else batching
+    if not isinstance(batching, Batching):
+        raise ValidationError(f"{_FUNC}(): 'batching' must be a Batching(batch_size, max_bytes); "
+                              f"got {type(batching).__name__}")
     if reference is None and not isinstance(strat, Zero):
         raise ValidationError(f"{_FUNC}(): strategy {strat.name!r} needs fill statistics from a fixed "
                               "'reference' sample (e.g. the training set, or x[rng.choice(n, 10000)]); "
-                              "pass reference=, or use strategy='zero'")
+                              "pass strategy=Fill(strategy, reference=x_ref), or use strategy='zero'")
     head, n = _first_chunk(source, chunk_size, source_kwargs)
     y_arr = _load_y(y, n)
     job = ChunkedAblation(estimator, head, y_arr[:len(ModelInputs.from_x(head, _FUNC).arrays[0])], bands=bands,
-                          strategy=strat, subsets=subsets, metrics=metrics, redshift=redshift,
-                          metric_kwargs=metric_kwargs, reference=reference, band_axis=band_axis,
-                          band_layout=band_layout, output=output, batch_size=batch_size, max_bytes=max_bytes,
-                          n_jobs=n_jobs, seed=seed, caller=_FUNC)
+                          strategy=Fill(strat, reference), subsets=subsets, metrics=metrics,
+                          redshift=redshift, metric_kwargs=metric_kwargs, band_layout=band_layout, output=output,
+                          batching=batching, n_jobs=n_jobs, seed=seed, caller=_FUNC)
     ref_digest = "none" if reference is None else _digest(ModelInputs.from_x(reference, _FUNC).arrays)
     params = {"strategy": repr(strat), "masks": job.masks.astype(int).tolist(), "bands": list(job.bands),
               "reference": ref_digest, "seed": seed if isinstance(seed, (int, type(None))) else repr(seed),
-              "output": output, "band_axis": band_axis, "chunk_size": chunk_size, "batch_size": batch_size,
+              "output": output, "band_axis": split_layout(band_layout)[0], "chunk_size": chunk_size,
+              "batch_size": batching.batch_size,
               "source_kwargs": {k: repr(v) for k, v in (source_kwargs or {}).items()}}
     identity = {"job": _FUNC, "model": digest_estimator(job.estimator), "params": params}
     path = stream_map(_ChunkAblation(job), source, out, chunk_size=chunk_size, dataset="prediction",
                       resume=resume, tag=_FUNC, progress=progress, source_kwargs=dict(source_kwargs or {}),
                       with_start=True, identity=identity)
     values = _scores(path, job, y_arr)
-    details = {"subsets": subsets if isinstance(subsets, str) else "explicit", "batch_size": batch_size,
+    details = {"subsets": subsets if isinstance(subsets, str) else "explicit", "batch_size": batching.batch_size,
                "chunk_size": chunk_size, "seconds": time.perf_counter() - t0,
                "seed": seed if isinstance(seed, int) else None, "fill": strat.description, "n_galaxies": n,
                "out": str(path), "streamed": True}

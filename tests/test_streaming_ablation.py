@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from interpret.ablation import Fill, Noise, band_ablation
+from interpret.ablation import Batching, Fill, Noise, band_ablation
 from interpret.exceptions import ValidationError
 from interpret.streaming import read_rows_done, stream_band_ablation
 
@@ -33,9 +33,9 @@ def test_streamed_equals_in_memory(tmp_path, data, strategy):
     ref = x[:60]
     path = tmp_path / "x.npy"
     np.save(path, x)
-    kw = dict(bands=BANDS, strategy=strategy, subsets="leave_one_out", metrics=METRICS, reference=ref, seed=3)
-    mem_kw = {k: v for k, v in kw.items() if k not in ("strategy", "reference")}
-    mem = band_ablation(_model, x, y, strategy=Fill(strategy, reference=ref), progress=False, **mem_kw)
+    kw = dict(bands=BANDS, strategy=Fill(strategy, reference=ref), subsets="leave_one_out", metrics=METRICS,
+              seed=3)
+    mem = band_ablation(_model, x, y, progress=False, **kw)
     out = tmp_path / "pred.h5"
     res = stream_band_ablation(_model, path, y, out, chunk_size=40, progress=False, **kw)
     pd.testing.assert_frame_equal(res.table, mem.table, rtol=1e-6)
@@ -61,8 +61,8 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, data):
             raise KeyboardInterrupt
         return _model(a)
 
-    kw = dict(bands=BANDS, strategy="mean", reference=x, metrics=METRICS, chunk_size=32, batch_size=8,
-              progress=False)
+    kw = dict(bands=BANDS, strategy=Fill("mean", reference=x), metrics=METRICS, chunk_size=32,
+              batching=Batching(batch_size=8), progress=False)
     out = tmp_path / "pred.h5"
     with pytest.raises(KeyboardInterrupt):
         stream_band_ablation(flaky, path, y, out, **kw)
@@ -100,3 +100,19 @@ def test_guards(tmp_path, data):
                              progress=False)
     with pytest.raises(ValidationError, match="chunk_size"):
         stream_band_ablation(_model, path, y, tmp_path / "c.h5", bands=BANDS, strategy="zero", chunk_size=0)
+
+
+def test_old_keywords_warn_and_give_the_same_table(tmp_path, data):
+    x, y = data
+    path = tmp_path / "x.npy"
+    np.save(path, x)
+    new = stream_band_ablation(_model, path, y, tmp_path / "new.h5", bands=BANDS, metrics="rmse", chunk_size=50,
+                               strategy=Fill("mean", reference=x[:40]), batching=Batching(batch_size=16),
+                               progress=False)
+    with pytest.warns(FutureWarning, match=r"batch_size, reference are removed in 0\.4; use "
+                                           r"batching=Batching\(.*strategy=Fill\(strategy, reference=\.\.\.\)"):
+        old = stream_band_ablation(_model, path, y, tmp_path / "old.h5", bands=BANDS, metrics="rmse",
+                                   chunk_size=50, strategy="mean", reference=x[:40], batch_size=16, progress=False)
+    pd.testing.assert_frame_equal(old.table, new.table)
+    with pytest.raises(ValidationError, match="'batching' must be a Batching"):
+        stream_band_ablation(_model, path, y, tmp_path / "bad.h5", bands=BANDS, strategy="zero", batching=8)

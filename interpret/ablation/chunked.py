@@ -18,12 +18,13 @@ galaxies) and scoring (per block of subsets, over all galaxies).
 Examples
 --------
 >>> import numpy as np
+>>> from interpret.ablation import Fill
 >>> from interpret.ablation.chunked import ChunkedAblation
 >>> rng = np.random.default_rng(0)
 >>> x = rng.normal(size=(60, 3))
 >>> y = x[:, 0] + 0.1 * x[:, 1]
 >>> job = ChunkedAblation(lambda a: a[:, 0] + 0.1 * a[:, 1], x[:20], y[:20], bands=["g", "r", "i"],
-...                       reference=x[:20], metrics="rmse")
+...                       strategy=Fill("mean", reference=x[:20]), metrics="rmse")
 >>> preds = np.concatenate([job.predict(x[a:a + 20], start=a) for a in (0, 20, 40)], axis=1)
 >>> preds.shape                       # (subsets, galaxies)
 (4, 60)
@@ -42,7 +43,8 @@ from ._engine import _PRED_BUDGET, prepare
 from ._result import AblationResult
 from .ablate import _table
 from .band_layout import ModelInputs
-from .masking import DEFAULT_MAX_BYTES, masked_predictions
+from .masking import masked_predictions
+from .options import Batching, Fill, engine_kwargs
 from .strategies import Filler, FillStrategy
 from .subsets import resolve_subsets
 
@@ -71,11 +73,12 @@ class ChunkedAblation:
         A first chunk of model inputs: it fixes the band layout and is checked against ``y_sample``.
     y_sample : array-like of shape (len(sample),) or (len(sample), k)
         True values of ``sample`` (validation only: :meth:`score` takes the targets it scores against).
-    bands, strategy, subsets, metrics, redshift, metric_kwargs, band_axis, band_layout, output, batch_size, max_bytes, n_jobs
+    bands, subsets, metrics, redshift, metric_kwargs, band_layout, output, batching, n_jobs
         As in :func:`interpret.ablation.band_ablation` (masked mode).
-    reference : array-like, optional
-        Galaxies the fill statistics are computed from (default: ``sample``). Give a fixed sample such as the
-        training set: statistics of a chunk would differ from chunk to chunk.
+    strategy : str, FillStrategy or Fill, default "mean"
+        The fill; ``Fill(strategy, reference=x_train)`` names the galaxies the fill statistics are computed
+        from (default: ``sample``). Give a fixed sample such as the training set: statistics of a chunk would
+        differ from chunk to chunk.
     seed : int, Generator or None
         Seeds the noise fill and inpainting subsamples.
     caller : str, default "ChunkedAblation"
@@ -83,18 +86,17 @@ class ChunkedAblation:
     """
 
     def __init__(self, estimator: Any, sample: Any, y_sample: Any, *, bands: Any = None,
-                 strategy: str | FillStrategy = "mean", subsets: str | Sequence[Any] = "leave_one_out",
+                 strategy: str | FillStrategy | Fill = "mean", subsets: str | Sequence[Any] = "leave_one_out",
                  metrics: str | Callable[..., float] | Sequence[str | Callable[..., float]] | None = None,
-                 redshift: bool = False, metric_kwargs: Mapping[str, Any] | None = None, reference: Any = None,
-                 band_axis: Any = None, band_layout: Any = None, output: int | str | None = None,
-                 batch_size: int = 1024, max_bytes: int = DEFAULT_MAX_BYTES, n_jobs: int | None = None,
+                 redshift: bool = False, metric_kwargs: Mapping[str, Any] | None = None, band_layout: Any = None,
+                 output: int | str | None = None, batching: Batching | None = None, n_jobs: int | None = None,
                  seed: int | np.random.Generator | None = None, caller: str = "ChunkedAblation"):
-        self._probe = prepare(caller, estimator, sample, y_sample, bands=bands, mode="mask", strategy=strategy,
-                              metrics=metrics, metric_kwargs=metric_kwargs, fit=None, test_size=None, cv=None,
-                              band_axis=band_axis, band_layout=band_layout,
-                              reference=sample if reference is None else reference, output=output,
-                              batch_size=batch_size, max_bytes=max_bytes, n_jobs=n_jobs, progress=False,
-                              seed=seed, redshift=redshift)
+        kw = engine_kwargs(strategy, None, band_layout, batching, caller)
+        if kw["reference"] is None:
+            kw["reference"] = sample
+        self._probe = prepare(caller, estimator, sample, y_sample, bands=bands, metrics=metrics,
+                              metric_kwargs=metric_kwargs, output=output, n_jobs=n_jobs, progress=False,
+                              seed=seed, redshift=redshift, **kw)
         self.caller = caller
         self.masks: np.ndarray = resolve_subsets(subsets, self.bands, func=caller)
         """Keep-masks, shape ``(n_subsets, n_bands)``; row 0 keeps every band."""
