@@ -181,8 +181,8 @@ def _pair(n: int = 2000) -> tuple[np.ndarray, dict[str, np.ndarray]]:
 def test_uncertified_resamples_are_counted_and_reported(tmp_path) -> None:
     t, s = _pair()
     with pytest.warns(ConvergenceWarning) as record:
-        r = ip.pid.decompose(t, s, measure="broja", bins=4, n_boot=6, bias_correction="shuffle", n_shuffles=4,
-                             seed=0, tol=1e-12, max_iter=50, fallback=False)
+        r = ip.pid.decompose(t, s, measure="broja", bins=4, seed=0, tol=1e-12, max_iter=50, fallback=False,
+                             resampling=ip.pid.Resampling(n_boot=6, bias_correction="shuffle", n_shuffles=4))
     messages = [str(w.message) for w in record]
     assert any("6 of 6 bootstrap resamples were not certified" in m for m in messages)
     assert any("4 of 4 shuffle resamples were not certified" in m for m in messages)
@@ -196,7 +196,7 @@ def test_uncertified_resamples_are_counted_and_reported(tmp_path) -> None:
 
 def test_certified_resamples_count_zero_without_warning() -> None:
     t, s = _pair()
-    r = ip.pid.decompose(t, s, measure="broja", bins=4, n_boot=5, seed=0)
+    r = ip.pid.decompose(t, s, measure="broja", bins=4, resampling=ip.pid.Resampling(n_boot=5), seed=0)
     assert r.uncertified_resamples == {"bootstrap": 0}
     assert (r.to_frame()["uncertified_resamples"] == 0).all()
     assert ip.pid.decompose(t, s, measure="broja", bins=4, seed=0).uncertified_resamples == {}
