@@ -56,6 +56,16 @@ class Binning:
         Equal-count or equal-width bins.
     min_samples_per_bin : float, default 10
         Warn (:class:`~interpret.exceptions.EstimationWarning`) below this many samples per occupied joint bin.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interpret.pid import Binning, decompose
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(size=(2, 2000))
+    >>> r = decompose(x + y, {"x": x, "y": y}, bins=Binning(4, strategy="uniform"), progress=False)
+    >>> r.details["binning"]["target"]["n_bins"], r.details["binning"]["x"]["strategy"]
+    (4, 'uniform')
     """
 
     bins: BinsSpec = 8
@@ -89,6 +99,18 @@ class Reduction:
         Cross-fitting folds of the regression reduction.
     regressor : sklearn regressor, optional
         Model of the regression reduction (default ``HistGradientBoostingRegressor``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from interpret.pid import Reduction, decompose
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.normal(size=(600, 3)), rng.normal(size=600)
+    >>> red = Reduction("regression", n_splits=3, regressor=LinearRegression())
+    >>> r = decompose(x[:, 0] + y, {"x": x, "y": y}, bins=4, reduce=red, seed=0, progress=False)
+    >>> r.details["reductions"]["x"]["method"], r.details["reductions"]["x"]["dim"]
+    ('regression', 3)
     """
 
     method: str = "regression"
@@ -121,6 +143,18 @@ class Resampling:
         Binned route: subtract from every atom its mean over ``n_shuffles`` target permutations.
     n_shuffles : int, default 20
         Permutations of the shuffle null.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interpret.pid import Resampling, decompose
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.integers(0, 2, 2000), rng.integers(0, 2, 2000)
+    >>> r = decompose(a ^ b, {"a": a, "b": b}, bins=None, seed=0, progress=False,
+    ...               resampling=Resampling(n_boot=20, ci_level=0.8, bias_correction="shuffle", n_shuffles=5))
+    >>> lo, hi = r.ci["{a,b}"]
+    >>> round(r.synergy, 1), lo <= r.synergy <= hi, r.details["bias_correction"]["n_shuffles"]
+    (1.0, True, 5)
     """
 
     n_boot: int = 0
@@ -149,6 +183,16 @@ class KNN:
         Tie-breaking noise, in standard deviations of each column.
     scaling : {"standardize", "whiten"}, default "standardize"
         Per-variable preprocessing (see :mod:`interpret.pid.knn`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interpret.pid import KNN, decompose
+    >>> rng = np.random.default_rng(0)
+    >>> x, y, noise = rng.normal(size=(3, 1000))
+    >>> r = decompose(x + y + noise, {"x": x, "y": y}, method=KNN(k=5), seed=0, progress=False)
+    >>> r.estimator, r.details["k"], r.synergy > 0
+    ('knn', 5, True)
     """
 
     k: int = 3
