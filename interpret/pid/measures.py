@@ -115,7 +115,35 @@ NOT_REGISTERED: dict[str, str] = {
 def register(name: str, dit_class: str, *, max_sources: int | None = None, can_be_negative: bool = False,
              description: str, reference: str, fast: FastFunc | None = None, dit_module: str = "dit.pid",
              cost: CostFunc | None = None, **dit_kwargs: Any) -> Measure:
-    """Add a measure to :data:`MEASURES` (names must be unique)."""
+    """Add a measure to :data:`MEASURES` (names must be unique).
+
+    Examples
+    --------
+    A measure needs a dit class (used for three or more sources) and may bring its own two-source
+    ``fast(pmf, names) -> (atoms, details)``; here minimum mutual information written out by hand:
+
+    >>> import numpy as np
+    >>> from interpret.pid import decompose
+    >>> from interpret.pid.estimation import entropy_bits as H
+    >>> from interpret.pid.measures import MEASURES, register
+    >>> def mmi_by_hand(pmf, names):
+    ...     t = pmf.sum((0, 1))                                  # pmf axes: (source a, source b, target)
+    ...     i_a = H(pmf.sum((1, 2))) + H(t) - H(pmf.sum(1))
+    ...     i_b = H(pmf.sum((0, 2))) + H(t) - H(pmf.sum(0))
+    ...     i_ab = H(pmf.sum(2)) + H(t) - H(pmf)
+    ...     red, (a, b) = min(i_a, i_b), names
+    ...     atoms = {f"{{{a}}}{{{b}}}": red, f"{{{a}}}": i_a - red, f"{{{b}}}": i_b - red,
+    ...              f"{{{a},{b}}}": i_ab - i_a - i_b + red}
+    ...     return atoms, {"solver": "by hand"}
+    >>> m = register("mmi_by_hand", "PID_MMI", description="MMI, two sources by hand",
+    ...              reference="arXiv:1411.2832", fast=mmi_by_hand)
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.integers(0, 2, 2000), rng.integers(0, 2, 2000)
+    >>> r = decompose(a ^ b, {"a": a, "b": b}, measure="mmi_by_hand", bins=None)
+    >>> round(r.synergy, 2), r.details["solver"]
+    (1.0, {'solver': 'by hand'})
+    >>> del MEASURES["mmi_by_hand"]                     # registrations are global: undo the example's
+    """
     if name in MEASURES:
         raise ValueError(f"PID measure {name!r} is already registered")
     MEASURES[name] = Measure(name, dit_class, max_sources, can_be_negative, description, reference,
@@ -124,7 +152,19 @@ def register(name: str, dit_class: str, *, max_sources: int | None = None, can_b
 
 
 def get_measure(name: str, n_sources: int, func: str = "decompose") -> Measure:
-    """Look up ``name`` and check it supports ``n_sources``; messages list the valid choices."""
+    """Look up ``name`` and check it supports ``n_sources``; messages list the valid choices.
+
+    Examples
+    --------
+    >>> from interpret.pid.measures import get_measure
+    >>> m = get_measure("broja", 2)
+    >>> m.dit_class, m.max_sources, m.supports(3)
+    ('PID_BROJA', 2, False)
+    >>> get_measure("broja", 3)
+    Traceback (most recent call last):
+        ...
+    interpret.exceptions.ValidationError: decompose(): measure 'broja' supports at most 2 sources; got 3; ...
+    """
     check_choice(name, "measure", func, sorted(MEASURES))
     m = MEASURES[name]
     if not m.supports(n_sources):
@@ -173,6 +213,18 @@ def measure_atoms(name: str, pmf: np.ndarray, names: tuple[str, ...], *, seed: i
     atoms : dict of str -> float
     details : dict
         Solver diagnostics (our solvers) or ``{"solver": "dit"}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interpret.pid.measures import measure_atoms
+    >>> pmf = np.zeros((2, 2, 2))
+    >>> for a in (0, 1):
+    ...     for b in (0, 1):
+    ...         pmf[a, b, a ^ b] = 0.25                      # target = a XOR b: all synergy
+    >>> atoms, details = measure_atoms("broja", pmf, ("a", "b"))
+    >>> {k: round(v, 3) for k, v in atoms.items()}
+    {'{a}{b}': 0.0, '{a}': 0.0, '{b}': 0.0, '{a,b}': 1.0}
     """
     measure = get_measure(name, pmf.ndim - 1)
     solver = options.pop("solver", "ours")
