@@ -130,7 +130,26 @@ def _numeric(a: Any, name: str, func: str) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class BandLayout:
-    """Band name -> the slots it occupies, in the order of ``bands``."""
+    """Band name -> the slots it occupies, in the order of ``bands``.
+
+    Examples
+    --------
+    A layout places each band explicitly; pass it as ``band_layout=`` when the band axis alone cannot say
+    where a band is (here band ``g`` is channel 0 of the images and column 1 of the magnitudes):
+
+    >>> import numpy as np
+    >>> from interpret.ablation import band_ablation
+    >>> from interpret.ablation.band_layout import BandLayout, Slot
+    >>> rng = np.random.default_rng(0)
+    >>> x = (rng.normal(size=(100, 2, 3, 3)), rng.normal(size=(100, 2)))      # (images, magnitudes)
+    >>> def model(img, mag):
+    ...     return img[:, 0].mean(axis=(1, 2)) + mag[:, 1]                    # uses band g only
+    >>> layout = BandLayout(("g", "r"), {"g": (Slot(0, 1, 0), Slot(1, 1, 1)),
+    ...                                  "r": (Slot(0, 1, 1), Slot(1, 1, 0))})
+    >>> t = band_ablation(model, x, model(*x), band_layout=layout, metrics="rmse", progress=False).table
+    >>> t[["label", "rmse"]].round(2).values.tolist()
+    [['all', 0.0], ['-g', 0.98], ['-r', 0.0]]
+    """
 
     bands: tuple[str, ...]
     slots: dict[str, tuple[Slot, ...]]
@@ -179,6 +198,20 @@ def resolve_layout(inputs: ModelInputs, bands: Any, *, band_axis: int | Sequence
         the list; ``input`` is a position or dict key). Overrides ``band_axis``.
     func : str
         Calling function, for messages.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from interpret.ablation.band_layout import ModelInputs
+    >>> x = {"img": np.zeros((10, 3, 8, 8)), "mag": np.zeros((10, 3)), "z": np.zeros((10, 1))}
+    >>> inputs = ModelInputs.from_x(x, "band_ablation")
+    >>> layout = resolve_layout(inputs, ["g", "r", "i"], band_axis=[1, 1, None], func="band_ablation")
+    >>> layout.slots["r"]                                     # band r: channel 1 of "img", column 1 of "mag"
+    (Slot(input=0, axis=1, position=1), Slot(input=1, axis=1, position=1))
+    >>> resolve_layout(inputs, ["g", "r"], band_axis=[1, 1, None], func="band_ablation")
+    Traceback (most recent call last):
+        ...
+    interpret.exceptions.ValidationError: band_ablation(): x['img'] has shape (10, 3, 8, 8): axis 1 has 3 entries but 2 bands were given ...
     """
     if isinstance(band_layout, BandLayout):
         layout = band_layout

@@ -56,13 +56,38 @@ _STAT_ROWS = 5000          # galaxies (seeded sample) used to estimate noise lev
 
 
 def register_strategy(cls: type[FillStrategy]) -> type[FillStrategy]:
-    """Class decorator adding a strategy to :data:`STRATEGIES` under ``cls.name``."""
+    """Class decorator adding a strategy to :data:`STRATEGIES` under ``cls.name``.
+
+    Examples
+    --------
+    Registering makes a strategy available by name (a full custom strategy: :class:`FillStrategy`):
+
+    >>> @register_strategy
+    ... class TrainingMedian(Median):
+    ...     name = "training_median"
+    >>> get_strategy("training_median")
+    TrainingMedian()
+    >>> del STRATEGIES["training_median"]                 # registrations are global: undo the example's
+    """
     STRATEGIES[cls.name] = cls
     return cls
 
 
 def get_strategy(strategy: str | FillStrategy, func: str = "band_ablation") -> FillStrategy:
-    """A strategy instance from a name in :data:`STRATEGIES` or an instance (returned unchanged)."""
+    """A strategy instance from a name in :data:`STRATEGIES` or an instance (returned unchanged).
+
+    Examples
+    --------
+    >>> get_strategy("median"), get_strategy("median").description
+    (Median(), 'per-element median over the reference galaxies')
+    >>> noise = Noise(sigma={"u": 0.3})
+    >>> get_strategy(noise) is noise                      # instances pass through unchanged
+    True
+    >>> get_strategy("blank")
+    Traceback (most recent call last):
+        ...
+    interpret.exceptions.ValidationError: band_ablation(): unknown strategy 'blank'; valid values are ...
+    """
     if isinstance(strategy, FillStrategy):
         return strategy
     check_choice(strategy, "strategy", func, sorted(STRATEGIES))
@@ -105,7 +130,28 @@ class StaticFiller(Filler):
 
 
 class FillStrategy:
-    """Base class: a named fill with a documented choice of value (see the module docstring)."""
+    """Base class: a named fill with a documented choice of value (see the module docstring).
+
+    Examples
+    --------
+    A custom strategy: ``fit`` returns a :class:`StaticFiller` whose ``values(slot, rows)`` gives the fill;
+    here removed magnitude columns are set to a faint limit, i.e. "not detected":
+
+    >>> import numpy as np
+    >>> from interpret.ablation import band_ablation
+    >>> @register_strategy
+    ... class Faint(FillStrategy):
+    ...     name = "faint"
+    ...     description = "magnitude 25 (undetected) in every removed slot"
+    ...     def fit(self, inputs, layout, seed=None):
+    ...         return StaticFiller(layout, lambda slot, rows: 25.0)
+    >>> x = np.random.default_rng(0).normal(20.0, 1.0, size=(100, 2))
+    >>> model = lambda mags: mags.mean(axis=1)
+    >>> r = band_ablation(model, x, model(x), bands=["g", "r"], strategy="faint", metrics="rmse", progress=False)
+    >>> r.table["rmse"].round(1).tolist()
+    [0.0, 2.6, 2.5]
+    >>> del STRATEGIES["faint"]                           # registrations are global: undo the example's
+    """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""

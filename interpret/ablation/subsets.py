@@ -76,7 +76,24 @@ def _explicit(entry: Any, bands: Sequence[str], func: str) -> np.ndarray:
 
 
 def resolve_subsets(subsets: Any, bands: Sequence[str], *, func: str) -> np.ndarray:
-    """Keep-masks ``(m, B)`` for ``subsets``, the full set first, duplicates removed (order kept)."""
+    """Keep-masks ``(m, B)`` for ``subsets``, the full set first, duplicates removed (order kept).
+
+    Examples
+    --------
+    The ``subsets=`` of :func:`~interpret.ablation.band_ablation` become these masks (one row per subset,
+    ``True`` = band kept):
+
+    >>> resolve_subsets("adjacent_pairs", ["g", "r", "i"], func="band_ablation").astype(int).tolist()
+    [[1, 1, 1], [1, 1, 0], [0, 1, 1]]
+    >>> resolve_subsets([["g"], {"drop": ["r"]}, ["g"]], ["g", "r", "i"], func="band_ablation").astype(int).tolist()
+    [[1, 1, 1], [1, 0, 0], [1, 0, 1]]
+    >>> import numpy as np
+    >>> from interpret.ablation import band_ablation
+    >>> x = np.random.default_rng(0).normal(size=(100, 3))
+    >>> band_ablation(lambda a: a.sum(axis=1), x, x.sum(axis=1), bands=["g", "r", "i"], metrics="rmse",
+    ...               subsets=[["g"], {"drop": ["r"]}], progress=False).table["label"].tolist()
+    ['all', 'g only', '-r']
+    """
     n = len(bands)
     if isinstance(subsets, str):
         masks = _named(subsets, n, func)
