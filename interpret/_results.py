@@ -273,6 +273,21 @@ def load_result(path: str | os.PathLike, *, max_bytes: int | None = None) -> Res
     -------
     Result
         An instance of the class that wrote the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import interpret as ip
+    >>> x = np.random.default_rng(0).normal(size=(100, 2))
+    >>> r = ip.ablation.band_ablation(lambda a: a.sum(axis=1), x, x.sum(axis=1), bands=["g", "r"],
+    ...                               metrics="rmse", progress=False)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     r.save(Path(tmp) / "ablation.ipres")
+    ...     back = ip.load_result(Path(tmp) / "ablation.ipres")
+    >>> type(back).__name__, back.table["label"].tolist(), back.table["rmse"].equals(r.table["rmse"])
+    ('AblationResult', ['all', '-g', '-r'], True)
     """
     path = Path(path)
     if not path.exists():

@@ -67,8 +67,19 @@ _ITEM = re.compile(r"^(\s*)(\d+\.|[*-]|#\.)\s+(.*)$")
 
 
 def rst_to_html(text: str) -> str:
-    """HTML of the reStructuredText subset used in docstrings: paragraphs, numbered and bullet lists (nested
-    by indentation), ``::`` literal blocks, simple tables and inline ``code``, *emphasis*, **strong**."""
+    r"""HTML of the reStructuredText subset used in docstrings: paragraphs, numbered and bullet lists (nested
+    by indentation), ``::`` literal blocks, simple tables and inline ``code``, *emphasis*, **strong**.
+
+    Examples
+    --------
+    >>> print(rst_to_html("The *mean* fill:\n\n* keeps ``x``\n* is **fast**"))
+    <p>The <em>mean</em> fill:</p>
+    <ul><li>
+    keeps <code>x</code>
+    </li><li>
+    is <strong>fast</strong>
+    </li></ul>
+    """
     lines = text.strip("\n").splitlines()
     out: list[str] = []
     stack: list[tuple[str, int]] = []      # open lists: (tag, indent)
@@ -256,6 +267,26 @@ def write_report(source: Any, path: str | os.PathLike | None = None, *, title: s
     -------
     pathlib.Path
         The report's path.
+
+    Examples
+    --------
+    Results computed in Python go in as a mapping of name -> figure, table or result object:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from interpret.pid import decompose
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.integers(0, 2, 1000), rng.integers(0, 2, 1000)
+    >>> results = {"xor": decompose(a ^ b, {"a": a, "b": b}, bins=None),
+    ...            "summary": pd.DataFrame({"source": ["a", "b"], "unique_bits": [0.0, 0.0]})}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = write_report(results, Path(tmp) / "report.html", title="XOR check",
+    ...                        description="Target ``a XOR b``: all *synergy*.", notes=["No unique information."])
+    ...     html = out.read_text()
+    >>> out.name, "<h1>XOR check</h1>" in html, "No unique information." in html
+    ('report.html', True, True)
     """
     if isinstance(source, Mapping):
         if path is None:
