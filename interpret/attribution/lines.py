@@ -163,6 +163,17 @@ def line_importance(
     (window minus continuum expectation, mean over galaxies), ``ci_low``, ``ci_high``, ``window``,
     ``continuum``, ``ratio`` (window / continuum attribution density), ``significant`` (``ci_low > 0``),
     ``n_galaxies``, ``wavelength`` (rest, Å), ``half_width`` (rest, Å), ``kind``, ``label``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> wl = np.arange(6400.0, 6700.0, 1.0)                          # rest-frame grid around H-alpha
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.normal(0.0, 0.01, size=(40, wl.size))                 # 40 galaxies of small noise ...
+    >>> a[:, np.abs(wl - 6564.6) < 3] += 0.2                         # ... plus attribution on H-alpha
+    >>> t = line_importance(a, wl, lines=["Halpha", "[NII]6584"], n_boot=200, seed=0)
+    >>> t.index.tolist(), t["significant"].tolist()
+    (['Halpha', '[NII]6584'], [True, False])
     """
     v, wl = _prepare(values, wavelength)
     frame = frame or ("observed" if redshift is not None else "rest")
