@@ -130,6 +130,28 @@ def make_baselines(inputs: tuple[np.ndarray, ...], baselines: Any = None, *,
     tuple of ndarray
         Baselines with exactly the shapes of ``inputs``. A baseline shared by all galaxies (zeros, mean, a
         scalar, one galaxy's shape) is a read-only broadcast view: no copy of the size of the inputs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(5, 2, 8, 8))         # 5 galaxies, 2 bands, 8 x 8 pixels
+    >>> zeros, = make_baselines((x,))
+    >>> mean, = make_baselines((x,), "mean")
+    >>> blurred, = make_baselines((x,), "blurred", blur_sigma=1.0)
+    >>> zeros.shape, bool(np.allclose(mean[0], x.mean(axis=0))), mean.flags.writeable   # shared: a view
+    ((5, 2, 8, 8), True, False)
+    >>> bool(blurred.std() < x.std())                                   # structure smoothed away
+    True
+
+    :func:`~interpret.attribution.attribute` builds them from its ``baselines=``:
+
+    >>> import torch
+    >>> from interpret.attribution import attribute
+    >>> _ = torch.manual_seed(0)
+    >>> m = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(128, 1))
+    >>> a = attribute(m, x.astype("float32"), baselines="blurred", n_steps=8, progress=False)
+    >>> a.input_values(0).shape
+    (5, 2, 8, 8)
     """
     if baselines is None:
         baselines = "zeros"
