@@ -49,6 +49,21 @@ class Background:
         Edges ``cause --> effect`` that must not exist in that direction.
     forbid_within : sequence of int, default ()
         Indices of tiers whose members may not cause each other (e.g. a tier of model predictions).
+
+    Examples
+    --------
+    A chain ``z -> m -> g`` is only identified up to direction from data; tiers orient it:
+
+    >>> import numpy as np, pandas as pd
+    >>> from interpret.causal import discover
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(size=1000)
+    >>> m = z + rng.normal(size=1000)
+    >>> df = pd.DataFrame({"z": z, "m": m, "g": m + rng.normal(size=1000)})
+    >>> discover(df).edges
+    [('z', 'm', '---'), ('m', 'g', '---')]
+    >>> discover(df, background=Background(tiers=[["z"], ["m"], ["g"]])).edges
+    [('z', 'm', '-->'), ('m', 'g', '-->')]
     """
 
     tiers: tuple[tuple[str, ...], ...] = ()
@@ -141,7 +156,23 @@ def tiers(*groups: Sequence[str], required: Iterable[Sequence[str]] = (),
 
 
 def as_background(value: Any, func: str) -> Background | None:
-    """Accept None, a Background, a mapping with tiers/required/forbidden, or a list of tiers."""
+    """Accept None, a Background, a mapping with tiers/required/forbidden, or a list of tiers.
+
+    Examples
+    --------
+    ``background=`` of :func:`~interpret.causal.discover` also takes a dict or a plain list of tiers:
+
+    >>> as_background([["z"], ["m", "g"]], "discover")
+    Background(tiers=(('z',), ('m', 'g')), required=(), forbidden=(), forbid_within=())
+    >>> import numpy as np, pandas as pd
+    >>> from interpret.causal import discover
+    >>> rng = np.random.default_rng(0)
+    >>> z = rng.normal(size=1000)
+    >>> m = z + rng.normal(size=1000)
+    >>> df = pd.DataFrame({"z": z, "m": m, "g": m + rng.normal(size=1000)})
+    >>> discover(df, background={"required": [("m", "g")]}).edges           # only m --> g is constrained
+    [('z', 'm', '---'), ('m', 'g', '-->')]
+    """
     if value is None or isinstance(value, Background):
         return value
     if isinstance(value, Mapping):
