@@ -77,6 +77,18 @@ class Dataset:
         Citation text for the data.
     meta : dict
         Provenance: file path, flux type, cosmology, timings.
+
+    Examples
+    --------
+    Loaders such as :func:`sdss_sample` return one:
+
+    >>> import numpy as np
+    >>> ds = sdss_sample(with_masses=False)
+    >>> ds.name, len(ds), ds.bands.names[:4]
+    ('sdss', 10000, ('FUV', 'NUV', 'u', 'g'))
+    >>> mags = ds.magnitudes(["g", "r"])                              # (n, 2) AB magnitudes
+    >>> mags.shape, round(float(np.median(mags[:, 0] - mags[:, 1])), 1)   # median g - r colour
+    ((10000, 2), 0.9)
     """
 
     name: str
