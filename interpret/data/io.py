@@ -395,6 +395,22 @@ class Cutouts:
         One name per channel, in channel order.
     meta : dict
         Extra header values (e.g. ``pixel_scale`` in arcsec/pixel, units) when the file has them.
+
+    Examples
+    --------
+    :func:`read_cutouts` returns one; :func:`write_cutouts` writes the files it reads:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> images = np.random.default_rng(0).normal(size=(3, 2, 8, 8))      # 3 galaxies, 2 bands, 8 x 8 pixels
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_cutouts(Path(tmp) / "cutouts.fits", images, ["g", "r"], pixel_scale=0.262)
+    ...     c = read_cutouts(path)
+    >>> len(c), c.bands, c.images.shape, c.images.dtype, c.meta["pixel_scale"]
+    (3, ('g', 'r'), (3, 2, 8, 8), dtype('float32'), 0.262)
+    >>> bool(np.allclose(c.images, images, atol=1e-6))
+    True
     """
 
     images: np.ndarray
@@ -586,6 +602,22 @@ class Spectra:
         E.g. ``"1e-17 erg / (s cm2 Angstrom)"`` (SDSS); ``""`` when the file does not say.
     ivar : numpy.ndarray or None
         Inverse variances of ``flux``, shape (n, L).
+
+    Examples
+    --------
+    :func:`read_spectra` returns one; :func:`write_spectra` writes the files it reads:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> wavelength = np.linspace(3800.0, 9200.0, 50)
+    >>> flux = np.ones((4, 50))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_spectra(Path(tmp) / "spectra.fits", flux, wavelength,
+    ...                          flux_unit="1e-17 erg / (s cm2 Angstrom)", ivar=np.full((4, 50), 4.0))
+    ...     s = read_spectra(path)
+    >>> len(s), s.flux.shape, s.wavelength[[0, -1]].tolist(), s.flux_unit, float(s.ivar[0, 0])
+    (4, (4, 50), [3800.0, 9200.0], '1e-17 erg / (s cm2 Angstrom)', 4.0)
     """
 
     flux: np.ndarray

@@ -237,6 +237,15 @@ def lines_in_range(wmin: float, wmax: float, redshift: float = 0.0, kind: str | 
     -------
     list of Line
         In catalogue order.
+
+    Examples
+    --------
+    >>> [line.name for line in lines_in_range(6500.0, 6600.0)]
+    ['[NII]6548', 'Halpha', '[NII]6584']
+    >>> [line.name for line in lines_in_range(5000.0, 5300.0, redshift=0.05)]     # observed frame at z = 0.05
+    ['Hbeta', '[OIII]4959', '[OIII]5007']
+    >>> [line.name for line in lines_in_range(3700.0, 4200.0, kind="absorption")]
+    ['CaII_K', 'CaII_H', 'SrII4077']
     """
     if not (np.isfinite(wmin) and np.isfinite(wmax)) or wmin >= wmax:
         raise ValidationError(f"lines_in_range(): need finite wmin < wmax; got {wmin}, {wmax}")
