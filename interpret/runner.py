@@ -70,6 +70,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import exceptions
 from ._digest import digest_file, digest_json, digest_object
 from ._results import Result, atomic_write_bytes, load_result
 from ._version import __version__
@@ -239,7 +240,7 @@ def code_version(extra: tuple[str, ...] = ()) -> str:
                         for p in files})
 
 
-def _dump(obj: Any, path: Path) -> Path:
+def _dump(obj: Any, path: Path, warned: list[dict[str, str]] | None = None) -> Path:
     if isinstance(obj, Result):
         target = path.with_suffix(".ipres")
         obj.save(target)
@@ -259,9 +260,21 @@ def _dump(obj: Any, path: Path) -> Path:
     else:
         target = path.with_suffix(".json")
         atomic_write_bytes(target, json.dumps(_canonical(obj)).encode())
-    sidecar = {"file": target.name, "size": target.stat().st_size, "digest": digest_file(target)}
+    sidecar = {"file": target.name, "size": target.stat().st_size, "digest": digest_file(target),
+               "warnings": warned or []}
     atomic_write_bytes(target.with_name(target.name + ".sum"), json.dumps(sidecar).encode())
     return target
+
+
+def _replay(path: Path) -> None:
+    """Re-issue the library warnings a cached step raised when it was computed (recorded in its sidecar), so
+    that a rerun from the cache reports what the first run reported (e.g. a baseline warning turned into a
+    report line). Only :mod:`interpret.exceptions` categories are replayed; nothing is imported by name."""
+    meta = json.loads(path.with_name(path.name + ".sum").read_text())
+    for w in meta.get("warnings", []):
+        category = getattr(exceptions, str(w.get("category")), None)
+        if isinstance(category, type) and issubclass(category, exceptions.InterpretWarning):
+            warnings.warn(str(w.get("message", "")), category, stacklevel=3)
 
 
 def _load(path: Path) -> Any:
@@ -344,11 +357,18 @@ class RunContext:
             log.info("cache hit: %s", path.name)
             self.hits.append(name)
             self.store[name] = value
+            _replay(path)
             return value
         t0 = time.perf_counter()
-        value = fn()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = fn()
         self.timings[name] = time.perf_counter() - t0
-        _dump(value, stem)
+        for w in caught:            # the caller's filters decide, as if fn() had warned directly
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        _dump(value, stem, [{"category": w.category.__name__, "message": str(w.message)} for w in caught
+                            if isinstance(getattr(exceptions, w.category.__name__, None), type)
+                            and issubclass(w.category, exceptions.InterpretWarning)])
         self.store[name] = value
         return value
 

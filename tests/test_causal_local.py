@@ -23,7 +23,7 @@ def test_independent_query_gives_uniform_p_values():
     rng, emb, z, q = _universe()
     r = local_dependence(emb, z + 0.5 * rng.normal(size=len(z)), q, k=60, n_permutations=99, seed=0)
     assert r.fraction_significant(0.05) == pytest.approx(0.05, abs=0.025)
-    assert abs(np.mean(r.correlation)) < 0.02
+    assert abs(np.mean(r.correlation)) < 0.05   # ~3 sigma: overlapping neighbourhoods of 60 (sd of r ~ 0.13)
 
 
 def test_dependent_query_is_detected():
@@ -47,7 +47,7 @@ def test_conditioning_removes_dependence_through_a_common_cause():
 def test_vectorised_correlation_equals_per_galaxy_loop():
     rng, emb, z, q = _universe(400)
     t = z + q + rng.normal(size=400)
-    r = local_dependence(emb, t, q, k=30, n_permutations=5, seed=0)
+    r = local_dependence(emb, t, q, k=30, n_permutations=5, seed=0, detrend="none")     # the paper's statistic
     _, idx = cKDTree(emb).query(emb[:5], k=30)
     for i in range(5):
         assert r.correlation[i] == pytest.approx(stats.pearsonr(t[idx[i]], q[idx[i]])[0], abs=1e-10)
@@ -84,23 +84,29 @@ def test_bad_input_and_degenerate_neighbourhoods():
 
 
 @pytest.mark.parametrize("conditioned", [False, True])
-def test_chunked_nulls_equal_the_explicit_permutation_statistics(conditioned):
-    """The fused per-chunk nulls equal correlations of explicitly permuted (and residualised) queries."""
-    from interpret.causal.local import _chunk, _plan, _poly, _residualise, _rowcorr
+@pytest.mark.parametrize("n_trend", [0, 2])
+def test_chunked_nulls_equal_the_explicit_permutation_statistics(conditioned, n_trend):
+    """The fused per-chunk nulls equal correlations of explicitly permuted and residualised queries."""
+    from interpret.causal.local import _chunk, _plan, _poly, _residualise, _rowcorr, _standardise
 
     rng, emb, z, q = _universe(300)
     t = z + 0.3 * q + rng.normal(size=300)
     c = (z + rng.normal(size=300))[:, None] if conditioned else None
     plan, rows = _plan(emb, t, q, c, None, k=25, degree=2, alternative="two-sided", n_perm=7, block_size=2,
-                       rng=np.random.default_rng(0))
+                       n_trend=n_trend, rng=np.random.default_rng(0))
     r, _, _, s1, s2, dsum, dcount = _chunk(plan, emb[rows])
     _, idx = plan.tree.query(emb[rows], k=25)
     tn, qn = plan.t[idx], plan.q[idx]
-    design = None if c is None else _poly(plan.c[idx], 2)
+    parts = ([np.ones(idx.shape + (1,))] if c is None else [_poly(plan.c[idx], 2)])
+    if n_trend:        # the 2 leading principal directions of the (isotropic) embedding, linearly
+        assert plan.trend.shape == (300, 2)
+        parts.append(_standardise(plan.trend[idx]))
+    design = None if c is None and not n_trend else np.concatenate(parts, axis=2)
     if design is not None:
         tn, qn = _residualise(tn, design), _residualise(qn, design)
     np.testing.assert_allclose(r, _rowcorr(tn, qn), atol=1e-12)
-    null = np.stack([_rowcorr(tn, qn[:, p]) for p in plan.perms], 1)       # shared rank permutations
+    resid = (lambda v: v) if design is None else (lambda v: _residualise(v, design))
+    null = np.stack([_rowcorr(tn, resid(qn[:, p])) for p in plan.perms], 1)   # shared rank permutations
     np.testing.assert_allclose(s1, null.sum(1), atol=1e-10)
     np.testing.assert_allclose(s2, (null ** 2).sum(1), atol=1e-10)
     for b, off in enumerate(plan.offsets):                                # block-restricted query permutations

@@ -115,3 +115,43 @@ def test_cli_exit_codes(project, capsys, monkeypatch):
 def test_cache_key_is_stable_and_sensitive():
     assert cache_key("a", {"x": 1, "y": [1, 2]}) == cache_key("a", {"y": [1, 2], "x": 1})
     assert cache_key("a", {"x": 1}) != cache_key("a", {"x": 2})
+
+
+WARNS = textwrap.dedent('''
+    """Toy study whose cached step warns, and whose report turns the warning into a note."""
+    import warnings
+
+    import numpy as np
+    from interpret.exceptions import BaselineWarning
+
+    DEFAULTS = {}
+
+    def compute(ctx):
+        def heavy():
+            warnings.warn("f(baseline) is far outside the predictions", BaselineWarning)
+            warnings.warn("a third-party warning", DeprecationWarning)
+            return np.arange(3.0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ctx.cached("step", {"n": 3}, heavy)
+        ctx.notes.extend(f"{w.category.__name__}: {w.message}" for w in caught)
+
+    FIGURES = []
+''')
+
+
+def test_a_cached_step_replays_its_library_warnings(tmp_path):
+    """A rerun from the cache reports what the first run reported: the library warnings a step raised when it
+    was computed are recorded in its sidecar and re-issued on a cache hit (only interpret.exceptions
+    categories; a third-party warning is not replayed)."""
+    (tmp_path / "analyses" / "configs").mkdir(parents=True)
+    (tmp_path / "analyses" / "warns.py").write_text(WARNS)
+    cfg = tmp_path / "analyses" / "configs" / "warns.toml"
+    cfg.write_text('study = "warns"\n')
+    kw = {"overrides": {"out": str(tmp_path / "run")}, "study_dirs": [tmp_path / "analyses"], "report": False}
+    first = run_study(cfg, **kw)
+    assert first.notes == ["BaselineWarning: f(baseline) is far outside the predictions",
+                           "DeprecationWarning: a third-party warning"]
+    again = run_study(cfg, **kw)
+    assert again.hits == ["step"]
+    assert again.notes == ["BaselineWarning: f(baseline) is far outside the predictions"]
