@@ -13,11 +13,13 @@ Examples
 --------
 >>> import numpy as np, os, tempfile
 >>> from interpret.data.io import write_catalog, read_catalog
->>> path = os.path.join(tempfile.mkdtemp(), "cat.fits")
+>>> tmp = tempfile.TemporaryDirectory()
+>>> path = os.path.join(tmp.name, "cat.fits")
 >>> _ = write_catalog({"FLUX": np.array([[100.0, 1.0]]), "FLUX_IVAR": np.array([[1.0, 4.0]])}, path)
 >>> cat = read_catalog(path, bands=["g", "r"], fluxes={"FLUX": "{band}"})
 >>> cat[["g", "g_err", "r", "r_err"]].round(4).values.tolist()
 [[17.5, 0.0109, 22.5, 0.5429]]
+>>> tmp.cleanup()
 """
 from __future__ import annotations
 
@@ -354,9 +356,11 @@ def write_catalog(table: pd.DataFrame | Mapping[str, Any], path: str | os.PathLi
     Examples
     --------
     >>> import os, tempfile
-    >>> p = write_catalog({"z": [0.1, 0.2]}, os.path.join(tempfile.mkdtemp(), "c.csv"))
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> p = write_catalog({"z": [0.1, 0.2]}, os.path.join(tmp.name, "c.csv"))
     >>> read_catalog(p)["z"].tolist()
     [0.1, 0.2]
+    >>> tmp.cleanup()
     """
     path = Path(path).expanduser()
     fmt = _format(path, "write_catalog", ("fits", "hdf5", "parquet", "csv", "ecsv"))
@@ -518,10 +522,12 @@ def read_cutouts(path: str | os.PathLike, *, bands: Sequence[str] | str | None =
     Examples
     --------
     >>> import numpy as np, os, tempfile
-    >>> p = write_cutouts(os.path.join(tempfile.mkdtemp(), "c.npz"), np.zeros((2, 3, 8, 8)), ["g", "r", "z"])
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> p = write_cutouts(os.path.join(tmp.name, "c.npz"), np.zeros((2, 3, 8, 8)), ["g", "r", "z"])
     >>> c = read_cutouts(p)
     >>> c.images.shape, c.bands
     ((2, 3, 8, 8), ('g', 'r', 'z'))
+    >>> tmp.cleanup()
     """
     path = _existing(path, "read_cutouts")
     fmt = _format(path, "read_cutouts", ("fits", "npz", "hdf5"))
@@ -554,9 +560,11 @@ def write_cutouts(path: str | os.PathLike, images: Any, bands: Sequence[str], *,
     Examples
     --------
     >>> import numpy as np, os, tempfile
-    >>> p = write_cutouts(os.path.join(tempfile.mkdtemp(), "c.fits"), np.ones((1, 2, 4, 4)), ["W1", "W2"])
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> p = write_cutouts(os.path.join(tmp.name, "c.fits"), np.ones((1, 2, 4, 4)), ["W1", "W2"])
     >>> read_cutouts(p).bands
     ('W1', 'W2')
+    >>> tmp.cleanup()
     """
     path = Path(path).expanduser()
     fmt = _format(path, "write_cutouts", ("fits", "npz", "hdf5"))
@@ -721,11 +729,13 @@ def read_spectra(path: str | os.PathLike, *, hdu: int | str | None = None, key: 
     Examples
     --------
     >>> import numpy as np, os, tempfile
-    >>> p = os.path.join(tempfile.mkdtemp(), "s.h5")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> p = os.path.join(tmp.name, "s.h5")
     >>> _ = write_spectra(p, np.ones((2, 5)), np.linspace(4000, 8000, 5), flux_unit="erg/s/cm2/AA")
     >>> s = read_spectra(p)
     >>> s.flux.shape, float(s.wavelength[0]), s.flux_unit
     ((2, 5), 4000.0, 'erg/s/cm2/AA')
+    >>> tmp.cleanup()
     """
     path = _existing(path, "read_spectra")
     fmt = _format(path, "read_spectra", ("fits", "npz", "hdf5"))
@@ -762,9 +772,11 @@ def write_spectra(path: str | os.PathLike, flux: Any, wavelength: Any, *, flux_u
     Examples
     --------
     >>> import numpy as np, os, tempfile
-    >>> p = write_spectra(os.path.join(tempfile.mkdtemp(), "s.fits"), np.ones((1, 3)), [1.0, 2.0, 3.0])
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> p = write_spectra(os.path.join(tmp.name, "s.fits"), np.ones((1, 3)), [1.0, 2.0, 3.0])
     >>> read_spectra(p).wavelength.tolist()
     [1.0, 2.0, 3.0]
+    >>> tmp.cleanup()
     """
     path = Path(path).expanduser()
     fmt = _format(path, "write_spectra", ("fits", "npz", "hdf5"))
