@@ -15,10 +15,12 @@ Examples
 ... class Demo(Result):
 ...     values: np.ndarray
 ...     label: str = "x"
->>> path = os.path.join(tempfile.mkdtemp(), "demo.ipres")
+>>> tmp = tempfile.TemporaryDirectory()
+>>> path = os.path.join(tmp.name, "demo.ipres")
 >>> Demo(np.arange(3.0)).save(path)
 >>> load_result(path).values.tolist()
 [0.0, 1.0, 2.0]
+>>> tmp.cleanup()
 """
 from __future__ import annotations
 

@@ -12,11 +12,13 @@ Examples
 >>> import matplotlib.pyplot as plt
 >>> fig, ax = plt.subplots(); _ = ax.plot([0, 1], [0, 1])
 >>> import tempfile, pathlib
->>> out = pathlib.Path(tempfile.mkdtemp()) / "report.html"
+>>> tmp = tempfile.TemporaryDirectory()
+>>> out = pathlib.Path(tmp.name) / "report.html"
 >>> path = write_report({"scatter": fig, "metrics": pd.DataFrame({"rmse": [0.1]})}, out, title="My run",
 ...                     captions={"scatter": "Predicted against true redshift."})
 >>> "Predicted against true redshift." in path.read_text()
 True
+>>> plt.close(fig); tmp.cleanup()
 """
 from __future__ import annotations
 
