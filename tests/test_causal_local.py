@@ -115,7 +115,7 @@ def test_chunked_nulls_equal_the_explicit_permutation_statistics(conditioned, n_
         g = qp[idx] if design is None else _residualise(qp[idx], design)
         rb = _rowcorr(tn, g)
         assert dcount[b] == np.isfinite(rb).sum()
-        assert dsum[b] == pytest.approx(np.nansum(rb ** 2), abs=1e-10)
+        assert dsum[b] == pytest.approx(np.nansum(rb ** 2), rel=1e-10)
 
 
 def test_result_does_not_depend_on_n_jobs():

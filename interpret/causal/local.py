@@ -47,6 +47,7 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "zhang2025": {"k": 100, "missing": -9999.0, "needs_reference": True, "detrend": "none"},
 }
 _SENTINELS = (-9999.0, -999.0, -99.0)
+_MAX_TREND = 64   # never binding in practice (k // 3 is): the mock trend null needs every coordinate
 
 
 @dataclass(frozen=True)
@@ -238,37 +239,49 @@ def _chunk(plan: _Plan, emb: np.ndarray) -> tuple[np.ndarray, ...]:
     if plan.trend is not None:         # a linear trend across the neighbourhood, in the embedding's directions
         design = np.concatenate([np.ones(idx.shape + (1,)) if design is None else design,
                                  _standardise(plan.trend[idx])], axis=2)
-    if design is not None:
-        tn, qn = _residualise(tn, design), _residualise(qn, design)
-    r = _rowcorr(tn, qn)
+    constant = (np.ptp(tn, axis=1) == 0) | (np.ptp(qn, axis=1) == 0)     # rounding residue is no signal
+    basis = None if design is None else _orthonormal(design)
+    if basis is not None:
+        tn, qn = _project_out(tn, basis), _project_out(qn, basis)
+    r = np.where(constant, np.nan, _rowcorr(tn, qn))
     efficiency = 1.0 - _residualise(tn, _poly(qn[..., None], plan.degree)).var(1) / np.maximum(tn.var(1), 1e-300)
     a, bq = _unit(tn), _unit(qn)
-    null = np.einsum("ck,cbk->cb", a, bq[:, plan.perms])                     # per-galaxy null correlations
-    if design is not None:
-        dtd = np.einsum("cki,ckj->cij", design, design)
-        hinv = np.linalg.inv(dtd + 1e-9 * np.eye(design.shape[2]))
+    permuted = bq[:, plan.perms]                                              # (c, n_perm, k)
+    null = np.einsum("ck,cbk->cb", a, permuted)                               # per-galaxy null correlations
+    if basis is not None:
         # each permuted residual re-residualised on the design, as the observed one was (Freedman & Lane):
         # ``a`` is orthogonal to the design, so only the norm of the unit permuted residual x changes, to
-        # sqrt(1 - x'Hx)
-        dx = np.einsum("ckp,cbk->cbp", design, bq[:, plan.perms])
-        kept = 1.0 - np.einsum("cbp,cpq,cbq->cb", dx, hinv, dx)
-        null = null / np.sqrt(np.maximum(kept, 1e-12))
+        # sqrt(1 - |W'x|^2)
+        dx = np.matmul(permuted, basis)
+        null = null / np.sqrt(np.maximum(1.0 - np.einsum("cbp,cbp->cb", dx, dx), 1e-12))
     exceed = _extreme(null, r[:, None], plan.alternative).sum(1)
     g = np.take(plan.q, idx[None] + plan.offsets[:, idx])                   # (n_perm, c, k) permuted queries
     g -= shift                                  # near-centred, so the one-pass sums below keep their precision
     mean = g.sum(-1) / plan.k
     ss = np.einsum("bck,bck->bc", g, g) - plan.k * mean * mean             # sum of squares about the row mean
     num = np.einsum("ck,bck->bc", a, g)                                     # a is centred: no mean needed
-    if design is not None:         # residuals on the design as _residualise() (same ridge), without forming them
-        dg = np.einsum("ckp,bck->bcp", design, g) - mean[..., None] * design.sum(1)
-        beta = np.einsum("cpq,bcq->bcp", hinv, dg)
-        ss += np.einsum("bcp,bcp->bc", beta, np.einsum("cpq,bcq->bcp", dtd, beta) - 2.0 * dg)
-        num -= np.einsum("cp,bcp->bc", np.einsum("ckp,ck->cp", design, a), beta)
+    if basis is not None:         # residuals on the design as _project_out() gives them, without forming them
+        u = np.matmul(g.transpose(1, 0, 2), basis) - mean.T[..., None] * basis.sum(1)[:, None, :]   # (c, b, p)
+        ss -= np.einsum("cbp,cbp->bc", u, u)
+        num -= np.einsum("cp,cbp->bc", np.einsum("ckp,ck->cp", basis, a), u)
     with np.errstate(invalid="ignore", divide="ignore"):
         rd = num / np.sqrt(np.maximum(ss, 0.0))
     ok = np.isfinite(rd)
     rd = np.where(ok, rd * rd if plan.alternative == "two-sided" else rd, 0.0)
     return r, efficiency, exceed, null.sum(1), (null * null).sum(1), rd.sum(1), ok.sum(1)
+
+
+def _orthonormal(design: np.ndarray) -> np.ndarray:
+    """W (n, k, p) with W W' the ridge hat matrix D (D'D + 1e-9 I)^-1 D' of each neighbourhood's design D:
+    projections and residual norms become products with W (a column constant in a neighbourhood, standardised
+    to zero, stays zero instead of spanning an arbitrary direction)."""
+    gram = np.einsum("cki,ckj->cij", design, design) + 1e-9 * np.eye(design.shape[2])
+    return np.matmul(design, np.linalg.inv(np.linalg.cholesky(gram)).transpose(0, 2, 1))
+
+
+def _project_out(y: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Residuals of each row of y (n, k) on the design spanned by ``basis`` (n, k, p) from :func:`_orthonormal`."""
+    return y - np.einsum("ckp,cp->ck", basis, np.einsum("ckp,ck->cp", basis, y))
 
 
 def _standardise(c: np.ndarray) -> np.ndarray:
@@ -292,7 +305,7 @@ def _n_trend(detrend: str, d: int, k: int, degree: int, n_cond: int) -> int:
     neighbours in all (intercept and condition polynomials included)."""
     if detrend == "none":
         return 0
-    return max(0, min(d, k // 3 - 1 - degree * n_cond))
+    return max(0, min(d, k // 3 - 1 - degree * n_cond, _MAX_TREND))
 
 
 def _poly(c: np.ndarray, degree: int) -> np.ndarray:
