@@ -5,6 +5,7 @@ import contextlib
 import io
 import logging
 import threading
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,21 @@ UC_PRIORITY_CODES = {"overwrite": 0, "bidirected": 1, "existing": 2, "stronger":
 _STDOUT_LOCK = threading.Lock()
 
 
+class _StableName(str):
+    """A node name whose hash does not depend on ``PYTHONHASHSEED``.
+
+    causal-learn keeps nodes in sets and dicts hashed by name and iterates over them while orienting edges, so
+    with plain strings FCI's graph (and every bootstrap frequency) depends on the process's hash seed: it
+    changed between runs, and between a Dask cluster (whose workers get a fixed seed) and local processes.
+    Equality is the string's; the hash is a CRC of its UTF-8 bytes.
+    """
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        return zlib.crc32(self.encode())
+
+
 def run_causallearn(x: np.ndarray, names: Sequence[str], *, method: str, test: str, alpha: float,
                     background: Background | None, seed: int | None = None, depth: int = -1,
                     test_kwargs: dict[str, Any] | None = None, uc_rule: str = "sepset",
@@ -34,7 +50,8 @@ def run_causallearn(x: np.ndarray, names: Sequence[str], *, method: str, test: s
 
     ``uc_rule`` / ``uc_priority`` (names, see ``UC_RULE_CODES``) apply to PC only; the defaults are pc()'s own.
     """
-    bk = background.to_causallearn() if background is not None else None
+    bk = background.to_causallearn(_StableName) if background is not None else None
+    stable = [_StableName(n) for n in names]
     kw = dict(test_kwargs or {})
     with numpy_global_seed(seed if test in STOCHASTIC_TESTS else None):
         if method == "pc":
@@ -42,7 +59,7 @@ def run_causallearn(x: np.ndarray, names: Sequence[str], *, method: str, test: s
 
             cg = pc(x, alpha=alpha, indep_test=test, background_knowledge=bk, show_progress=False,
                     uc_rule=UC_RULE_CODES[uc_rule], uc_priority=UC_PRIORITY_CODES[uc_priority],
-                    verbose=False, node_names=list(names), mvpc=test == "mv_fisherz",
+                    verbose=False, node_names=stable, mvpc=test == "mv_fisherz",
                     max_k=None if depth < 0 else depth, **kwargs, **kw)
             matrix = cg.G.graph
         else:
@@ -52,7 +69,7 @@ def run_causallearn(x: np.ndarray, names: Sequence[str], *, method: str, test: s
             with _STDOUT_LOCK, contextlib.redirect_stdout(buf):   # FCI prints even with verbose=False
                 graph, _ = fci(x, independence_test_method=test, alpha=alpha, depth=depth,
                                background_knowledge=bk, show_progress=False, verbose=False,
-                               node_names=list(names), **kwargs, **kw)
+                               node_names=stable, **kwargs, **kw)
             if buf.getvalue():
                 log.debug("causal-learn FCI output:\n%s", buf.getvalue())
             matrix = graph.graph

@@ -16,7 +16,7 @@ True
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,20 +126,21 @@ class Background:
         return {"tiers": [list(t) for t in self.tiers], "required": [list(e) for e in self.required],
                 "forbidden": [list(e) for e in self.forbidden], "forbid_within": list(self.forbid_within)}
 
-    def to_causallearn(self) -> Any:
-        """The equivalent ``causallearn`` ``BackgroundKnowledge`` (nodes are matched by name)."""
+    def to_causallearn(self, name: Callable[[str], str] = str) -> Any:
+        """The equivalent ``causallearn`` ``BackgroundKnowledge`` (nodes are matched by name; ``name`` wraps each
+        name, e.g. in a type whose hash matches the graph's node names)."""
         from causallearn.graph.GraphNode import GraphNode
         from causallearn.utils.PCUtils.BackgroundKnowledge import BackgroundKnowledge
 
         bk = BackgroundKnowledge()
         for k, tier in enumerate(self.tiers):
             for v in tier:
-                bk.add_node_to_tier(GraphNode(v), k)
+                bk.add_node_to_tier(GraphNode(name(v)), k)
         bk.forbidden_within_tiers.update(self.forbid_within)
         for a, b in self.forbidden:
-            bk.add_forbidden_by_node(GraphNode(a), GraphNode(b))
+            bk.add_forbidden_by_node(GraphNode(name(a)), GraphNode(name(b)))
         for a, b in self.required:
-            bk.add_required_by_node(GraphNode(a), GraphNode(b))
+            bk.add_required_by_node(GraphNode(name(a)), GraphNode(name(b)))
         return bk
 
 
