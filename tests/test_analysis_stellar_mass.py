@@ -87,6 +87,8 @@ def test_mock_run_end_to_end(mock_run):
     assert growth["attribution_median"].is_monotonic_increasing and growth["attribution_median"].iloc[-1] <= 1
     local = ctx.tables["local_dependence"]
     assert set(local["query"]) == {"sersic_n", "r_eff_arcsec", "axis_ratio", "g-r"}
+    assert (local["n_trend"] == 1).all()       # k = 12 with a quadratic in z leaves room for one trend direction
+    assert all(r.detrend == "linear" and r.n_trend == 1 for r in ctx.store["local"].values())
     assert local["fraction_significant"].between(0, 1).all()
     assert local["dataset_p_value"].between(0, 1).all() and local["fraction_fdr_significant"].between(0, 1).all()
     assert len(ctx.notes) >= 8 and manifest["notes"] == ctx.notes

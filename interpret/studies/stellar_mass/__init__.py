@@ -563,19 +563,20 @@ def _pack_local(res: dict[str, Any]) -> dict[str, np.ndarray]:
         for f in ("correlation", "p_value", "null_std", "efficiency"):
             out[f"{q}|{f}"] = np.asarray(getattr(r, f))
         out[f"{q}|meta"] = np.array([r.k, r.n_perm, r.degree, r.dataset_statistic, r.dataset_p_value,
-                                     r.block_size], dtype=float)
+                                     r.block_size, r.n_trend, r.detrend == "linear"], dtype=float)
     return out
 
 
 def _unpack_local(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     out = {}
     for q in dict.fromkeys(k.split("|")[0] for k in arrays):
-        k, n_perm, degree, stat, p_data, block = arrays[f"{q}|meta"]
+        k, n_perm, degree, stat, p_data, block, n_trend, linear = arrays[f"{q}|meta"]
         out[q] = ip.causal.LocalDependence(**{f: arrays[f"{q}|{f}"] for f in
                                               ("correlation", "p_value", "null_std", "efficiency")},
                                            k=int(k), n_perm=int(n_perm), degree=int(degree), conditioned=True,
                                            dataset_statistic=float(stat), dataset_p_value=float(p_data),
-                                           block_size=int(block))
+                                           block_size=int(block), n_trend=int(n_trend),
+                                           detrend="linear" if linear else "none")
     return out
 
 
