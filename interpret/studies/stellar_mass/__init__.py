@@ -852,7 +852,7 @@ def fig_local_dependence(ctx: Any) -> Any:
     fig, axes = _figure(max(len(local), 1), height=2.4, sharey=True)
     for j, (ax, (q, r)) in enumerate(zip(axes[0], local.items())):
         ip.plots.causal.plot_local_dependence(r, alpha=float(ctx.params.local_alpha), ax=ax)
-        ax.set_title(f"query: {q}; dataset-level p = {r.dataset_p_value:.2g}", loc="left", fontsize=7.5)
+        ax.set_title(f"{q}\ndataset-level p = {r.dataset_p_value:.2g}", fontsize=7.5)
         ax.set_xlabel("")
         ax.legend(loc="upper left", fontsize=6)
         if j:
@@ -862,9 +862,10 @@ def fig_local_dependence(ctx: Any) -> Any:
         axes[0, 0].text(0.5, 0.5, "no embedding available", ha="center", transform=axes[0, 0].transAxes)
         return fig
     axes[0, 0].set_ylim(0, axes[0, 0].get_ylim()[1] * 1.3)
-    k = next(iter(local.values())).k
-    fig.supxlabel(f"correlation of true mass with the query among {k} CNN-embedding neighbours, given redshift",
-                  fontsize=8)
+    first = next(iter(local.values()))
+    trend = f" and a linear trend along {first.n_trend} embedding directions" if first.n_trend else ""
+    fig.supxlabel(f"correlation of true mass with the query among {first.k} CNN-embedding neighbours, given "
+                  f"redshift{trend}", fontsize=8)
     return fig
 
 
