@@ -51,6 +51,7 @@ def test_rerun_takes_heavy_steps_from_the_cache(name, study_run):
     again = run_config(folder, "tiny", tiny(name))
     recomputed = [k for k in again.timings if k.startswith(HEAVY[name])]
     assert not recomputed, f"{name}: recomputed {recomputed}"
+    assert again.notes == first.notes, f"{name}: a cached rerun reports different notes"
     assert sorted(again.tables) == sorted(first.tables)
     for key, table in first.tables.items():
         assert again.tables[key].equals(table), f"{name}: table {key} differs on a cached rerun"

@@ -371,6 +371,15 @@ def _quiet(fn: Any) -> tuple[Any, list[str]]:
     return r, [str(w.message) for w in caught if issubclass(w.category, EstimationWarning)]
 
 
+def _noted(ctx: Any, what: str, step: Any) -> Any:
+    """Run a cached step; its first estimation warning becomes a report line. Outside the cache, so that a
+    cache hit (which replays the step's warnings) reports the same line."""
+    r, warns = _quiet(step)
+    if warns:
+        ctx.notes.append(f"{what}: {warns[0]}")
+    return r
+
+
 def _pid_steps(ctx: Any, cat: pd.DataFrame, pred: dict, base: dict) -> None:
     p = ctx.params
     target = cat["log_mstar"].to_numpy(float)[pred["analysis"]]
@@ -386,13 +395,14 @@ def _pid_steps(ctx: Any, cat: pd.DataFrame, pred: dict, base: dict) -> None:
         for measure in p.pid_measures:
             pkey = {**key, "measure": measure, "bins": p.pid_bins, "n_boot": p.pid_n_boot,
                     "ci": p.pid_ci_level}
-            done[(pair, measure)] = ctx.cached(f"pid_{pair}_{measure}", pkey,
-                                               lambda s=summ, m=measure: _pid_binned(ctx, s, target, m))
+            done[(pair, measure)] = _noted(ctx, f"PID {measure}", lambda s=summ, m=measure, k=pkey,
+                                           name=f"pid_{pair}_{measure}": ctx.cached(
+                name, k, lambda: _pid_binned(ctx, s, target, m)))
         if p.pid_knn:     # on the same one-variable summaries, so only the binning differs
-            done[(pair, "knn")] = ctx.cached(f"pid_{pair}_knn", {**key, "k": p.knn_k, "on": "summaries",
-                                                                        "scaling": p.knn_scaling,
-                                                                        "n_boot": p.pid_n_boot, "ci": p.pid_ci_level},
-                                             lambda s=summ: _pid_knn(ctx, s, target))
+            kkey = {**key, "k": p.knn_k, "on": "summaries", "scaling": p.knn_scaling, "n_boot": p.pid_n_boot,
+                    "ci": p.pid_ci_level}
+            done[(pair, "knn")] = _noted(ctx, "PID knn", lambda s=summ, k=kkey, name=f"pid_{pair}_knn": ctx.cached(
+                name, k, lambda: _pid_knn(ctx, s, target)))
         for (pr, m), r in done.items():
             if pr == pair:
                 rows.append(r.to_frame().reset_index().assign(pair=pair, measure=m))
@@ -404,22 +414,15 @@ def _pid_steps(ctx: Any, cat: pd.DataFrame, pred: dict, base: dict) -> None:
 def _pid_binned(ctx: Any, summ: dict, target: np.ndarray, measure: str) -> Any:
     p = ctx.params
     resampling = ip.pid.Resampling(n_boot=int(p.pid_n_boot), ci_level=float(p.pid_ci_level))
-    r, warns = _quiet(lambda: ip.pid.decompose(target, summ, measure=measure, bins=int(p.pid_bins),
-                                               resampling=resampling, seed=ctx.seed, n_jobs=1, progress=False))
-    if warns:
-        ctx.notes.append(f"PID {measure}: {warns[0]}")
-    return r
+    return ip.pid.decompose(target, summ, measure=measure, bins=int(p.pid_bins), resampling=resampling,
+                            seed=ctx.seed, n_jobs=1, progress=False)
 
 
 def _pid_knn(ctx: Any, sources: dict, target: np.ndarray) -> Any:
     p = ctx.params
     resampling = ip.pid.Resampling(n_boot=int(p.pid_n_boot), ci_level=float(p.pid_ci_level))
-    r, warns = _quiet(lambda: ip.pid.decompose(target, sources, method=ip.pid.KNN(k=int(p.knn_k),
-                                               scaling=p.knn_scaling), measure="mmi", resampling=resampling,
-                                               seed=ctx.seed, n_jobs=1, progress=False))
-    if warns:
-        ctx.notes.append(f"PID knn: {warns[0]}")
-    return r
+    return ip.pid.decompose(target, sources, method=ip.pid.KNN(k=int(p.knn_k), scaling=p.knn_scaling),
+                            measure="mmi", resampling=resampling, seed=ctx.seed, n_jobs=1, progress=False)
 
 
 def pointwise(ctx: Any, cat: pd.DataFrame, pred: dict) -> Any:
@@ -441,11 +444,8 @@ def attribution(ctx: Any, est: Any, data: Any, pred: dict) -> Any:
     p = ctx.params
     rows = attribution_rows(pred, p, ctx.seed)
     x = np.asarray(data.images[rows], np.float32)
-    # zero flux ("no light") is the physical reference of an image; the network never saw an empty cutout,
-    # so f(baseline) lies outside the predictions: say so in the report instead of failing
-    with baseline_notes(ctx.notes, "Attribution baseline (zero flux)"):
-        return ip.attribution.attribute(est, x, method="integrated_gradients", baselines="zeros",
-                                        n_steps=int(p.ig_steps), batch_size=16, progress=ctx.progress)
+    return ip.attribution.attribute(est, x, method="integrated_gradients", baselines="zeros",
+                                    n_steps=int(p.ig_steps), batch_size=16, progress=ctx.progress)
 
 
 def attribution_rows(pred: dict, p: dict, seed: int) -> np.ndarray:
@@ -545,8 +545,12 @@ def _compute(ctx: Any) -> None:
         keys = ("pointwise_pair", "pointwise_classes", "pointwise_folds", "pointwise_epochs", "pointwise_hidden",
                 "pointwise_batch")
         ctx.cached("pointwise", {**base, **{k: getattr(p, k) for k in keys}}, lambda: pointwise(ctx, cat, pred))
-    attr = ctx.cached("attribution", {**base, "n": p.n_attribution, "steps": p.ig_steps},
-                      lambda: attribution(ctx, get_est(), data, pred))
+    # zero flux ("no light") is the physical reference of an image; the network never saw an empty cutout,
+    # so f(baseline) lies outside the predictions: say so in the report instead of failing (outside the cache,
+    # which replays the warning on a hit)
+    with baseline_notes(ctx.notes, "Attribution baseline (zero flux)"):
+        attr = ctx.cached("attribution", {**base, "n": p.n_attribution, "steps": p.ig_steps},
+                          lambda: attribution(ctx, get_est(), data, pred))
     _attribution_tables(ctx, attr, data, pred, bands)
     if "embedding" in pred:
         keys = ("local_queries", "local_k", "local_n_perm")
