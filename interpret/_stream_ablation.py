@@ -210,10 +210,6 @@ def stream_band_ablation(
         raise ValidationError(f"{_FUNC}(): 'chunk_size' must be positive; got {chunk_size}")
     fill = Fill.of(strategy)
     strat, reference = get_strategy(fill.strategy, _FUNC), fill.reference
-    batching = Batching() if batching is None else batching
-    if not isinstance(batching, Batching):
-        raise ValidationError(f"{_FUNC}(): 'batching' must be a Batching(batch_size, max_bytes); "
-                              f"got {type(batching).__name__}")
     if reference is None and not isinstance(strat, Zero):
         raise ValidationError(f"{_FUNC}(): strategy {strat.name!r} needs fill statistics from a fixed "
                               "'reference' sample (e.g. the training set, or x[rng.choice(n, 10000)]); "
@@ -228,14 +224,14 @@ def stream_band_ablation(
     params = {"strategy": repr(strat), "masks": job.masks.astype(int).tolist(), "bands": list(job.bands),
               "reference": ref_digest, "seed": seed if isinstance(seed, (int, type(None))) else repr(seed),
               "output": output, "band_axis": split_layout(band_layout)[0], "chunk_size": chunk_size,
-              "batch_size": batching.batch_size,
+              "batch_size": job.batch_size,
               "source_kwargs": {k: repr(v) for k, v in (source_kwargs or {}).items()}}
     identity = {"job": _FUNC, "model": digest_estimator(job.estimator), "params": params}
     path = stream_map(_ChunkAblation(job), source, out, chunk_size=chunk_size, dataset="prediction",
                       resume=resume, tag=_FUNC, progress=progress, source_kwargs=dict(source_kwargs or {}),
                       with_start=True, identity=identity)
     values = _scores(path, job, y_arr)
-    details = {"subsets": subsets if isinstance(subsets, str) else "explicit", "batch_size": batching.batch_size,
+    details = {"subsets": subsets if isinstance(subsets, str) else "explicit", "batch_size": job.batch_size,
                "chunk_size": chunk_size, "seconds": time.perf_counter() - t0,
                "seed": seed if isinstance(seed, int) else None, "fill": strat.description, "n_galaxies": n,
                "out": str(path), "streamed": True}

@@ -266,18 +266,19 @@ def _dump(obj: Any, path: Path, warned: list[dict[str, str]] | None = None) -> P
     return target
 
 
-def _replay(path: Path) -> None:
-    """Re-issue the library warnings a cached step raised when it was computed (recorded in its sidecar), so
-    that a rerun from the cache reports what the first run reported (e.g. a baseline warning turned into a
-    report line). Only :mod:`interpret.exceptions` categories are replayed; nothing is imported by name."""
-    meta = json.loads(path.with_name(path.name + ".sum").read_text())
+def _replay(meta: dict[str, Any]) -> None:
+    """Re-issue the library warnings a cached step raised when it was computed (recorded in its sidecar
+    ``meta``), so that a rerun from the cache reports what the first run reported (e.g. a baseline warning
+    turned into a report line). Only :mod:`interpret.exceptions` categories are replayed; nothing is imported
+    by name."""
     for w in meta.get("warnings", []):
         category = getattr(exceptions, str(w.get("category")), None)
         if isinstance(category, type) and issubclass(category, exceptions.InterpretWarning):
             warnings.warn(str(w.get("message", "")), category, stacklevel=3)
 
 
-def _load(path: Path) -> Any:
+def _load(path: Path) -> tuple[Any, dict[str, Any]]:
+    """The cached value at ``path`` and its verified sidecar record."""
     sidecar = path.with_name(path.name + ".sum")
     if not sidecar.is_file():
         raise ValueError("its size/digest record is missing")
@@ -285,14 +286,14 @@ def _load(path: Path) -> Any:
     if meta.get("size") != path.stat().st_size or meta.get("digest") != digest_file(path):
         raise ValueError("its content does not match its recorded size and digest")
     if path.suffix == ".ipres":
-        return load_result(path)
+        return load_result(path), meta
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
+        return pd.read_parquet(path), meta
     if path.suffix == ".npz":
         with np.load(path, allow_pickle=False) as npz:
             data = {k: npz[k] for k in npz.files}
-        return data["__array__"] if list(data) == ["__array__"] else data
-    return json.loads(path.read_text())
+        return (data["__array__"] if list(data) == ["__array__"] else data), meta
+    return json.loads(path.read_text()), meta
 
 
 @dataclass
@@ -347,7 +348,7 @@ class RunContext:
             if not path.exists():
                 continue
             try:
-                value = _load(path)
+                value, meta = _load(path)
             except Exception as exc:  # damaged entry: say which, then recompute
                 warnings.warn(f"cache entry {str(path)!r} is damaged ({exc}); recomputing step {name!r}",
                               CacheWarning, stacklevel=2)
@@ -357,7 +358,7 @@ class RunContext:
             log.info("cache hit: %s", path.name)
             self.hits.append(name)
             self.store[name] = value
-            _replay(path)
+            _replay(meta)
             return value
         t0 = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:

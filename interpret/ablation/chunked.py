@@ -102,6 +102,11 @@ class ChunkedAblation:
         """Keep-masks, shape ``(n_subsets, n_bands)``; row 0 keeps every band."""
 
     @property
+    def batch_size(self) -> int:
+        """Galaxies per forward pass (``batching.batch_size``)."""
+        return self._probe.batch_size
+
+    @property
     def bands(self) -> tuple[str, ...]:
         """Band names, in layout order."""
         return self._probe.layout.bands

@@ -47,7 +47,6 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "zhang2025": {"k": 100, "missing": -9999.0, "needs_reference": True, "detrend": "none"},
 }
 _SENTINELS = (-9999.0, -999.0, -99.0)
-_MAX_TREND = 64   # never binding in practice (k // 3 is): the mock trend null needs every coordinate
 
 
 @dataclass(frozen=True)
@@ -305,7 +304,7 @@ def _n_trend(detrend: str, d: int, k: int, degree: int, n_cond: int) -> int:
     neighbours in all (intercept and condition polynomials included)."""
     if detrend == "none":
         return 0
-    return max(0, min(d, k // 3 - 1 - degree * n_cond, _MAX_TREND))
+    return max(0, min(d, k // 3 - 1 - degree * n_cond))
 
 
 def _poly(c: np.ndarray, degree: int) -> np.ndarray:
