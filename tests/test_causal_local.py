@@ -109,7 +109,7 @@ def test_chunked_nulls_equal_the_explicit_permutation_statistics(conditioned, n_
     null = np.stack([_rowcorr(tn, resid(qn[:, p])) for p in plan.perms], 1)   # shared rank permutations
     np.testing.assert_allclose(s1, null.sum(1), atol=1e-10)
     np.testing.assert_allclose(s2, (null ** 2).sum(1), atol=1e-10)
-    for b, off in enumerate(plan.offsets):                                # block-restricted query permutations
+    for b, off in enumerate(plan.offsets.T):                              # block-restricted query permutations
         qp = plan.q[np.arange(len(off)) + off]
         assert sorted(qp) == sorted(plan.q)
         g = qp[idx] if design is None else _residualise(qp[idx], design)

@@ -143,15 +143,21 @@ def _bh(p: np.ndarray) -> np.ndarray:
 
 def _blocks(emb: np.ndarray, size: int) -> np.ndarray:
     """Block id of each row: balanced blocks of ``size`` to ``2 size - 1`` rows by median splits of the
-    coordinate with the largest range (the leaves of a k-d tree)."""
-    ids, stack, b = np.empty(len(emb), dtype=int), [np.arange(len(emb))], 0
-    while stack:
-        rows = stack.pop()
-        if len(rows) < 2 * size:
-            ids[rows], b = b, b + 1
-            continue
-        order = rows[np.argsort(emb[rows, int(np.argmax(np.ptp(emb[rows], axis=0)))], kind="stable")]
-        stack += [order[: len(order) // 2], order[len(order) // 2:]]
+    coordinate with the largest range (the leaves of a k-d tree).
+
+    The splits are scipy's balanced k-d tree build (compiled, O(n log n)); its leaves are contiguous runs of
+    ``indices`` whose lengths follow from halving ``n`` (the left half of a node of m rows holds m // 2), so
+    they are cut from the tree order without walking the nodes. Points that tie on the split coordinate may
+    fall on either side."""
+    n = len(emb)
+    order = cKDTree(emb, leafsize=2 * size - 1, balanced_tree=True).indices
+    runs = np.array([n])
+    while (split := runs >= 2 * size).any():
+        half = runs // 2
+        runs = np.stack([np.where(split, half, runs), np.where(split, runs - half, 0)], 1).ravel()
+        runs = runs[runs > 0]
+    ids = np.empty(n, dtype=int)
+    ids[order] = np.repeat(np.arange(runs.size)[::-1], runs)     # numbered right to left, depth first
     return ids
 
 
@@ -165,22 +171,22 @@ def _aggregate(r: np.ndarray, alternative: str) -> float:
 
 
 def _block_offsets(ids: np.ndarray, n_perm: int, rng: np.random.Generator) -> np.ndarray:
-    """(n_perm, n) offsets ``o``: permutation ``b`` moves the value at block-ordered position ``p + o[b, p]`` to
-    ``p``, a uniformly random permutation inside each block (``ids`` sorted: blocks are contiguous runs)."""
+    """(n, n_perm) offsets ``o``: permutation ``b`` moves the value at block-ordered position ``p + o[p, b]`` to
+    ``p``, a uniformly random permutation inside each block (``ids`` sorted: blocks are contiguous runs). Stored
+    row-major by position: a chunk gathers all permutations of its neighbours' positions at once."""
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     sizes = np.diff(np.r_[starts, ids.size])
     dtype = np.int8 if sizes.max() < 128 else np.int32
-    out = np.empty((n_perm, ids.size), dtype=dtype)
-    groups = [(s, starts[sizes == s]) for s in np.unique(sizes)]
+    out = np.empty((ids.size, n_perm), dtype=dtype)
+    groups = [(s, starts[sizes == s][:, None] + np.arange(s)) for s in np.unique(sizes)]
     tables = {s: np.array(list(permutations(range(s))), dtype=dtype) - np.arange(s, dtype=dtype)
               for s, _ in groups if s <= 5}
     for b in range(n_perm):
-        for s, st in groups:
-            pos = st[:, None] + np.arange(s)
+        for s, pos in groups:
             if s in tables:
-                out[b, pos] = tables[s][rng.integers(0, len(tables[s]), st.size)]
+                out[pos, b] = tables[s][rng.integers(0, len(tables[s]), len(pos))]
             else:
-                out[b, pos] = np.argsort(rng.random((st.size, s)), axis=1) - np.arange(s)
+                out[pos, b] = np.argsort(rng.random((len(pos), s)), axis=1) - np.arange(s)
     return out
 
 
@@ -205,7 +211,7 @@ class _Plan:
     degree: int
     alternative: str
     perms: np.ndarray     # (n_perm, k) permutations of neighbour ranks, shared by every neighbourhood
-    offsets: np.ndarray   # (n_perm, n_ref) block-restricted permutations of the query (dataset null)
+    offsets: np.ndarray   # (n_ref, n_perm) block-restricted permutations of the query (dataset null)
 
 
 def _plan(emb: np.ndarray, t: np.ndarray, q: np.ndarray, c: np.ndarray | None, ref: np.ndarray | None, *, k: int,
@@ -218,7 +224,7 @@ def _plan(emb: np.ndarray, t: np.ndarray, q: np.ndarray, c: np.ndarray | None, r
     order = np.lexsort((np.arange(rows.size), ids))
     grouped = rows[order]
     perms = rng.permuted(np.tile(np.arange(k), (n_perm, 1)), axis=1)
-    plan = _Plan(tree=cKDTree(emb[grouped], leafsize=32), t=t[grouped], q=q[grouped],
+    plan = _Plan(tree=cKDTree(emb[grouped], leafsize=32, balanced_tree=False), t=t[grouped], q=q[grouped],
                  c=None if c is None else c[grouped], trend=_directions(emb[grouped], n_trend), k=k, degree=degree, alternative=alternative, perms=perms,
                  offsets=_block_offsets(ids[order], n_perm, rng))
     queries = grouped if ref is None else np.r_[grouped, np.setdiff1d(np.arange(len(emb)), grouped)]
@@ -231,7 +237,7 @@ def _chunk(plan: _Plan, emb: np.ndarray) -> tuple[np.ndarray, ...]:
     _, idx = plan.tree.query(emb, k=plan.k)
     idx = np.asarray(idx).reshape(len(emb), plan.k).astype(np.int32 if len(plan.q) < 2**31 else np.int64)
     tn, qn = plan.t[idx], plan.q[idx]
-    shift = qn.mean(1)[None, :, None]
+    shift = qn.mean(1)
     design = None
     if plan.c is not None:
         design = _poly(plan.c[idx], plan.degree)
@@ -245,47 +251,70 @@ def _chunk(plan: _Plan, emb: np.ndarray) -> tuple[np.ndarray, ...]:
     r = np.where(constant, np.nan, _rowcorr(tn, qn))
     efficiency = 1.0 - _residualise(tn, _poly(qn[..., None], plan.degree)).var(1) / np.maximum(tn.var(1), 1e-300)
     a, bq = _unit(tn), _unit(qn)
-    permuted = bq[:, plan.perms]                                              # (c, n_perm, k)
-    null = np.einsum("ck,cbk->cb", a, permuted)                               # per-galaxy null correlations
+    # per-galaxy nulls: every permuted unit residual x against a, and (detrended) its projection W'x, in one
+    # batched product with the columns [a, W]
+    cols = a[:, None, :] if basis is None else np.concatenate([a[:, None, :], basis.transpose(0, 2, 1)], axis=1)
+    prod = np.matmul(cols, np.take(bq, plan.perms.T, axis=1))             # (c, 1 + p, n_perm)
+    null = prod[:, 0]                                                         # per-galaxy null correlations
     if basis is not None:
         # each permuted residual re-residualised on the design, as the observed one was (Freedman & Lane):
         # ``a`` is orthogonal to the design, so only the norm of the unit permuted residual x changes, to
         # sqrt(1 - |W'x|^2)
-        dx = np.matmul(permuted, basis)
-        null = null / np.sqrt(np.maximum(1.0 - np.einsum("cbp,cbp->cb", dx, dx), 1e-12))
+        null = null / np.sqrt(np.maximum(1.0 - np.einsum("cpb,cpb->cb", prod[:, 1:], prod[:, 1:]), 1e-12))
     exceed = _extreme(null, r[:, None], plan.alternative).sum(1)
-    g = np.take(plan.q, idx[None] + plan.offsets[:, idx])                   # (n_perm, c, k) permuted queries
-    g -= shift                                  # near-centred, so the one-pass sums below keep their precision
-    mean = g.sum(-1) / plan.k
-    ss = np.einsum("bck,bck->bc", g, g) - plan.k * mean * mean             # sum of squares about the row mean
-    num = np.einsum("ck,bck->bc", a, g)                                     # a is centred: no mean needed
-    if basis is not None:         # residuals on the design as _project_out() gives them, without forming them
-        u = np.matmul(g.transpose(1, 0, 2), basis) - mean.T[..., None] * basis.sum(1)[:, None, :]   # (c, b, p)
-        ss -= np.einsum("cbp,cbp->bc", u, u)
-        num -= np.einsum("cp,cbp->bc", np.einsum("ckp,ck->cp", basis, a), u)
+    # dataset nulls: the block-permuted queries g of every neighbourhood, near-centred so that the one-pass sums
+    # below keep their precision; sums against [1, a, W - mean W] in one batched product
+    rows, where = np.unique(idx, return_inverse=True)   # overlapping neighbourhoods: each row gathered once
+    g = np.take(np.take(plan.q, plan.offsets[rows] + rows[:, None]), where.reshape(idx.shape), axis=0)
+    g -= shift[:, None, None]                                                 # (c, k, n_perm)
+    ss = np.einsum("ckb,ckb->cb", g, g)
+    cols = [np.ones((len(idx), 1, plan.k)), a[:, None, :]]
+    if basis is not None:
+        cols.append((basis - basis.mean(1, keepdims=True)).transpose(0, 2, 1))
+    prod = np.matmul(np.concatenate(cols, axis=1), g)                        # (c, 2 + p, n_perm)
+    mean = prod[:, 0] / plan.k
+    ss -= plan.k * mean * mean                                                # sum of squares about the row mean
+    num = prod[:, 1]                                                          # a is centred: no mean needed
+    if basis is not None:         # residuals on the design as _project_out() gives them, without forming them:
+        u = prod[:, 2:]           # W'(g - mean), (c, p, n_perm)
+        ss -= np.einsum("cpb,cpb->cb", u, u)
+        num -= np.matmul(np.matmul(a[:, None, :], basis), u)[:, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
         rd = num / np.sqrt(np.maximum(ss, 0.0))
     ok = np.isfinite(rd)
     rd = np.where(ok, rd * rd if plan.alternative == "two-sided" else rd, 0.0)
-    return r, efficiency, exceed, null.sum(1), (null * null).sum(1), rd.sum(1), ok.sum(1)
+    return r, efficiency, exceed, null.sum(1), (null * null).sum(1), rd.sum(0), ok.sum(0)
 
 
 def _orthonormal(design: np.ndarray) -> np.ndarray:
     """W (n, k, p) with W W' the ridge hat matrix D (D'D + 1e-9 I)^-1 D' of each neighbourhood's design D:
     projections and residual norms become products with W (a column constant in a neighbourhood, standardised
-    to zero, stays zero instead of spanning an arbitrary direction)."""
-    gram = np.einsum("cki,ckj->cij", design, design) + 1e-9 * np.eye(design.shape[2])
-    return np.matmul(design, np.linalg.inv(np.linalg.cholesky(gram)).transpose(0, 2, 1))
+    to zero, stays zero instead of spanning an arbitrary direction). W = D L^-T with L L' the Cholesky
+    factorisation of the ridge Gram matrix; L^-1 by forward substitution over the whole batch (faster than a
+    general inverse of many small matrices)."""
+    p = design.shape[2]
+    gram = np.matmul(design.transpose(0, 2, 1), design)
+    gram[:, np.arange(p), np.arange(p)] += 1e-9
+    chol = np.linalg.cholesky(gram)
+    inv = np.zeros_like(chol)
+    for j in range(p):           # row j of L^-1: (e_j - L[j, :j] L^-1[:j]) / L[j, j] (lower triangular)
+        if j:
+            inv[:, j, :j] = -np.matmul(chol[:, j:j + 1, :j], inv[:, :j, :j])[:, 0]
+        inv[:, j, j] = 1.0
+        inv[:, j, :j + 1] /= chol[:, j, j, None]
+    return np.matmul(design, inv.transpose(0, 2, 1))
 
 
 def _project_out(y: np.ndarray, basis: np.ndarray) -> np.ndarray:
     """Residuals of each row of y (n, k) on the design spanned by ``basis`` (n, k, p) from :func:`_orthonormal`."""
-    return y - np.einsum("ckp,cp->ck", basis, np.einsum("ckp,ck->cp", basis, y))
+    return y - np.matmul(basis, np.matmul(y[:, None, :], basis).transpose(0, 2, 1))[..., 0]
 
 
 def _standardise(c: np.ndarray) -> np.ndarray:
     """Each column of each neighbourhood (n, k, m) to zero mean and unit variance."""
-    return (c - c.mean(1, keepdims=True)) / np.maximum(c.std(1, keepdims=True), 1e-12)
+    z = c - c.mean(1, keepdims=True)
+    z /= np.maximum(np.sqrt(np.einsum("nkm,nkm->nm", z, z) / c.shape[1]), 1e-12)[:, None, :]
+    return z
 
 
 def _directions(emb: np.ndarray, m: int) -> np.ndarray | None:
@@ -316,7 +345,7 @@ def _poly(c: np.ndarray, degree: int) -> np.ndarray:
 
 def _residualise(y: np.ndarray, design: np.ndarray) -> np.ndarray:
     """Residuals of each row of y (n, k) after least squares on its design (n, k, q), all rows at once."""
-    dtd = np.einsum("nki,nkj->nij", design, design) + 1e-9 * np.eye(design.shape[2])
+    dtd = np.matmul(design.transpose(0, 2, 1), design) + 1e-9 * np.eye(design.shape[2])
     beta = np.linalg.solve(dtd, np.einsum("nki,nk->ni", design, y)[..., None])[..., 0]
     return y - np.einsum("nkq,nq->nk", design, beta)
 
