@@ -246,23 +246,25 @@ def _chunk(plan: _Plan, emb: np.ndarray) -> tuple[np.ndarray, ...]:
     idx = np.asarray(idx).reshape(len(emb), plan.k).astype(np.int32 if len(plan.q) < 2**31 else np.int64)
     tn, qn = plan.t[idx], plan.q[idx]
     shift = qn.mean(1)
-    design = None
+    design = None                      # the regressors of each neighbourhood as rows, (c, p, k)
     if plan.c is not None:
-        design = _poly(plan.c[idx], plan.degree)
+        design = _poly(plan.c[idx], plan.degree).transpose(0, 2, 1)
     if plan.trend is not None:         # a linear trend across the neighbourhood, in the embedding's directions
-        design = np.concatenate([np.ones(idx.shape + (1,)) if design is None else design,
-                                 _standardise(plan.trend[idx])], axis=2)
+        design = np.concatenate([np.ones((len(idx), 1, plan.k)) if design is None else design,
+                                 _standardise(plan.trend[idx]).transpose(0, 2, 1)], axis=1)
     constant = (np.ptp(tn, axis=1) == 0) | (np.ptp(qn, axis=1) == 0)     # rounding residue is no signal
-    basis = None if design is None else _orthonormal(design)
+    # rows [1, a, W'] of one buffer: the per-galaxy nulls take [a, W'], the dataset nulls [1, a, W' - mean W']
+    cols = np.empty((len(idx), 2 + (0 if design is None else design.shape[1]), plan.k))
+    cols[:, 0] = 1.0
+    basis = None if design is None else _orthonormal(design, out=cols[:, 2:])          # W', (c, p, k)
     if basis is not None:
         tn, qn = _project_out(tn, basis), _project_out(qn, basis)
     r = np.where(constant, np.nan, _rowcorr(tn, qn))
     efficiency = 1.0 - _residualise(tn, _poly(qn[..., None], plan.degree)).var(1) / np.maximum(tn.var(1), 1e-300)
     a, bq = _unit(tn), _unit(qn)
-    # per-galaxy nulls: every permuted unit residual x against a, and (detrended) its projection W'x, in one
-    # batched product with the columns [a, W]
-    cols = a[:, None, :] if basis is None else np.concatenate([a[:, None, :], basis.transpose(0, 2, 1)], axis=1)
-    prod = np.matmul(cols, np.take(bq, plan.perms.T, axis=1))             # (c, 1 + p, n_perm)
+    cols[:, 1] = a
+    # per-galaxy nulls: every permuted unit residual x against a, and (detrended) its projection W'x
+    prod = np.matmul(cols[:, 1:], np.take(bq, plan.perms.T, axis=1))       # (c, 1 + p, n_perm)
     null = prod[:, 0]                                                         # per-galaxy null correlations
     if basis is not None:
         # each permuted residual re-residualised on the design, as the observed one was (Freedman & Lane):
@@ -271,22 +273,22 @@ def _chunk(plan: _Plan, emb: np.ndarray) -> tuple[np.ndarray, ...]:
         null = null / np.sqrt(np.maximum(1.0 - np.einsum("cpb,cpb->cb", prod[:, 1:], prod[:, 1:]), 1e-12))
     exceed = _extreme(null, r[:, None], plan.alternative).sum(1)
     # dataset nulls: the block-permuted queries g of every neighbourhood, near-centred so that the one-pass sums
-    # below keep their precision; sums against [1, a, W - mean W] in one batched product
+    # below keep their precision
     rows, where = np.unique(idx, return_inverse=True)   # overlapping neighbourhoods: each row gathered once
     g = np.take(np.take(plan.q, plan.offsets[rows] + rows[:, None]), where.reshape(idx.shape), axis=0)
     g -= shift[:, None, None]                                                 # (c, k, n_perm)
     ss = np.einsum("ckb,ckb->cb", g, g)
-    cols = [np.ones((len(idx), 1, plan.k)), a[:, None, :]]
     if basis is not None:
-        cols.append((basis - basis.mean(1, keepdims=True)).transpose(0, 2, 1))
-    prod = np.matmul(np.concatenate(cols, axis=1), g)                        # (c, 2 + p, n_perm)
+        wa = np.matmul(basis, a[..., None])                                   # W'a, (c, p, 1)
+        basis -= basis.mean(2, keepdims=True)
+    prod = np.matmul(cols, g)                                                 # (c, 2 + p, n_perm)
     mean = prod[:, 0] / plan.k
     ss -= plan.k * mean * mean                                                # sum of squares about the row mean
     num = prod[:, 1]                                                          # a is centred: no mean needed
     if basis is not None:         # residuals on the design as _project_out() gives them, without forming them:
         u = prod[:, 2:]           # W'(g - mean), (c, p, n_perm)
         ss -= np.einsum("cpb,cpb->cb", u, u)
-        num -= np.matmul(np.matmul(a[:, None, :], basis), u)[:, 0]
+        num -= np.matmul(wa.transpose(0, 2, 1), u)[:, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
         rd = num / np.sqrt(np.maximum(ss, 0.0))
     ok = np.isfinite(rd)
@@ -294,14 +296,14 @@ def _chunk(plan: _Plan, emb: np.ndarray) -> tuple[np.ndarray, ...]:
     return r, efficiency, exceed, null.sum(1), (null * null).sum(1), rd.sum(0), ok.sum(0)
 
 
-def _orthonormal(design: np.ndarray) -> np.ndarray:
-    """W (n, k, p) with W W' the ridge hat matrix D (D'D + 1e-9 I)^-1 D' of each neighbourhood's design D:
-    projections and residual norms become products with W (a column constant in a neighbourhood, standardised
-    to zero, stays zero instead of spanning an arbitrary direction). W = D L^-T with L L' the Cholesky
-    factorisation of the ridge Gram matrix; L^-1 by forward substitution over the whole batch (faster than a
-    general inverse of many small matrices)."""
-    p = design.shape[2]
-    gram = np.matmul(design.transpose(0, 2, 1), design)
+def _orthonormal(design: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """W' (n, p, k) with W W' the ridge hat matrix D (D'D + 1e-9 I)^-1 D' of each neighbourhood's design D, given
+    as rows D' (n, p, k): projections and residual norms become products with W (a column constant in a
+    neighbourhood, standardised to zero, stays zero instead of spanning an arbitrary direction). W' = L^-1 D'
+    with L L' the Cholesky factorisation of the ridge Gram matrix; L^-1 by forward substitution over the whole
+    batch (faster than a general inverse of many small matrices)."""
+    p = design.shape[1]
+    gram = np.matmul(design, design.transpose(0, 2, 1))
     gram[:, np.arange(p), np.arange(p)] += 1e-9
     chol = np.linalg.cholesky(gram)
     inv = np.zeros_like(chol)
@@ -310,12 +312,13 @@ def _orthonormal(design: np.ndarray) -> np.ndarray:
             inv[:, j, :j] = -np.matmul(chol[:, j:j + 1, :j], inv[:, :j, :j])[:, 0]
         inv[:, j, j] = 1.0
         inv[:, j, :j + 1] /= chol[:, j, j, None]
-    return np.matmul(design, inv.transpose(0, 2, 1))
+    return np.matmul(inv, design, out=out)
 
 
 def _project_out(y: np.ndarray, basis: np.ndarray) -> np.ndarray:
-    """Residuals of each row of y (n, k) on the design spanned by ``basis`` (n, k, p) from :func:`_orthonormal`."""
-    return y - np.matmul(basis, np.matmul(y[:, None, :], basis).transpose(0, 2, 1))[..., 0]
+    """Residuals of each row of y (n, k) on the design spanned by ``basis`` W' (n, p, k) from
+    :func:`_orthonormal`."""
+    return y - np.matmul(np.matmul(y[:, None, :], basis.transpose(0, 2, 1)), basis)[:, 0]
 
 
 def _standardise(c: np.ndarray) -> np.ndarray:
