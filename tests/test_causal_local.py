@@ -118,6 +118,27 @@ def test_chunked_nulls_equal_the_explicit_permutation_statistics(conditioned, n_
         assert dsum[b] == pytest.approx(np.nansum(rb ** 2), rel=1e-10)
 
 
+@pytest.mark.parametrize("size", [2, 3])
+def test_blocks_are_compact_runs_and_the_dataset_null_permutes_inside_them(size):
+    """Blocks of size..2 size - 1 rows (also with duplicated points), closer together than random pairs; every
+    dataset permutation is a permutation of the rows that moves values only inside a block."""
+    from interpret.causal.local import _block_offsets, _blocks
+
+    emb = np.random.default_rng(0).normal(size=(1001, 3))
+    for e in (emb, np.round(emb)):                         # continuous, and mostly exact duplicates
+        counts = np.bincount(_blocks(e, size))
+        assert counts.min() >= size and counts.max() <= 2 * size - 1
+    ids = np.sort(_blocks(emb, size))
+    order = np.argsort(_blocks(emb, size), kind="stable")
+    spread = np.mean([np.linalg.norm(emb[order][ids == b].std(0)) for b in range(0, ids.max(), 7)])
+    assert spread < 0.3 * np.linalg.norm(emb.std(0))     # random pairs: ~0.67
+    off = _block_offsets(ids, 20, np.random.default_rng(1))
+    assert off.shape == (1001, 20)
+    src = np.arange(1001)[:, None] + off
+    assert (ids[src] == ids[:, None]).all()
+    assert (np.sort(src, axis=0) == np.arange(1001)[:, None]).all()
+
+
 def test_result_does_not_depend_on_n_jobs():
     rng, emb, z, q = _universe(2500)          # several chunks of query rows
     c = q + rng.normal(size=2500)
