@@ -16,12 +16,14 @@ Examples
 >>> rng = np.random.default_rng(0)
 >>> x = rng.normal(size=(300, 3)).astype(np.float32)
 >>> y = 1 + x[:, 0] + 0.1 * x[:, 1]
->>> path = os.path.join(tempfile.mkdtemp(), "x.npy"); np.save(path, x)
+>>> tmp = tempfile.TemporaryDirectory()
+>>> path = os.path.join(tmp.name, "x.npy"); np.save(path, x)
 >>> r = stream_band_ablation(lambda a: 1 + a[:, 0] + 0.1 * a[:, 1], path, y, path + ".h5", bands=["g", "r", "i"],
 ...                          strategy=Fill("mean", reference=x[:100]), metrics="rmse", chunk_size=64,
 ...                          progress=False)
 >>> r.table["label"].tolist()
 ['all', '-g', '-r', '-i']
+>>> tmp.cleanup()
 """
 from __future__ import annotations
 

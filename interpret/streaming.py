@@ -13,13 +13,14 @@ Examples
 --------
 >>> import numpy as np, tempfile, os
 >>> from interpret.streaming import stream_map
->>> tmp = tempfile.mkdtemp()
->>> np.save(os.path.join(tmp, "x.npy"), np.arange(10.0).reshape(5, 2))
->>> out = stream_map(lambda c: c.sum(axis=1), os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.h5"),
+>>> tmp = tempfile.TemporaryDirectory()
+>>> np.save(os.path.join(tmp.name, "x.npy"), np.arange(10.0).reshape(5, 2))
+>>> out = stream_map(lambda c: c.sum(axis=1), os.path.join(tmp.name, "x.npy"), os.path.join(tmp.name, "y.h5"),
 ...                  chunk_size=2, progress=False)
 >>> import h5py
 >>> with h5py.File(out) as f: f["result"][:].tolist()
 [1.0, 5.0, 9.0, 13.0, 17.0]
+>>> tmp.cleanup()
 """
 from __future__ import annotations
 

@@ -307,11 +307,13 @@ def load_estimator(source: Any, factory: Callable[..., Any] | str | None = None,
     Examples
     --------
     >>> import numpy as np, torch, tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "mlp.pt")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "mlp.pt")
     >>> torch.save(torch.nn.Linear(5, 1).state_dict(), path)
     >>> est = load_estimator(path, factory=torch.nn.Linear, factory_kwargs={"in_features": 5, "out_features": 1})
     >>> est.predict(np.zeros((10, 5), dtype=np.float32), progress=False).shape
     (10,)
+    >>> tmp.cleanup()
     """
     if isinstance(source, Estimator):
         return source

@@ -10,12 +10,14 @@ Examples
 >>> import os, tempfile
 >>> import h5py, numpy as np
 >>> from interpret.mock._h5array import H5Array
->>> path = os.path.join(tempfile.mkdtemp(), "a.h5")
+>>> tmp = tempfile.TemporaryDirectory()
+>>> path = os.path.join(tmp.name, "a.h5")
 >>> with h5py.File(path, "w") as fh:
 ...     _ = fh.create_dataset("x", data=np.arange(12.0).reshape(6, 2))
 >>> a = H5Array(path, "x")
 >>> a.shape, a[[4, 1]].tolist(), float(a[2, 1]), np.asarray(a).sum()
 ((6, 2), [[8.0, 9.0], [2.0, 3.0]], 5.0, np.float64(66.0))
+>>> tmp.cleanup()
 """
 from __future__ import annotations
 

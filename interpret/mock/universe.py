@@ -475,12 +475,14 @@ def make_universe(
     >>> import os, tempfile
     >>> import numpy as np
     >>> import interpret as ip
-    >>> path = os.path.join(tempfile.mkdtemp(), "u.h5")
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(tmp.name, "u.h5")
     >>> big = ip.mock.make_universe(n=80, seed=0, image_size=16, bands="sdss", chunk_size=64, path=path,
     ...                             progress=False)
     >>> small = ip.mock.make_universe(n=80, seed=0, image_size=16, bands="sdss", progress=False)
     >>> type(big.images).__name__, bool((big.images[[3, 70]] == small.images[[3, 70]]).all())
     ('H5Array', True)
+    >>> tmp.cleanup()
     """
     n, seed, bandset = _validate(n, seed, bands, image_size, redshift_range, chunk_size, pixel_scale,
                                  spectral_noise, wavelength_range)
