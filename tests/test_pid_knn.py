@@ -71,6 +71,45 @@ def test_ksg_matches_a_direct_loop_on_a_small_sample():
     assert ksg(x, y, k) == pytest.approx(direct, abs=1e-12)
 
 
+def _ksg_reference(x, y, k=3):
+    """KSG with median-split trees, counts in row order, 1-D windows searched in row order: the same counts."""
+    from scipy.spatial import cKDTree
+    from scipy.special import digamma
+
+    joint = np.hstack([x, y])
+    eps = cKDTree(joint).query(joint, k=[k + 1], p=np.inf)[0][:, 0]
+
+    def count(v):
+        if v.shape[1] == 1:
+            s, inner = np.sort(v[:, 0]), eps - 4 * np.spacing(np.abs(v[:, 0]) + eps)
+            return np.searchsorted(s, v[:, 0] + inner, "right") - np.searchsorted(s, v[:, 0] - inner, "left") - 1
+        return np.array([(np.abs(v - row).max(axis=1) < e).sum() - 1 for row, e in zip(v, eps)])
+
+    nx, ny = count(x), count(y)
+    return (digamma(k) + digamma(len(x)) - np.mean(digamma(nx + 1) + digamma(ny + 1))) / np.log(2), nx, ny
+
+
+@pytest.mark.parametrize("dx, dy, near_ties", [(1, 1, False), (2, 1, False), (3, 1, True), (5, 1, True),
+                                                (2, 3, False), (1, 2, True)])
+def test_ksg_counts_and_value_match_the_reference_exactly(dx, dy, near_ties):
+    from scipy.spatial import cKDTree
+
+    from interpret.pid.knn import _count_strictly_within
+
+    rng = np.random.default_rng(10 * dx + dy)
+    x, y = rng.normal(size=(1500, dx)), rng.normal(size=(1500, dy))
+    y[:, 0] += x[:, 0]
+    if near_ties:   # values on a grid of 0.05, split by a jitter of 1e-10
+        x = np.round(x, 1) / 2 + 1e-10 * rng.normal(size=x.shape)
+        y = np.round(y, 1) / 2 + 1e-10 * rng.normal(size=y.shape)
+    reference, nx, ny = _ksg_reference(x, y)
+    assert ksg(x, y) == reference   # bit for bit (the rows are reordered internally and put back)
+    joint = np.hstack([x, y])
+    eps = cKDTree(joint).query(joint, k=[4], p=np.inf)[0][:, 0]
+    np.testing.assert_array_equal(_count_strictly_within(x, eps, 1), nx)
+    np.testing.assert_array_equal(_count_strictly_within(y, eps, 2), ny)
+
+
 def test_knn_decompose_gaussian_matches_analytic_mmi(gauss):
     r = knn_decompose(gauss[:, 0], {"a": gauss[:, 1], "b": gauss[:, 2]}, seed=0)
     truth = gaussian_mmi(COV)

@@ -145,10 +145,15 @@ def _count_strictly_within(v: np.ndarray, eps: np.ndarray, workers: int) -> np.n
     if v.shape[1] == 1:
         # x ± eps is rounded, so the neighbour that set eps (at distance exactly eps) could land inside the
         # window: shrink it by a few ulps (only exact ties at the ulp level are affected)
+        # The windows are searched in sorted order, so consecutive binary searches walk the same part of the
+        # sorted array (in cache): at 10^6 rows this is 1.4x faster than searching in row order.
         x = v[:, 0]
-        s = np.sort(x)
-        inner = eps - 4 * np.spacing(np.abs(x) + eps)
-        return np.searchsorted(s, x + inner, "right") - np.searchsorted(s, x - inner, "left") - 1
+        by_value = np.argsort(x)
+        s, e = x[by_value], eps[by_value]
+        inner = e - 4 * np.spacing(np.abs(s) + e)
+        counts = np.empty(len(x), dtype=np.intp)
+        counts[by_value] = np.searchsorted(s, s + inner, "right") - np.searchsorted(s, s - inner, "left") - 1
+        return counts
     # sklearn's count-only radius query is ~3x faster than cKDTree.query_ball_point(return_length=True) here;
     # its loop runs without the GIL, so contiguous blocks of rows (neighbours in memory: leaf order) run in threads
     tree, radius = KDTree(v, metric="chebyshev"), np.nextafter(eps, 0.0)
@@ -177,7 +182,14 @@ def ksg(x: np.ndarray, y: np.ndarray, k: int = 3, *, workers: int = -1) -> float
     hold neighbouring points next to each other in memory and consecutive queries visit the same nodes: at
     10^6 rows a query in random order waits on memory (time exponent 1.26 from 10^5 to 10^6), in leaf order
     it stays in cache. The per-row terms are put back in the input order before averaging, so the value
-    does not depend on the reordering (bit for bit).
+    does not depend on the reordering (bit for bit). Both joint trees split at the sliding midpoint
+    (``balanced_tree=False``): they build in half the time of median-split trees and answer the k-th
+    neighbour queries as fast; the distances, hence the counts, do not depend on the tree.
+
+    Cost: the k-th neighbour query and the multi-dimensional marginal counts take almost all the time, in
+    about equal parts. The counts grow a little faster than N, because the number of points inside each
+    window grows like N^(1/(dx+dy)) (exact KSG counts enumerate them); for a 5-D source and 1-D target the
+    process CPU time grows like N^1.12 from 10^5 to 10^6 rows (``benchmarks/bench_pid_knn.scaling``).
 
     Parameters
     ----------
@@ -197,9 +209,9 @@ def ksg(x: np.ndarray, y: np.ndarray, k: int = 3, *, workers: int = -1) -> float
     """
     n, dx = len(x), x.shape[1]
     joint = np.hstack([x, y])
-    order = cKDTree(joint).indices
+    order = cKDTree(joint, balanced_tree=False).indices
     joint = np.ascontiguousarray(joint[order])
-    dist, _ = cKDTree(joint).query(joint, k=[k + 1], p=np.inf, workers=workers)
+    dist, _ = cKDTree(joint, balanced_tree=False).query(joint, k=[k + 1], p=np.inf, workers=workers)
     eps = dist[:, 0]
     nx = _count_strictly_within(np.ascontiguousarray(joint[:, :dx]), eps, workers)
     ny = _count_strictly_within(np.ascontiguousarray(joint[:, dx:]), eps, workers)
