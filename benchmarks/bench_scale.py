@@ -9,6 +9,8 @@ memory = growth of the process's max RSS over the measured call, after a warm-up
 * ``shapley_mlp`` - exact 9-band ``band_shapley`` (512 subsets), MLP: seconds and peak growth;
 * ``shapley_cnn`` - exact 9-band ``band_shapley``, the small two-input CNN of ``bench_ablation``: plain masked
   path and the first-layer shortcut in the same process (ratio in one run), extrapolated to 10^5 galaxies;
+* ``shapley_cnn_survey`` - the same model, the first-layer shortcut alone at 10^4 and 10^5 galaxies (measured,
+  not extrapolated), with the values checked against the plain path on the first 256 galaxies;
 * ``knn_mi``      - kNN mutual information, 5-D source: seconds and exponent;
 * ``local_dependence`` - ``local_dependence`` on a 16-D embedding (a smooth map of 4 latent coordinates plus
   noise), k = 50, 100 permutations, ``n_jobs=2`` where the checkout has it: wall and CPU seconds, peak growth,
@@ -34,10 +36,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve()
 SIZES = {"universe": (10**3, 10**4, 10**5, 3 * 10**5), "ig_mlp": (10**5, 4 * 10**5), "ig_cnn": (500, 2000),
-         "shapley_mlp": (2000, 20000), "shapley_cnn": (300,), "knn_mi": (10**4, 10**5),
-         "local_dependence": (10**4, 10**5, 10**6)}
+         "shapley_mlp": (2000, 20000), "shapley_cnn": (300,), "shapley_cnn_survey": (10**4, 10**5),
+         "knn_mi": (10**4, 10**5), "local_dependence": (10**4, 10**5, 10**6)}
 QUICK = {"universe": (10**3, 10**4, 10**5), "ig_mlp": (10**4, 10**5), "ig_cnn": (250, 1000),
-         "shapley_mlp": (1000, 4000), "shapley_cnn": (50,), "knn_mi": (10**4, 3 * 10**4),
+         "shapley_mlp": (1000, 4000), "shapley_cnn": (50,), "shapley_cnn_survey": (10**3, 10**4),
+         "knn_mi": (10**4, 3 * 10**4),
          "local_dependence": (10**4, 10**5)}
 
 
@@ -98,6 +101,8 @@ def _worker(case: str, n: int) -> dict:
         return _measure(lambda: ip.ablation.band_shapley(_mlp(), x, y, bands=bands, progress=False))
     if case == "shapley_cnn":
         return _shapley_cnn(n)
+    if case == "shapley_cnn_survey":
+        return _shapley_cnn_survey(n)
     if case == "knn_mi":
         src = rng.normal(size=(n, 5))
         tgt = src @ rng.normal(size=5) + rng.normal(size=n)
@@ -163,6 +168,39 @@ def _shapley_cnn(n: int) -> dict:
     return out
 
 
+def _shapley_cnn_survey(n: int) -> dict:
+    """The survey-size run of issue 21: the first-layer shortcut alone on all ``n`` galaxies (the plain path
+    would take hours), and the plain path on the first 256 galaxies for the values (same data, same fill)."""
+    import numpy as np
+    import torch
+
+    from interpret.ablation import Batching, band_shapley
+
+    sys.path.insert(0, str(HERE.parent.parent))
+    from benchmarks.bench_ablation import N_BANDS, SmallCNN
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    images = np.empty((n, N_BANDS, 32, 32), dtype=np.float32)
+    for lo in range(0, n, 10_000):                       # float32 draws in slabs: no float64 copy of 10^5 cutouts
+        images[lo:lo + 10_000] = rng.standard_normal((min(10_000, n - lo), N_BANDS, 32, 32), dtype=np.float32)
+    x = (images, rng.normal(20, 1, (n, N_BANDS)).astype(np.float32))
+    y = rng.normal(size=n)
+    est, bands = SmallCNN().eval(), [f"b{k}" for k in range(N_BANDS)]
+    m = min(n, 256)
+    head = (x[0][:m], x[1][:m])
+    plain = band_shapley(est, head, y[:m], bands=bands, progress=False,
+                         batching=Batching(batch_size=512, first_layer=False)).values.to_numpy()
+    short = band_shapley(est, head, y[:m], bands=bands, progress=False,
+                         batching=Batching(batch_size=512, first_layer=True)).values.to_numpy()
+    cpu = time.process_time()
+    res = _measure(lambda: band_shapley(est, x, y, bands=bands, progress=False,
+                                        batching=Batching(batch_size=512, first_layer=True)))
+    return {**res, "cpu_seconds": time.process_time() - cpu, "threads": torch.get_num_threads(),
+            "input_bytes": int(images.nbytes + x[1].nbytes),
+            "max_rel_diff": float(np.max(np.abs(plain - short)) / np.max(np.abs(plain)))}
+
+
 # --- driver ---------------------------------------------------------------------------------------------------
 def run_case(case: str, n: int, tree: Path | None, timeout: float) -> dict | None:
     env = dict(os.environ, PYTHONWARNINGS="ignore")
@@ -206,6 +244,15 @@ def summarise(case: str, runs: dict[int, dict]) -> str:
     if case == "shapley_mlp":
         return "; ".join(f"{n:.0e}: {runs[n]['seconds']:.1f} s, peak +{runs[n]['peak_growth'] / 2**20:.0f} MB"
                          for n in sizes)
+    if case == "shapley_cnn_survey":
+        parts = [f"{n:.0e}: {runs[n]['seconds']:.1f} s wall ({runs[n]['cpu_seconds']:.1f} s CPU, "
+                 f"{runs[n]['threads']} torch threads), peak +{runs[n]['peak_growth'] / 2**20:.0f} MB beyond the "
+                 f"{runs[n]['input_bytes'] / 2**20:.0f} MB input" for n in sizes]
+        if len(sizes) > 1:
+            n1, n2 = sizes[-2], sizes[-1]
+            parts.append(f"exponent {_exponent(n1, runs[n1]['seconds'], n2, last['seconds']):.2f} (wall)")
+        parts.append(f"max relative difference to the plain masked path on 256 galaxies {last['max_rel_diff']:.1e}")
+        return "exact 9-band band_shapley, first-layer shortcut, small CNN 9x32x32 + mags; " + "; ".join(parts)
     if case == "local_dependence":
         parts = [f"{n:.0e}: {runs[n]['seconds']:.1f} s wall, {runs[n]['cpu_seconds']:.1f} s CPU, peak "
                  f"+{runs[n]['peak_growth'] / 2**20:.0f} MB" for n in sizes]
