@@ -25,7 +25,7 @@ from ._validation import spawn_seeds
 T = TypeVar("T")
 R = TypeVar("R")
 
-__all__ = ["parallel_map", "seeded_map", "effective_n_jobs"]
+__all__ = ["parallel_map", "map_into", "seeded_map", "effective_n_jobs"]
 
 
 def effective_n_jobs(n_jobs: int | None) -> int:
@@ -91,6 +91,40 @@ def parallel_map(
     par = joblib.Parallel(n_jobs=n_jobs, backend=backend, prefer=prefer, return_as="generator")
     gen = par(joblib.delayed(func)(it) for it in items)
     return list(progress_bar(gen, progress=progress, desc=desc, total=len(items)))
+
+
+def map_into(func: Callable[[Any], R], items: Sequence[Any], write: Callable[[Any, R], None], *,
+             n_jobs: int | None = None, progress: bool | None = None, desc: str | None = None,
+             group: int = 16) -> None:
+    """Like :func:`parallel_map`, but each result is handed to ``write(item, result)`` as soon as its group of
+    ``group`` items (at least 4 per worker) is done, instead of all results being returned at the end.
+
+    Use it when the results are pieces of one output array: ``write`` copies each piece into place, so the
+    pieces never all exist at once. Beyond the memory they take, thousands of small results kept alive between
+    large temporaries (a model's activations) fragment the heap: exact band Shapley on 10^5 cutouts grew by
+    2.5 GB that way, and by 0.15 GB with the pieces written group by group.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = np.zeros(6)
+    >>> def write(item, value):
+    ...     out[item] = value
+    >>> map_into(lambda i: 10 * i, range(6), write, group=2, progress=False)
+    >>> out.tolist()
+    [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]
+    """
+    items = list(items)
+    size = max(int(group), 4 * effective_n_jobs(n_jobs))
+    bar = progress_bar(None, progress=progress, desc=desc, total=len(items))
+    try:
+        for g0 in range(0, len(items), size):
+            chunk = items[g0:g0 + size]
+            for item, result in zip(chunk, parallel_map(func, chunk, n_jobs=n_jobs, progress=False)):
+                write(item, result)
+            bar.update(len(chunk))
+    finally:
+        bar.close()
 
 
 def seeded_map(

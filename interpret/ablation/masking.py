@@ -3,7 +3,7 @@
 For ``m`` subsets and ``n`` galaxies the work is cut into items (a group of subsets x a block of rows);
 each item stacks the masked copies of its rows for every subset of its group into one input and makes a
 single ``predict`` call, so Python overhead is paid per item, not per subset. Items go through
-:func:`interpret.parallel.parallel_map` (so a Dask backend works unchanged). Fills are deterministic
+:func:`interpret.parallel.map_into` (so a Dask backend works unchanged). Fills are deterministic
 once the strategy is fitted, so results do not depend on ``batch_size``, ``max_bytes`` or ``n_jobs``.
 
 :func:`masked_predictions_loop` is the naive one-subset-at-a-time reference (tests and benchmarks).
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..parallel import parallel_map
+from ..parallel import map_into
 from .band_layout import BandLayout, ModelInputs
 from .strategies import Filler
 
@@ -80,7 +80,7 @@ def masked_predictions(estimator: Any, inputs: ModelInputs, layout: BandLayout, 
     max_bytes : int, default 256 MiB
         Upper bound on the memory of one stacked input.
     n_jobs, progress
-        Passed to :func:`interpret.parallel.parallel_map`.
+        Passed to :func:`interpret.parallel.map_into`.
 
     Returns
     -------
@@ -93,11 +93,16 @@ def masked_predictions(estimator: Any, inputs: ModelInputs, layout: BandLayout, 
     items = [(j0, min(j0 + group, m), r0, min(r0 + rows, n))
              for j0 in range(0, m, group) for r0 in range(0, n, rows)]
     worker = _Item(estimator, inputs, filler, masks, batch_size)
-    parts = parallel_map(worker, items, n_jobs=n_jobs, progress=progress, desc="masked subsets")
-    out = np.empty((m, n, *parts[0].shape[2:]), dtype=np.result_type(*[p.dtype for p in parts]))
-    for (j0, j1, r0, r1), part in zip(items, parts):
-        out[j0:j1, r0:r1] = part
-    return out
+    out: list[np.ndarray] = []
+
+    def write(item: tuple[int, int, int, int], part: np.ndarray) -> None:   # pieces copied in as groups finish
+        if not out:
+            out.append(np.empty((m, n, *part.shape[2:]), dtype=part.dtype))
+        j0, j1, r0, r1 = item
+        out[0][j0:j1, r0:r1] = part
+
+    map_into(worker, items, write, n_jobs=n_jobs, progress=progress, desc="masked subsets")
+    return out[0]
 
 
 def masked_predictions_loop(estimator: Any, inputs: ModelInputs, layout: BandLayout, filler: Filler,
