@@ -86,13 +86,9 @@ def test_cnn_shortcut_equals_plain(dtype):
     _close(plain, fast)
 
 
-@pytest.mark.parametrize("group", [16, 1])
-def test_cnn_dict_input_and_small_blocks(group, monkeypatch):
-    """Dict inputs in forward() order, and row blocks smaller than the data (max_bytes tiny: 15 blocks of 2 rows),
-    collected in one group or in groups of 4 blocks (each group is copied into the output before the next)."""
-    import interpret.ablation.first_layer as fl
-
-    monkeypatch.setattr(fl, "_GROUP_BLOCKS", group)
+def test_cnn_dict_input_and_small_blocks():
+    """Dict inputs in forward() order, and row blocks smaller than the data (max_bytes tiny: 15 blocks of 2 rows,
+    each copied into the output as it arrives)."""
     torch.manual_seed(2)
     images, mags, y = _data(n=30)
     x = {"mags": mags, "image": images}

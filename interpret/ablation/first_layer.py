@@ -40,7 +40,6 @@ logger = logging.getLogger(__name__)
 _LAYERS = (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)
 _CHECK_ROWS = 8
 _BLOCK_BYTES = 8 * 2**20   # stored first-layer contributions of one row block (cache-sized)
-_GROUP_BLOCKS = 16         # row blocks per parallel_map call (map_into); their predictions are then copied out
 _CHECK_TOL = 1e-4          # relative to the output scale: float32 summation order differs, nothing else
 
 
@@ -293,9 +292,9 @@ def first_layer_predictions(plan: FirstLayerPlan, est: Any, inputs: ModelInputs,
 
     Rows are cut into blocks whose stored contributions (``(B + 1) x rows x F`` floats) stay cache-sized (8 MiB,
     and within ``max_bytes``); every subset is summed from them, ``batch_size // rows`` subsets per forward
-    pass. The blocks go through :func:`interpret.parallel.map_into`: each group's predictions are copied into
-    one output array allocated once, so the per-block arrays never all exist at once (held until the end, they
-    fragmented the heap: +2.5 GB at 10^5 galaxies).
+    pass. The blocks go through :func:`interpret.parallel.map_into`: each block's predictions are copied into
+    one output array allocated once as they arrive, so the per-block arrays never all exist at once (held until
+    the end, they fragmented the heap: +2.5 GB at 10^5 galaxies).
 
     Returns
     -------
@@ -318,7 +317,7 @@ def first_layer_predictions(plan: FirstLayerPlan, est: Any, inputs: ModelInputs,
             out.append(np.empty((part.shape[0], n, *part.shape[2:]), dtype=part.dtype))
         out[0][:, item[0]:item[1]] = part
 
-    map_into(worker, items, write, n_jobs=n_jobs, progress=progress, desc="masked subsets", group=_GROUP_BLOCKS)
+    map_into(worker, items, write, n_jobs=n_jobs, progress=progress, desc="masked subsets")
     if not out:
         raise ValidationError("first_layer_predictions(): no galaxies to predict (the inputs have 0 rows)")
     return out[0]
