@@ -98,8 +98,8 @@ def map_into(func: Callable[[Any], R], items: Sequence[Any], write: Callable[[An
     Use it when the results are pieces of one output array: ``write`` copies each piece into place, so the
     pieces never all exist at once. Beyond the memory they take, thousands of small results kept alive between
     large temporaries (a model's activations) fragment the heap: exact band Shapley on 10^5 cutouts grew by
-    2.5 GB that way. It is one joblib call (arrays are shipped to process workers once), consumed as a
-    generator.
+    2.5 GB that way. It is one joblib call consumed as a generator, so process workers receive large arrays
+    once (joblib memory-maps them per call), as with :func:`parallel_map`.
 
     Examples
     --------

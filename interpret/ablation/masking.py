@@ -95,7 +95,7 @@ def masked_predictions(estimator: Any, inputs: ModelInputs, layout: BandLayout, 
     worker = _Item(estimator, inputs, filler, masks, batch_size)
     out: list[np.ndarray] = []
 
-    def write(item: tuple[int, int, int, int], part: np.ndarray) -> None:   # pieces copied in as groups finish
+    def write(item: tuple[int, int, int, int], part: np.ndarray) -> None:   # each piece copied in as it arrives
         if not out:
             out.append(np.empty((m, n, *part.shape[2:]), dtype=part.dtype))
         j0, j1, r0, r1 = item
