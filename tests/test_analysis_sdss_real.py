@@ -133,3 +133,67 @@ def test_sdss_real_bad_config(tmp_path):
     cfg.write_text('study = "sdss_real"\n[params]\npid_splits = ["colours"]\n')
     with pytest.raises(ConfigError, match="unknown pid_splits"):
         run_study(cfg, overrides={"out": str(tmp_path / "bad")})
+
+
+def test_steps_run_without_a_runner():
+    """steps.run_all on a tiny synthetic catalogue with the user's own estimators (k-nearest neighbours: no
+    training, and non-linear, so the predictions are not collinear with the colours in the causal step), no
+    runner; every figure then renders from its dict."""
+    import matplotlib.pyplot as plt
+    from sklearn.neighbors import KNeighborsRegressor
+
+    import interpret as ip
+    from interpret.studies.sdss_real import Params, figures, steps
+
+    rng = np.random.default_rng(5)
+    n = 240
+    z, mass = rng.uniform(0.02, 0.3, n), rng.normal(10.8, 0.4, n)
+    base = 17.0 - 1.5 * (mass - 10.8) + 5 * np.log10(z / 0.1)
+    cat = pd.DataFrame({b: base + s * z + 0.1 * (mass - 10.8) * s + rng.normal(0, 0.02, n)
+                        for b, s in {"u": 6.0, "g": 3.5, "r": 1.0, "i": 0.5, "z": 0.2}.items()})
+    cat["redshift"], cat["log_mstar"] = z, mass
+    split = np.where(np.arange(n) % 4 == 0, "test", "train")
+    p = Params(bands=("u", "g", "r", "i", "z"), retrain_model="hgb", strategies=("mean", "median"),
+               n_boot_shapley=2, pid_measures=("broja", "mmi"), pid_splits=("break",), pid_bins=3, pid_n_boot=2,
+               pid_n_splits=2, causal_colours=("u-g", "g-r", "r-i", "i-z"), causal_n_boot=2)
+    data = steps.select_sample(cat, p.bands, split=split)
+    train = split != "test"
+    est = {task: ip.load_estimator(KNeighborsRegressor(5).fit(steps.inputs(cat, p.bands, task)[train],
+                                                              cat[col][train]))
+           for task, col in steps.TASKS.items()}
+    out = steps.run_all(p, data=data, estimators=est, seed=0)
+
+    np.testing.assert_array_equal(out["predictions"]["test"], np.arange(0, n, 4))   # the split's test rows
+    np.testing.assert_allclose(out["predictions"]["z_phot"], est["photoz"].predict(
+        steps.inputs(cat, p.bands, "photoz"), progress=False).reshape(-1))
+    metrics = out["tables"]["metrics"].set_index(["task", "metric"])["value"]
+    assert len(metrics) == 8 and 0 < metrics[("photoz", "sigma_nmad")] < 0.05
+    assert 0 < metrics[("stellar_mass", "rmse")] < 0.4
+    for task in steps.TASKS:
+        for fill in p.strategies:
+            shp = out[f"shapley_{task}_{fill}"]
+            assert abs(shp.efficiency_gap) < 1e-9 and shp.details["n_boot"] == 2
+            assert list(shp.bands) == list(p.bands) and (shp.standard_errors >= 0).all()
+        abl = out["tables"][f"ablation_{task}"]
+        assert list(abl["label"])[0] == "all" and len(abl) == 1 + len(p.bands)
+        metric = out[f"retrain_{task}"].metrics[0]
+        assert abl[f"delta_{metric}_mask_mean"].iloc[0] == 0
+        # the masked runs' all-band row is the trained model on the held-out rows: the metrics table's value
+        assert abl[f"{metric}_mask_mean"].iloc[0] == pytest.approx(metrics[(task, metric)], rel=1e-12)
+    pid = out["pid"]
+    assert set(pid) == {(t, "break", m) for t in ("redshift", "log_mstar") for m in ("broja", "mmi")}
+    for r in pid.values():   # the atoms add up to the mutual information
+        assert r.redundancy + sum(r.unique.values()) + r.synergy == pytest.approx(r.mutual_information, abs=1e-9)
+    freq = out["edge_stability"]
+    assert freq.attrs["nodes"] == ["redshift", "log_mstar", "r", "u-g", "g-r", "r-i", "i-z", "z_phot", "mass_pred"]
+    present = out["tables"]["edge_stability"]["present"]
+    assert ((present >= 0) & (present <= 1)).all() and present.is_monotonic_decreasing
+    assert out["model_names"] == {"photoz": "user model", "stellar_mass": "user model"}
+
+    assert {k for keys in figures.needs(p).values() for k in keys} <= set(out)
+    for name, fig_fn in figures.FIGURES.items():
+        fig = fig_fn(out)
+        try:
+            assert fig.axes, name
+        finally:
+            plt.close(fig)

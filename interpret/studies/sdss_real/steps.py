@@ -61,6 +61,15 @@ def select_sample(catalog: pd.DataFrame, bands: Sequence[str], *, max_mag_err: f
     ``<band>_err`` column present below ``max_mag_err``; ``n`` keeps a seeded random subset of them (in
     catalogue order). ``split`` (one label per catalogue row, ``"test"`` for held-out rows) follows the rows
     into ``meta["split"]``; ``meta`` also counts the parent rows and those passing the cut.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> cat = pd.DataFrame({"g": [18.0, np.nan, 19.0], "r": [17.5, 18.0, 18.2], "g_err": [0.1, 0.1, 0.9],
+    ...                     "redshift": [0.1, 0.2, 0.3], "log_mstar": [10.5, 10.9, 11.2]})
+    >>> ds = select_sample(cat, ["g", "r"])     # row 1 lacks g, row 2 has a 0.9 mag g error
+    >>> len(ds), ds.meta
+    (1, {'n_parent': 3, 'n_cut': 1})
     """
     from ...datasets import Dataset
     from .._data import BandNames
@@ -385,6 +394,13 @@ def run_all(params: SdssRealParams, *, data: Any = None, estimators: Mapping[str
         ``retrain_<task>``, ``mask_<task>_<fill>``, ``shapley_<task>_<fill>``, ``pid``, ``edge_stability``,
         ... as :func:`interpret.studies.sdss_real.figures.needs` lists), ``tables`` (the run's
         ``tables/*.csv`` by name), ``notes`` (skipped PID splits, estimation warnings) and ``seconds``.
+
+    Examples
+    --------
+    >>> from interpret.studies.sdss_real import Params, figures, steps
+    >>> out = steps.run_all(Params(fast=True), n=3000, seed=0)            # doctest: +SKIP
+    >>> out["tables"]["metrics"]                                          # doctest: +SKIP
+    >>> fig = figures.fig_shapley(out)                                    # doctest: +SKIP
     """
     from ..._seeding import int_seed
 
