@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from _study_checks import check_figures_and_report, tiny
 from _study_checks import run_config as _run
@@ -50,6 +53,61 @@ def test_subsets_and_group_names():
     assert names[("W1", "W2")] == "no WISE" and names[("W1",)] == "no W1"     # partial groups ignored
 
 
+def _two_band_net() -> Any:
+    """A two-input "photo-z network" z = 0.5 + 0.1 (a - b): it never reads band c or any image pixel."""
+    import torch
+
+    class Net(torch.nn.Module):
+        def forward(self, image: Any, mags: Any) -> Any:
+            return (0.5 + 0.1 * (mags[:, 0] - mags[:, 1]) + 0.0 * image.sum(dim=(1, 2, 3))).unsqueeze(1)
+
+    return ip.load_estimator(Net(), input_names=["image", "magnitudes"])
+
+
+def test_steps_run_without_a_runner_and_figures_render_from_their_dict():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    n, bands = 120, ["a", "b", "c"]
+    mags = rng.normal(20, 1, (n, 3))
+    cat = pd.DataFrame(mags, columns=bands).assign(redshift=0.5 + 0.1 * (mags[:, 0] - mags[:, 1])
+                                                    + rng.normal(0, 0.01, n))
+    data = SimpleNamespace(catalog=cat, images=rng.normal(0, 1, (n, 3, 4, 4)).astype(np.float32), bands=bands)
+    est = _two_band_net()
+    p = bu.Params(groups={"no_ab": ["a", "b"], "no_J": ["J"]}, hgb_max_iter=10, n_shapley=12, n_boot=5,
+                  n_attribution=6, ig_steps=4, batch_size=64)
+    out = bu.steps.run_all(p, data=data, est=est, seed=0)
+    n_test = len(out["predictions"]["test"])
+    assert n_test == len(out["predictions"]["z_phot"]) == 18 and out["metrics"]["n_test"].eq(n_test).all()
+    assert out["metrics"].set_index("metric").loc["sigma_nmad", "value"] < 0.02     # the noise is 0.01 in z
+    tab = out["subset_metrics"]
+    assert out["modes"] == ["mask_mean", "mask_inpaint", "retrain"] and list(out["tables"]) == [
+        "metrics", "subset_metrics", "compare_mean", "compare_inpaint", "shapley", "interactions", "attribution"]
+    assert list(tab.loc[tab["mode"] == "retrain", "subset"]) == ["all bands", "no a", "no b", "no c", "no ab"]
+    masked_c = tab[tab["mode"].str.startswith("mask_") & (tab["subset"] == "no c")]
+    assert (masked_c[["delta_sigma_nmad", "delta_rmse", "delta_bias"]] == 0).all().all()   # c is never read
+    for metric, r in out["shapley"].items():
+        assert r.values["c"] == pytest.approx(0.0, abs=1e-12), metric
+        assert r.values.sum() == pytest.approx(r.v_none - r.v_all)                        # efficiency
+        assert len(r.subset_values) == 2 ** 3 and r.details["n_samples"] == 12
+    assert out["shapley"]["sigma_nmad"].values["a"] > 0                                     # a helps
+    inter = out["shapley"]["sigma_nmad"].interactions
+    np.testing.assert_allclose(inter.loc["c", ["a", "b"]], 0.0, atol=1e-12)
+    attr = out["attribution"].set_index("band")
+    assert attr["share"].sum() == pytest.approx(1.0) and attr.loc["c", "share"] == 0.0
+    assert (attr["image_share"] == 0).all() and attr.loc[["a", "b"], "magnitude_share"].gt(0.1).all()
+    assert len(out["notes"]) >= 6 and out["notes"][0].startswith("120 galaxies (user); bands a b c")
+    panels = {"ablation": 2, "subset_metrics": 3, "shapley": 3}     # one per fill / metric
+    for fig_fn in bu.figures.FIGURES:                                 # figures read the dict only
+        name = fig_fn.__name__.removeprefix("fig_")
+        assert set(bu.figures.NEEDS[name]) <= set(out), name
+        fig = fig_fn(out)
+        try:
+            assert len(fig.axes) >= panels.get(name, 1), name
+        finally:
+            plt.close(fig)
+
+
 # --- end to end --------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -78,12 +136,12 @@ def test_exact_shapley_matches_band_shapley(mock_run):
     data, bands = ctx.load("data"), ctx.load("bands")
     sub, pred = ctx.load("all_subsets"), ctx.load("predictions")
     est = bu.photoz_model(ctx, data)
-    split = bu._split(data, ctx.seed)
+    split = bu.steps.held_out_split(data, ctx.seed)
     rows = sub["rows"]
     assert np.array_equal(rows, split["test"][pred["shapley_rows"]])
-    ref = ip.ablation.band_shapley(est, bu._inputs(data, bands, rows), sub["z_true"], bands=bands,
+    ref = ip.ablation.band_shapley(est, bu.steps.inputs(data, bands, rows), sub["z_true"], bands=bands,
                                    metric="sigma_nmad", redshift=True, seed=ctx.seed, progress=False, n_jobs=1,
-                                   strategy=ip.ablation.Fill("mean", reference=bu._inputs(data, bands, split["train"])))
+                                   strategy=ip.ablation.Fill("mean", reference=bu.steps.inputs(data, bands, split["train"])))
     mine = ctx.load("shapley_sigma_nmad")
     np.testing.assert_allclose(mine.values.to_numpy(), ref.values.to_numpy(), atol=1e-6)
     np.testing.assert_allclose(mine.interactions.to_numpy(), ref.interactions.to_numpy(), atol=1e-6)

@@ -55,7 +55,6 @@ from typing import Any
 
 from .._data import fit_subset, note_unknown_split, study_data
 from .._models import baseline_notes, study_model
-from . import figures as _figures
 from . import steps
 from .figures import CAPTIONS, FIGURES, LABELS
 from .params import METRICS, Params
@@ -85,9 +84,7 @@ TITLE = ("Band utilization of a photo-z network: which of u g r i z W1-W4 does i
 DATA_KEYS = frozenset({"catalog", "images", "target", "bands", "split", "fluxes", "flux_unit", "extinction",
                        "hdu", "key", "name"})
 
-# names of the single-module layout, kept for callers of the private helpers
-_band_names, _inputs, _trainable, _split = steps.band_names, steps.inputs, steps.trainable, steps.held_out_split
-_figure, _mode_label = _figures._figure, _figures._mode_label
+# the figure functions under their names of the single-module layout
 fig_predictions, fig_ablation, fig_subset_metrics = FIGURES[:3]
 fig_shapley, fig_interactions, fig_attribution = FIGURES[3:]
 

@@ -403,6 +403,16 @@ def run_all(params: Params, *, data: Any = None, est: Any = None, seed: int | np
         ``compare`` (strategy -> table), ``all_subsets``, ``shapley`` (metric -> result), ``attribution``,
         ``tables`` (the report's tables by name) and ``notes``; the figure functions read the keys in
         :data:`interpret.studies.band_utilization.figures.NEEDS`.
+
+    Examples
+    --------
+    The demo's setting on a fresh 1,000-galaxy mock universe (trains the reference network: about a minute):
+
+    >>> from interpret.studies.band_utilization import Params, figures, steps
+    >>> out = steps.run_all(Params(fast=True, n_shapley=48, n_boot=100), n=1000, seed=0)  # doctest: +SKIP
+    >>> out["tables"]["subset_metrics"].groupby("mode").size()["retrain"]                  # doctest: +SKIP
+    13
+    >>> fig = figures.fig_shapley(out)                                                     # doctest: +SKIP
     """
     params.validate()
     seed = int_seed(seed)
