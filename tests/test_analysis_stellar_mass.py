@@ -148,3 +148,61 @@ def test_user_files_and_model(tmp_path):
 def test_bad_config(tmp_path):
     with pytest.raises(ConfigError, match="unknown PID pair"):
         _run(tmp_path, "bad2", tiny("stellar_mass", 50) + "pointwise_pair = 'mass_vs_colour'\n")
+
+
+# --- pure steps without a runner ---------------------------------------------------------------------------
+def test_run_all_without_runner_feeds_every_figure():
+    """``steps.run_all`` on a user's own arrays (no config, no run folder), then every figure from its dict.
+
+    The mock's planted truth is dropped (as for user data): comparing with it costs ~15 s even at this size.
+    """
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+    import torch
+
+    from interpret.mock.models import ImageCNN
+    from interpret.studies.stellar_mass import figures, steps
+
+    p = sm.Params(fast=True, image_size=16, n_boot_metrics=5, causal_n_boot=2, pid_measures=("mmi",), pid_bins=3,
+                  pid_n_boot=2, pid_n_splits=2, knn_k=3, pointwise_classes=3, pointwise_folds=2, pointwise_epochs=2,
+                  pointwise_hidden=(4,), n_attribution=6, ig_steps=4, radial_bins=4, local_k=12, local_n_perm=5)
+    data = dataclasses.replace(steps.mock_data(p, n=100, seed=3), truth=None)
+    torch.manual_seed(0)
+    model = ImageCNN(n_bands=5, image_size=16, channels=[4, 8, 8], hidden=[8]).eval()
+    mass = data.catalog["log_mstar"].to_numpy(float)
+    model.set_normalisation(y_mean=np.array([mass.mean()]), y_std=np.array([mass.std()]))
+    out = steps.run_all(p, data=data, est=ip.load_estimator(model), seed=0)
+
+    pred, tables = out["predictions"], out["tables"]
+    split = ip.mock.reference_split(100, 0)
+    np.testing.assert_array_equal(pred["test"], split.test)
+    assert pred["mass_cnn"].shape == pred["mass_phot"].shape == (100,)
+    assert pred["embedding"].shape == (len(pred["analysis"]), 8)          # input of the last Linear layer
+    m = tables["metrics"].set_index(["model", "metric"])["value"]
+    assert len(m) == 10 and m[("phot", "scatter")] == pytest.approx(np.std(pred["mass_phot"][split.test]
+                                                                            - mass[split.test]))
+    assert "shd" not in out["causal_summary"] and set(out["causal_summary"]["method"]) == {"pc", "fci"}
+    freq = out["stability_pc"]
+    assert np.allclose(freq.drop(columns="absent").sum(axis=1) + freq["absent"], 1.0)
+    assert freq.attrs["tiers"][-1] == ["mass_cnn", "mass_phot"]
+    assert set(out["pid"]) == {(pr, m) for pr in p.pid_pairs for m in ("mmi", "knn")}
+    r = out["pid"][("phot_vs_cnn", "mmi")]
+    assert r.redundancy + sum(r.unique.values()) + r.synergy == pytest.approx(r.mutual_information, abs=1e-6)
+    assert len(out["pointwise"].atoms) == len(pred["analysis"])
+    assert tables["attribution_bands"]["abs_fraction"].sum() == pytest.approx(1.0)
+    assert out["growth"]["attribution"].shape == (6, len(steps.RE_GRID))
+    assert np.all(np.diff(out["growth"]["attribution"], axis=1) >= -1e-12)   # |attribution| inside r grows
+    assert set(tables["local_dependence"]["query"]) == set(p.local_queries)
+    assert set(tables) == {"metrics", "edge_stability_pc", "edge_stability_fci", "causal_summary", "pid",
+                           "attribution_bands", "attribution_radial", "attribution_growth", "local_dependence"}
+    panels = {"predictions": 2, "causal_graphs": 2, "edge_stability": 2, "pid": 3, "attribution": 3,
+              "local_dependence": 4}
+    for fig_fn in figures.FIGURES:
+        name = fig_fn.__name__.removeprefix("fig_")
+        assert all(k in out for k in figures.NEEDS[name])
+        fig = fig_fn(out)
+        try:
+            assert len([ax for ax in fig.axes if ax.get_label() != "<colorbar>"]) >= panels.get(name, 1), name
+        finally:
+            plt.close(fig)
