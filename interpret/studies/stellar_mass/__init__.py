@@ -51,7 +51,6 @@ data and model and calls the steps through the run's cache.
 """
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
@@ -103,8 +102,6 @@ __all__ = ["Params", "StellarMassParams", "compute", "load_data", "cnn_model", "
            "growth_curves", "MORPH", "PRED", "MODEL_LABEL", "PAIR_LABEL", "IMAGE_PARENTS", "LOG_COLUMNS",
            "RE_GRID", "MASS_LABEL", "fig_predictions", "fig_causal_graphs", "fig_edge_stability", "fig_pid",
            "fig_pointwise", "fig_attribution", "fig_local_dependence"]
-
-log = logging.getLogger(__name__)
 
 TITLE = "Stellar mass from images vs photometry: what the CNN uses, causally and information-theoretically"
 #: The [data] keys this study reads (any other is refused). It has no train/val/test split key yet: it

@@ -235,7 +235,14 @@ def causal_frame(cat: pd.DataFrame, pred: dict, p: StellarMassParams) -> pd.Data
 
 
 def causal_tiers(frame: pd.DataFrame) -> list[list[str]]:
-    """redshift -> intrinsic (mass, Sersic n, r_eff) -> observables -> predictions."""
+    """redshift -> intrinsic (mass, Sersic n, r_eff) -> observables -> predictions.
+
+    Examples
+    --------
+    >>> cols = ["redshift", "log_mstar", "sersic_n", "g-r", "r", "mass_cnn", "mass_phot"]
+    >>> causal_tiers(pd.DataFrame(columns=cols))
+    [['redshift'], ['log_mstar', 'sersic_n'], ['g-r', 'r'], ['mass_cnn', 'mass_phot']]
+    """
     intrinsic = [c for c in ("log_mstar", "sersic_n", "r_eff") if c in frame]
     preds = list(PRED.values())
     return [["redshift"], intrinsic, [c for c in frame if c not in ("redshift", *intrinsic, *preds)], preds]
@@ -393,6 +400,15 @@ def growth_curves(values: np.ndarray, images: np.ndarray, r_px: np.ndarray, grid
 
     Fluxes are not clipped (pixel noise averages out; a faint galaxy's share can leave [0, 1]), so summarise
     across galaxies with the median.
+
+    Examples
+    --------
+    All attribution in the central pixel of a flat 9 x 9 image with R_e = 1 pixel:
+
+    >>> values = np.zeros((1, 1, 9, 9)); values[0, 0, 4, 4] = 1.0
+    >>> c = growth_curves(values, np.ones((1, 1, 9, 9)), np.array([1.0]), grid=np.array([1.0, 2.0]))
+    >>> c["attribution"].tolist(), (c["light"] * 81).round(6).tolist()
+    ([[1.0, 1.0]], [[5.0, 13.0]])
     """
     h, w = values.shape[-2:]
     yy, xx = np.mgrid[0:h, 0:w]
@@ -494,8 +510,13 @@ def run_all(params: StellarMassParams, *, data: Any = None, est: Any = None,
     """
     from ..._seeding import int_seed
 
+    if seed is not None and not isinstance(seed, np.random.Generator) and (
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ValueError(f"run_all(): 'seed' must be a non-negative int, a numpy Generator or None; got {seed!r}")
+    if data is None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 20):
+        raise ValueError(f"run_all(): 'n' must be an int >= 20 (mock galaxies); got {n!r}")
     params.validate()
-    seed = int_seed(seed)
+    seed = int(int_seed(seed))
     data = mock_data(params, n=n, seed=seed, progress=progress) if data is None else data
     bands = band_names(data)
     if est is None:
