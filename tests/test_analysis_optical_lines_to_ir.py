@@ -149,3 +149,60 @@ def test_bad_config(tmp_path):
         _run(tmp_path, "bad2", tiny("optical_lines_to_ir", 50).replace('["W3"]', '["W5"]'))
     with pytest.raises(ip.exceptions.ValidationError, match="unknown line"):
         _run(tmp_path, "bad3", tiny("optical_lines_to_ir", 50) + 'truth_lines = {W1 = ["Hepsilon"]}\n')
+
+
+# --- the pure steps without a runner -----------------------------------------------------------------------
+def test_run_all_on_own_arrays_then_every_figure():
+    # a linear "network" (every output = 1e-3 x total flux) on spectra with Halpha and [OIII]5007 at each
+    # galaxy's redshift: IG from zero flux is exact (a * x), so the planted lines must top the W3 ranking
+    import matplotlib.pyplot as plt
+    import torch
+
+    from interpret.studies._data import StudyData
+    from interpret.studies.optical_lines_to_ir import figures, steps
+
+    rng = np.random.default_rng(0)
+    n, wl = 100, 3800.0 * 10 ** (5e-4 * np.arange(800))
+    z = rng.uniform(0.02, 0.3, n)
+    spectra = np.ones((n, wl.size))
+    for line, amp in (("Halpha", 3.0), ("[OIII]5007", 2.0)):
+        centre = ip.data.lines.get_line(line).wavelength * (1 + z)
+        spectra += amp * np.exp(-0.5 * ((wl[None, :] - centre[:, None]) / 4.0) ** 2)
+    net = torch.nn.Sequential(torch.nn.Linear(wl.size, 4))
+    with torch.no_grad():
+        net[0].weight.fill_(1e-3)
+        net[0].bias.zero_()
+    est = ip.load_estimator(net, output_names=list(olir.IR_BANDS))
+    f = est.predict(spectra.astype(np.float32), progress=False)
+    cat = pd.DataFrame({"redshift": z, **{b: f[:, j] - 0.1 for j, b in enumerate(olir.IR_BANDS)},
+                        **{f"{b}_err": np.full(n, 0.05) for b in olir.IR_BANDS}})
+    data = StudyData(catalog=cat, wavelength=wl, spectra=spectra, source="synthetic")
+    p = olir.Params(bands=("W1", "W3"), n_boot=10, n_perm=50, ig_steps=8, top_k=2, randomization_bands=("W3",),
+                    n_randomization=3, randomization_steps=2, truth_lines={"W3": ["Halpha", "[OIII]5007"]})
+    out = steps.run_all(p, data=data, est=est, seed=0)
+
+    test, rows = out["predictions"]["test"], out["predictions"]["attribution_rows"]
+    assert len(test) == 15 and set(rows) <= set(test) and set(out["predictions"]["randomization_rows"]) <= set(rows)
+    acc = out["accuracy"].set_index("band")
+    assert list(acc.index) == list(olir.IR_BANDS) and np.allclose(acc["bias"], 0.1, atol=1e-5)   # pred - (pred - 0.1)
+    assert (acc["scatter"] < 1e-5).all() and np.allclose(acc["injected_noise"], 0.05)
+    assert out["ig_W3"].input_values(0).shape == (15, wl.size)
+    assert list(out["lines_W3"].index[:2]) == ["Halpha", "[OIII]5007"]      # the stronger line first
+    ov = out["truth_overlap"].set_index("band")
+    assert list(ov.index) == ["W3"] and ov.loc["W3", "precision_at_k"] == 1.0 and ov.loc["W3", "auc"] == 1.0
+    comp = out["sanity"][out["sanity"]["check"] == "IG completeness"]
+    assert list(comp["band"]) == ["W1", "W3"] and (comp["fraction_passed"] == 1.0).all()
+    assert all(np.median(e) < 1e-4 for e in out["completeness"].values())      # exact for a linear model
+    assert out["randomization_bands"] == ["W3"] and len(out["randomization_W3"].scores) == 1
+    stack = out["stack"]
+    assert abs(stack["wavelength"][np.argmax(stack["att_W3"])] - 5007) < 5      # rest frame, aligned
+    assert list(out["importance"].excess.columns) == ["W1", "W3"]
+    assert out["notes"][0].startswith("Attribution baseline") and any("2/2 in the planted truth" in t
+                                                                      for t in out["notes"])
+    for name, fig_fn in figures.FIGURES.items():
+        fig = fig_fn(out)
+        try:
+            assert fig.axes, name
+        finally:
+            plt.close(fig)
+    assert set(figures.NEEDS) == set(figures.FIGURES) == set(olir.CAPTIONS)
