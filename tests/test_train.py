@@ -391,3 +391,29 @@ def test_matched_filter_read_out_is_unbiased_and_less_noisy_than_the_box():
     spec = 1.0 + 3.0 * np.exp(-0.5 * (pix / sig) ** 2) / (sig * np.sqrt(2 * np.pi))
     flux, _ = matched.line_fluxes(torch.tensor(spec[None], dtype=torch.float32), torch.tensor([0.1]))
     assert float(flux[0, j]) == pytest.approx(3.0, rel=0.02)
+
+
+# --- learning-rate schedule ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("steps", range(1, 13))
+def test_schedule_is_defined_for_every_run_length(steps):
+    """torch's one-cycle schedule divides by 0.2*steps - 1 (zero at 5 steps): short runs get a constant rate."""
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.AdamW([p], lr=1e-3)
+    sched = tr._schedule(opt, 1e-3, steps)
+    rates = []
+    for _ in range(steps):
+        opt.step()
+        sched.step()
+        rates.append(opt.param_groups[0]["lr"])
+    assert all(0 < r <= 1e-3 * (1 + 1e-12) for r in rates)
+    one_cycle = steps >= tr.MIN_ONE_CYCLE_STEPS
+    assert isinstance(sched, torch.optim.lr_scheduler.OneCycleLR) == one_cycle
+    assert (max(rates) / min(rates) > 10) == one_cycle          # warm-up and annealing, or constant
+
+
+def test_one_epoch_of_five_batches_trains(toy, cache):
+    """A one-epoch run on exactly 5 batches crashed inside OneCycleLR before."""
+    est = tr.train_reference(toy, "photoz", seed=0, n_epochs=1, cache_dir=cache, progress=False,
+                             batch_size=int(np.ceil(len(tr.reference_split(len(toy.catalog), seed=0).train) / 5)))
+    assert np.isfinite(est.predict((toy.images[:3], toy.catalog[["g", "r", "i"]].to_numpy()[:3]),
+                                   progress=False)).all()

@@ -415,13 +415,28 @@ def _val_loss(model: torch.nn.Module, t: _Task, rows: np.ndarray, device: torch.
     return total / len(rows)
 
 
+#: Fewest optimiser steps that get a one-cycle schedule (warm-up over the first 20 %, then annealing).
+MIN_ONE_CYCLE_STEPS = 10
+
+
+def _schedule(opt: torch.optim.Optimizer, lr: float, steps: int) -> torch.optim.lr_scheduler.LRScheduler:
+    """One-cycle learning rate over ``steps`` optimiser steps, or a constant ``lr`` for a very short run.
+
+    A one-cycle warm-up needs a few steps to exist: torch's ``OneCycleLR`` divides by ``0.2 * steps - 1``
+    (zero at 5 steps: a one-epoch run on ~5 batches crashed) and gives a degenerate schedule below 10 steps.
+    """
+    if steps < MIN_ONE_CYCLE_STEPS:
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.2)
+
+
 def _fit(model: torch.nn.Module, t: _Task, split: DataSplit, hp: dict, seed: int, device: torch.device,
          progress: bool | None, label: str | None = None) -> tuple[dict, int]:
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=hp["lr"], weight_decay=hp["weight_decay"])
     steps = hp["epochs"] * int(np.ceil(len(split.train) / hp["batch_size"]))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=hp["lr"], total_steps=max(steps, 1), pct_start=0.2)
+    sched = _schedule(opt, hp["lr"], steps)
     history: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
     best = (np.inf, 0, None)
     bar = progress_bar(range(hp["epochs"]), progress=progress, desc=f"train {label or t.name}")
