@@ -97,6 +97,7 @@ def test_steps_run_without_a_runner_and_figures_render_from_their_dict():
     assert attr["share"].sum() == pytest.approx(1.0) and attr.loc["c", "share"] == 0.0
     assert (attr["image_share"] == 0).all() and attr.loc[["a", "b"], "magnitude_share"].gt(0.1).all()
     assert len(out["notes"]) >= 6 and out["notes"][0].startswith("120 galaxies (user); bands a b c")
+    assert any("fill, 8 subsets x" in n for n in out["notes"])        # 2^3 subsets of the user's bands
     panels = {"ablation": 2, "subset_metrics": 3, "shapley": 3}     # one per fill / metric
     for fig_fn in bu.figures.FIGURES:                                 # figures read the dict only
         name = fig_fn.__name__.removeprefix("fig_")
@@ -104,6 +105,8 @@ def test_steps_run_without_a_runner_and_figures_render_from_their_dict():
         fig = fig_fn(out)
         try:
             assert len(fig.axes) >= panels.get(name, 1), name
+            texts = [fig._suptitle.get_text() if fig._suptitle else ""] + [ax.get_title("left") for ax in fig.axes]
+            assert not any("512" in t or "9 bands" in t for t in texts), (name, texts)   # no mock-only counts
         finally:
             plt.close(fig)
 

@@ -52,7 +52,7 @@ def fig_predictions(outputs: Any) -> Any:
     fig, axes = _figure(1, 3.5, 3.5)
     plot_predictions(_get(outputs, "prediction_report"), ax=axes[0])
     axes[0].set(xlabel=r"true redshift $z_\mathrm{true}$", ylabel=r"photometric redshift $z_\mathrm{phot}$")
-    axes[0].set_title("CNN + magnitudes, all 9 bands (held out)", loc="left")
+    axes[0].set_title(f"CNN + magnitudes, all {len(_get(outputs, 'bands'))} bands (held out)", loc="left")
     return fig
 
 
@@ -130,7 +130,8 @@ def fig_shapley(outputs: Any) -> Any:
                      loc="left", fontsize=7)
         ax.tick_params(axis="x", labelsize=7)
         _panel(ax, "abc"[k])
-    fig.suptitle(f"Exact band Shapley values ({p.shapley_strategy} fill, 512 subsets, "
+    fig.suptitle(f"Exact band Shapley values ({p.shapley_strategy} fill, {2 ** len(results[metrics[0]].values)} "
+                 "subsets, "
                  f"{results[metrics[0]].details['n_samples']} held-out galaxies)", fontsize=8)
     return fig
 
@@ -183,7 +184,7 @@ def fig_attribution(outputs: Any) -> Any:
 FIGURES = [fig_predictions, fig_ablation, fig_subset_metrics, fig_shapley, fig_interactions, fig_attribution]
 
 #: What each figure reads from the step outputs.
-NEEDS = {"predictions": ("prediction_report",), "ablation": ("params", "masking", "retrain", "subset_metrics"),
+NEEDS = {"predictions": ("prediction_report", "bands"), "ablation": ("params", "masking", "retrain", "subset_metrics"),
          "subset_metrics": ("subset_metrics", "modes"), "shapley": ("params", "shapley"),
          "interactions": ("params", "shapley"), "attribution": ("params", "attribution", "shapley")}
 

@@ -304,7 +304,7 @@ def _shapley_notes(results: Mapping[str, Any], bands: list[str], p: Params) -> l
         r = results[metric]
         order = r.values.sort_values(ascending=False).index[:3]
         top = ", ".join(f"{b} {r.values[b]:+.4f}±{r.standard_errors[b]:.4f}" for b in order)
-        out.append(f"Exact Shapley ({metric}, {p.shapley_strategy} fill, 512 subsets x "
+        out.append(f"Exact Shapley ({metric}, {p.shapley_strategy} fill, {2 ** len(r.values)} subsets x "
                    f"{r.details['n_samples']} held-out galaxies; most useful first): {top}; "
                    f"v(all) = {r.v_all:.4f}, v(none) = {r.v_none:.4f}.")
     r = results[p.shapley_metrics[0]]
