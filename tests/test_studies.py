@@ -48,6 +48,18 @@ def test_every_packaged_config_validates(demo):
             params.seed_is_not_a_param = 1      # frozen: steps never mutate parameters
 
 
+@pytest.mark.parametrize("study", st.STUDIES)
+def test_every_figure_has_a_whole_caption(study):
+    """Captions are whole sentences: one taken from a docstring wrapped over two lines was cut mid-sentence."""
+    module = load_study(study)
+    figures = module.FIGURES.values() if isinstance(module.FIGURES, dict) else module.FIGURES
+    names = {f.__name__.removeprefix("fig_") for f in figures}
+    assert set(module.CAPTIONS) == names
+    for name, caption in module.CAPTIONS.items():
+        if not callable(caption):         # a callable caption is written from the run's numbers
+            assert caption.rstrip().endswith((".", ")")) and "\n" not in caption, (name, caption)
+
+
 def test_study_params_refuse_unknown_and_mistyped_keys():
     from interpret.studies.photoz import Params
 

@@ -188,5 +188,6 @@ NEEDS = {"predictions": ("prediction_report", "bands"), "ablation": ("params", "
          "subset_metrics": ("subset_metrics", "modes"), "shapley": ("params", "shapley"),
          "interactions": ("params", "shapley"), "attribution": ("params", "attribution", "shapley")}
 
-#: One line per figure for the report (the first line of each figure's docstring).
-CAPTIONS = {f.__name__.removeprefix("fig_"): (f.__doc__ or "").strip().splitlines()[0] for f in FIGURES}
+#: The report caption of each figure: the first paragraph of its docstring, on one line.
+CAPTIONS = {f.__name__.removeprefix("fig_"): " ".join((f.__doc__ or "").strip().split("\n\n")[0].split())
+            for f in FIGURES}

@@ -257,5 +257,5 @@ NEEDS = {"accuracy": ("data", "predictions", "accuracy"),
          "summary": ("importance", "truth"), "overlap": ("truth_overlap", "params"),
          "sanity": ("bands", "completeness", "params", "randomization_bands")}
 
-#: One line per figure for the report (the first line of each figure function's docstring).
-CAPTIONS = {name: (fn.__doc__ or name).strip().splitlines()[0] for name, fn in FIGURES.items()}
+#: The report caption of each figure: the first paragraph of its docstring, on one line.
+CAPTIONS = {name: " ".join((fn.__doc__ or name).strip().split("\n\n")[0].split()) for name, fn in FIGURES.items()}

@@ -229,8 +229,8 @@ FIGURES = {"sample": fig_sample, "predictions": fig_predictions, "shapley": fig_
            "interactions": fig_interactions, "ablation": fig_ablation, "pid": fig_pid,
            "causal_graph": fig_causal_graph, "edge_stability": fig_edge_stability}
 
-#: One line per figure (the first line of its docstring): the report's caption.
-CAPTIONS = {name: (fn.__doc__ or name).strip().splitlines()[0] for name, fn in FIGURES.items()}
+#: The report caption of each figure: the first paragraph of its docstring, on one line.
+CAPTIONS = {name: " ".join((fn.__doc__ or name).strip().split("\n\n")[0].split()) for name, fn in FIGURES.items()}
 
 
 def needs(params: SdssRealParams) -> dict[str, tuple[str, ...]]:
