@@ -57,8 +57,6 @@ import logging
 from functools import cache
 from typing import Any
 
-import numpy as np
-
 from ...exceptions import ConfigError
 from .._data import BandNames, user_data
 from .._models import model_name, one_torch_thread, study_model
@@ -213,20 +211,17 @@ def _pid_steps(ctx: Any, cat: Any, base: dict) -> None:
             for measure in p.pid_measures:
                 pkey = {**key, "measure": measure, "bins": p.pid_bins, "n_boot": p.pid_n_boot,
                         "ci": p.pid_ci_level}
-                done[(target_name, split, measure)] = ctx.cached(
-                    f"pid_{target_name}_{split}_{measure}", pkey,
-                    lambda s=summ, t=target, m=measure: _pid_cached(ctx, s, t, m))
+                # the note is written outside the cache: a cache hit replays the step's warnings
+                name = f"pid_{target_name}_{split}_{measure}"
+                r, warns = steps.quiet(lambda n=name, s=summ, t=target, m=measure, k=pkey: ctx.cached(
+                    n, k, lambda: steps.pid_decompose(s, t, m, p, ctx.seed)))
+                if warns:
+                    ctx.notes.append(f"PID {measure}: {warns[0]}")
+                done[(target_name, split, measure)] = r
     ctx.store["pid"] = done
     table = steps.pid_table(done)
     if table is not None:
         ctx.add_table("pid", table)
-
-
-def _pid_cached(ctx: Any, summ: dict, target: np.ndarray, measure: str) -> Any:
-    r, warns = steps.pid_one(summ, target, measure, ctx.params, ctx.seed, ctx.jobs)
-    if warns:
-        ctx.notes.append(f"PID {measure}: {warns[0]}")
-    return r
 
 
 def _causal_steps(ctx: Any, cat: Any, pred: dict, base: dict) -> None:

@@ -40,7 +40,7 @@ from .params import PID_SPLITS, SdssRealParams
 __all__ = ["TASKS", "PRED", "TASK_TITLES", "PID_SPLITS", "load_data", "select_sample", "inputs", "test_rows",
            "fit_rows", "train_options", "reference_estimator", "predictions", "model_labels", "metrics_table",
            "evaluations", "metric_setup", "layout", "ablation_mask", "ablation_retrain", "ablation_table",
-           "shapley_with_errors", "pid_sources", "reduce_sources", "pid_one", "pid_table", "causal_frame",
+           "shapley_with_errors", "pid_sources", "reduce_sources", "pid_decompose", "pid_one", "quiet", "pid_table", "causal_frame",
            "causal_tiers", "edge_stability", "edge_attrs", "edge_table", "run_all"]
 
 #: The two tasks: name -> target column.
@@ -299,18 +299,29 @@ def reduce_sources(sources: dict[str, np.ndarray], target: np.ndarray, n_splits:
                 for name, x in sources.items()}
 
 
+def pid_decompose(summaries: dict[str, np.ndarray], target: np.ndarray, measure: str, p: SdssRealParams,
+                  seed: int) -> Any:
+    """One binned decomposition of ``target`` from the source summaries (bootstrap CIs); warnings propagate."""
+    resampling = _pid.Resampling(n_boot=int(p.pid_n_boot), ci_level=float(p.pid_ci_level))
+    return _pid.decompose(target, summaries, measure=measure, bins=int(p.pid_bins), resampling=resampling,
+                          seed=seed, n_jobs=1, progress=False)
+
+
+def quiet(fn: Any) -> tuple[Any, list[str]]:
+    """Run ``fn``; its estimation warnings are returned (for the report notes) instead of raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", EstimationWarning)
+        r = fn()
+    return r, [str(w.message) for w in caught if issubclass(w.category, EstimationWarning)]
+
+
 def pid_one(summaries: dict[str, np.ndarray], target: np.ndarray, measure: str, p: SdssRealParams, seed: int,
             jobs: int = 1) -> tuple[Any, list[str]]:
-    """One decomposition; estimation warnings are returned (for the notes) instead of raised.
+    """:func:`pid_decompose` with its estimation warnings returned (for the notes) instead of raised.
 
     ``jobs`` is accepted for the callers' symmetry and unused: one decomposition runs on one core.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", EstimationWarning)
-        resampling = _pid.Resampling(n_boot=int(p.pid_n_boot), ci_level=float(p.pid_ci_level))
-        r = _pid.decompose(target, summaries, measure=measure, bins=int(p.pid_bins), resampling=resampling,
-                           seed=seed, n_jobs=1, progress=False)
-    return r, [str(w.message) for w in caught if issubclass(w.category, EstimationWarning)]
+    return quiet(lambda: pid_decompose(summaries, target, measure, p, seed))
 
 
 def pid_table(results: Mapping[tuple[str, str, str], Any]) -> pd.DataFrame | None:
