@@ -214,5 +214,6 @@ NEEDS = {"predictions": ("data", "predictions", "params"),
          "attribution": ("attribution", "bands", "params", "attribution_growth"),
          "local_dependence": ("params", "local")}
 
-#: The report's caption of each figure: the first line of its docstring.
-CAPTIONS = {f.__name__.removeprefix("fig_"): (f.__doc__ or "").strip().splitlines()[0] for f in FIGURES}
+#: The report caption of each figure: the first paragraph of its docstring, on one line.
+CAPTIONS = {f.__name__.removeprefix("fig_"): " ".join((f.__doc__ or "").strip().split("\n\n")[0].split())
+            for f in FIGURES}
