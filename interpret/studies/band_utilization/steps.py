@@ -369,7 +369,7 @@ def _attribution_note(attribution: pd.DataFrame, first: Any, p: Params) -> str:
 
 # --- everything --------------------------------------------------------------------------------------------
 def run_all(params: Params, *, data: Any = None, est: Any = None, seed: int | np.random.Generator | None = None,
-            n: int = 3000, n_jobs: int | None = None, progress: bool | None = False,
+            n: int = 3000, n_jobs: int | None = None, progress: bool | None = None,
             cache_dir: str | Path | None = None) -> dict[str, Any]:
     """Every step in order, without a runner; the dict holds what the figure functions read.
 
@@ -390,7 +390,7 @@ def run_all(params: Params, *, data: Any = None, est: Any = None, seed: int | np
         Galaxies of the default mock universe.
     n_jobs : int, optional
         Workers of the retrain refits.
-    progress : bool or None, default False
+    progress : bool or None, default None
         Progress bars of the long steps.
     cache_dir : path, optional
         Where the reference network and MLP refits are cached (default: nothing is written).

@@ -366,16 +366,8 @@ def findings(data: Any, pred: dict, accuracy: pd.DataFrame, overlap: pd.DataFram
 
 
 # --- everything --------------------------------------------------------------------------------------------
-def _int_seed(seed: int | np.random.Generator | None) -> int:
-    if seed is None:
-        return int(np.random.SeedSequence().generate_state(1)[0])
-    if isinstance(seed, np.random.Generator):
-        return int(seed.integers(2**32))
-    return int(seed)
-
-
 def run_all(params: Params, *, data: Any = None, est: Any = None, n: int = 3000,
-            seed: int | np.random.Generator | None = None, progress: bool | None = False) -> dict[str, Any]:
+            seed: int | np.random.Generator | None = None, progress: bool | None = None) -> dict[str, Any]:
     """Every step in order, without a runner; the dict holds what the figure functions read (``figures.NEEDS``).
 
     Parameters
@@ -392,7 +384,7 @@ def run_all(params: Params, *, data: Any = None, est: Any = None, n: int = 3000,
         Seeds the reference split (the held-out rows when ``data`` has no ``split``; pass the seed ``est`` was
         trained with), the attribution subsample, the bootstraps and permutations. None: fresh (recorded as
         ``outputs["seed"]``).
-    progress : bool or None, default False
+    progress : bool or None, default None
         Progress bars of training and integrated gradients.
 
     Returns
@@ -403,7 +395,9 @@ def run_all(params: Params, *, data: Any = None, est: Any = None, n: int = 3000,
         ``randomization_bands``, ``randomization_<band>``, ``sanity`` and ``notes``.
     """
     params.validate()
-    seed = _int_seed(seed)
+    from ..._seeding import int_seed
+
+    seed = int(int_seed(seed))
     data = load_data(n, seed, progress=progress) if data is None else data
     est = load_model(data, params, seed, progress=progress) if est is None else est
     bands, z = list(params.bands), _redshift(data)

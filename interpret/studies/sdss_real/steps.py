@@ -373,7 +373,7 @@ def edge_table(freq: pd.DataFrame) -> pd.DataFrame:
 
 # --- everything --------------------------------------------------------------------------------------------
 def run_all(params: SdssRealParams, *, data: Any = None, estimators: Mapping[str, Any] | None = None,
-            seed: int | np.random.Generator | None = 0, n: int | None = None, n_jobs: int | None = None,
+            seed: int | np.random.Generator | None = None, n: int | None = None, n_jobs: int | None = None,
             progress: bool | None = None, device: str = "cpu", cache_dir: Any = None) -> dict[str, Any]:
     """Every step in the study's order, without a runner; returns what the figure functions read.
 
@@ -390,7 +390,7 @@ def run_all(params: SdssRealParams, *, data: Any = None, estimators: Mapping[str
         ``{"photoz": ..., "stellar_mass": ...}``: your trained estimators (inputs as :func:`inputs`); a task
         left out gets the reference MLP, trained on :func:`fit_rows` (weights cached in ``cache_dir``,
         default the per-user cache).
-    seed : int, Generator or None, default 0
+    seed : int, Generator or None, default None
         Seeds the subsample, the reference split, the training and every resampling (None: fresh; the int
         used is ``out["seed"]``).
     n : int, optional
