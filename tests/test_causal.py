@@ -67,6 +67,47 @@ def test_fci_marks_bidirected_edge_for_hidden_confounder():
     assert ("a", "b", "<->") in reference_edges(dag, ["x", "a", "b", "y"], method="fci")
 
 
+def _random_dag(n: int, p: float, seed: int) -> nx.DiGraph:
+    rng = np.random.default_rng(seed)
+    dag = nx.DiGraph()
+    dag.add_nodes_from(f"v{i}" for i in range(n))
+    dag.add_edges_from((f"v{i}", f"v{j}") for i in range(n) for j in range(i + 1, n) if rng.random() < p)
+    return dag
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bitset_d_separation_answers_as_networkx(seed):
+    """The reference-graph oracle against networkx on random DAGs and random conditioning sets."""
+    from interpret.causal.truth import DSeparation
+
+    rng = np.random.default_rng(seed)
+    dag = _random_dag(int(rng.integers(5, 25)), float(rng.uniform(0.1, 0.5)), seed)
+    oracle, nodes = DSeparation(dag), list(dag.nodes)
+    separated = 0
+    for _ in range(300):
+        x, y, *given = rng.choice(nodes, size=2 + int(rng.integers(0, min(6, len(nodes) - 2))), replace=False)
+        expected = nx.is_d_separator(dag, {x}, {y}, set(given))
+        assert oracle.separated(x, y, given) == expected, (x, y, given)
+        separated += expected
+    assert 0 < separated < 300          # both answers were exercised
+
+
+@pytest.mark.parametrize("method", ["pc", "fci"])
+def test_reference_edges_match_causal_learns_own_oracle(method):
+    """Same PC / FCI output as causal-learn's networkx d-separation test, latent variables included."""
+    from interpret.causal._run import run_causallearn
+
+    for seed in range(3):
+        dag = _random_dag(14, 0.25, 100 + seed)
+        nodes = [f"v{i}" for i in range(14) if i % 3]                     # every third node latent
+        order = nodes + [v for v in dag.nodes if v not in nodes]
+        relabelled = nx.relabel_nodes(dag, {v: i for i, v in enumerate(order)})
+        theirs = run_causallearn(np.zeros((len(nodes) + 1, len(nodes))), nodes, method=method,
+                                 test="d_separation", alpha=0.5, background=None,
+                                 test_kwargs={"true_dag": relabelled})
+        assert reference_edges(dag, nodes, method=method) == theirs
+
+
 def test_tiers_orient_a_chain_and_forbidden_edges_hold():
     df = _linear_sem(CHAIN, 3000, seed=5)[["a", "b", "c"]]
     g = discover(df, background=[["a"], ["b"], ["c"]])
