@@ -1,13 +1,37 @@
-"""Figures of the ``photoz`` study: each reads step outputs only (``ctx.load``) and returns a Figure."""
+"""Figures of the ``photoz`` study: one function per figure; each reads step outputs only and returns a Figure.
+
+``outputs`` is the dict of :func:`interpret.studies.photoz.steps.run_all`, or anything with ``.load(key)``
+returning the same objects (the run context); :data:`NEEDS` lists the keys each figure reads (a skipped
+step's key holds None and its figure says so). Every function draws in the shared style (close the figure
+when done).
+"""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from .._models import panel as _panel
 
-__all__ = ["FIGURES", "CAPTIONS"]
+__all__ = ["FIGURES", "CAPTIONS", "NEEDS", "fig_predictions", "fig_attribution", "fig_ablation", "fig_shapley",
+           "fig_pid", "fig_causal_graph"]
+
+
+def _get(outputs: Any, key: str) -> Any:
+    return outputs[key] if isinstance(outputs, Mapping) else outputs.load(key)
+
+
+def _styled(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Draw ``fn`` in the shared style (the runner applies it too; a notebook call gets the same figure)."""
+    @functools.wraps(fn)
+    def wrapper(outputs: Any) -> Any:
+        from ...plots._style import style
+
+        with style():
+            return fn(outputs)
+    return wrapper
 
 
 def _figure(ncols: int, height: float = 3.0) -> tuple[Any, np.ndarray]:
@@ -17,7 +41,6 @@ def _figure(ncols: int, height: float = 3.0) -> tuple[Any, np.ndarray]:
 
     fig, axes = plt.subplots(1, ncols, figsize=(PAGE_WIDTH, height), layout="constrained", squeeze=False)
     return fig, axes[0]
-
 
 
 def _skipped(text: str) -> Any:
@@ -30,16 +53,17 @@ def _skipped(text: str) -> Any:
     return fig
 
 
-def fig_predictions(ctx: Any) -> Any:
+@_styled
+def fig_predictions(outputs: Any) -> Any:
     """Predicted against true redshift on the test rows, with the metrics."""
     from ... import metrics
     from ...plots.metrics import plot_predictions
 
-    cat, split, pred = ctx.load("data").catalog, ctx.load("split"), ctx.load("predictions")
-    target, name = ctx.load("target"), ctx.load("model_name")
+    cat, split, pred = _get(outputs, "data").catalog, _get(outputs, "split"), _get(outputs, "predictions")
+    target, name = _get(outputs, "target"), _get(outputs, "model_name")
     test = split.test
     res = metrics.evaluate(cat[target].to_numpy(float)[test], pred[test], redshift=True,
-                           threshold=ctx.params.outlier_threshold, quantity="redshift")
+                           threshold=_get(outputs, "params").outlier_threshold, quantity="redshift")
     fig, axes = _figure(1, height=3.4)
     plot_predictions(res, ax=axes[0])
     axes[0].set(xlabel=r"$z_\mathrm{true}$" + f" ({target})", ylabel=r"$z_\mathrm{phot}$" + f" ({name})")
@@ -47,16 +71,17 @@ def fig_predictions(ctx: Any) -> Any:
     return fig
 
 
-def fig_attribution(ctx: Any) -> Any:
+@_styled
+def fig_attribution(outputs: Any) -> Any:
     """Attribution per input column (signed mean and share of |attribution|) and per band."""
-    frame = ctx.load("attribution")
+    frame = _get(outputs, "attribution")
     fig, axes = _figure(2, height=2.8)
     y = np.arange(len(frame))[::-1]
     axes[0].barh(y, frame["mean"], color=["#0072B2" if v > 0 else "#D55E00" for v in frame["mean"]])
     axes[0].set_yticks(y, frame["column"])
     axes[0].axvline(0, color="k", lw=0.8)
     axes[0].set_xlabel("mean attribution (redshift units)\npositive: pushes z_phot above f(baseline)")
-    bands = ctx.tables["attribution_bands"]["share"]
+    bands = _get(outputs, "attribution_bands")["share"]
     axes[1].bar(np.arange(len(bands)), bands.to_numpy(), color="#009E73")
     axes[1].set_xticks(np.arange(len(bands)), bands.index)
     axes[1].set(xlabel="band", ylabel="share of mean |attribution|")
@@ -67,18 +92,19 @@ def fig_attribution(ctx: Any) -> Any:
     return fig
 
 
-def fig_ablation(ctx: Any) -> Any:
+@_styled
+def fig_ablation(outputs: Any) -> Any:
     """Leave-one-band-out: σ_NMAD with the band masked in the trained model, and after retraining without it."""
-    masked = ctx.load("masking").table
+    masked, retrain = _get(outputs, "masking").table, _get(outputs, "retrain")
     fig, axes = _figure(1, height=2.9)
     ax = axes[0]
     labels = [lab.removeprefix("-") for lab in masked["label"].iloc[1:]]
     pos = np.arange(len(labels))[::-1]
     ax.plot(masked["sigma_nmad"].iloc[1:], pos + 0.12, "o", color="#D55E00",
-            label=f"masked ({ctx.params.strategy} fill): model relies on")
+            label=f"masked ({_get(outputs, 'params').strategy} fill): model relies on")
     ax.axvline(masked["sigma_nmad"].iloc[0], color="#D55E00", ls="--", lw=0.8)
-    if "retrain" in ctx.store:
-        rt = ctx.load("retrain").set_index("dropped")
+    if retrain is not None:
+        rt = retrain.set_index("dropped")
         ax.plot([rt.loc[b, "sigma_nmad"] if b in rt.index else np.nan for b in labels], pos - 0.12, "s",
                 color="#0072B2", label="retrained without it (HGB): information carried")
         ax.axvline(rt["sigma_nmad"].iloc[0], color="#0072B2", ls="--", lw=0.8)
@@ -95,44 +121,58 @@ def fig_ablation(ctx: Any) -> Any:
     return fig
 
 
-def fig_shapley(ctx: Any) -> Any:
+@_styled
+def fig_shapley(outputs: Any) -> Any:
     """Exact band Shapley values of σ_NMAD (positive = the band lowers the error), bootstrap errors."""
     from ...plots.ablation import plot_shapley
 
-    fig = plot_shapley(ctx.load("shapley"))
+    fig = plot_shapley(_get(outputs, "shapley"))
     fig.set_size_inches(4.2, 2.8)
     return fig
 
 
-def fig_pid(ctx: Any) -> Any:
+@_styled
+def fig_pid(outputs: Any) -> Any:
     """PID of the redshift between the blue and the red colours (bits)."""
     from ...plots.pid import plot_decomposition
 
-    if "pid" not in ctx.store:
+    r = _get(outputs, "pid")
+    if r is None:
         return _skipped("PID skipped (see the report's findings)")
-    fig = plot_decomposition(ctx.load("pid"))
+    fig = plot_decomposition(r)
     fig.set_size_inches(4.2, 2.6)
     return fig
 
 
-def fig_causal_graph(ctx: Any) -> Any:
+@_styled
+def fig_causal_graph(outputs: Any) -> Any:
     """PC graph over redshift, colours and the prediction: bootstrap edge frequencies."""
     from ...plots.causal import plot_graph
 
-    if "edge_stability" not in ctx.store:
+    freq = _get(outputs, "edge_stability")
+    if freq is None:
         return _skipped("causal discovery skipped (see the report's findings)")
-    freq = ctx.load("edge_stability")
     return plot_graph(freq, min_frequency=0.5, tiers=freq.attrs["tiers"])
 
 
 FIGURES = [fig_predictions, fig_attribution, fig_ablation, fig_shapley, fig_pid, fig_causal_graph]
 
+#: What each figure reads from the step outputs (its caption reads the same keys).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "predictions": ("data", "split", "predictions", "target", "model_name", "params"),
+    "attribution": ("attribution", "attribution_bands"),
+    "ablation": ("masking", "retrain", "params"),
+    "shapley": ("shapley",),
+    "pid": ("pid",),
+    "causal_graph": ("edge_stability",),
+}
 
-def _pred_caption(ctx: Any) -> str:
-    n = len(ctx.load("split").test)
-    return (f"Photometric against true redshift for the {n} test galaxies ({ctx.load('model_name')}); the "
+
+def _pred_caption(outputs: Any) -> str:
+    n = len(_get(outputs, "split").test)
+    return (f"Photometric against true redshift for the {n} test galaxies ({_get(outputs, 'model_name')}); the "
             "inset numbers are bias, σ_NMAD and the outlier fraction η of Δz/(1+z); dashed lines: |Δz|/(1+z) = "
-            f"{ctx.params.outlier_threshold}.")
+            f"{_get(outputs, 'params').outlier_threshold}.")
 
 
 CAPTIONS = {

@@ -1,20 +1,32 @@
 """Pure steps of the ``photoz`` study: (data, estimator, parameters) -> tables and result objects.
 
-None of these functions reads a config, writes a file or keeps state; :func:`interpret.studies.photoz.compute`
-wires them and caches each output by content.
+None of these functions reads a config, writes a file or keeps state. :func:`run_all` runs them in the
+study's order on a catalogue and an estimator you hold in a notebook and returns what the figure functions
+(:mod:`interpret.studies.photoz.figures`) read; :func:`interpret.studies.photoz.compute` wires the same steps
+for a config run and caches each output by content. :func:`findings` writes the report's lines from either.
 """
 from __future__ import annotations
 
+import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["column_bands", "band_layout", "score", "attribution", "masking", "retrain_leave_one_out",
-           "shapley", "colour_groups", "pid", "causal_frame", "causal", "baseline_check"]
+from ...exceptions import ConfigError
+from .._data import StudyData, split_rows
+from .params import Params
 
+__all__ = ["column_bands", "band_layout", "score", "attribution", "masking", "retrain_leave_one_out",
+           "shapley", "colour_groups", "pid", "causal_frame", "causal", "baseline_check", "per_band", "load_data",
+           "reference_estimator", "predict", "attribution_baseline", "attribution_rows", "pid_sources",
+           "colour_pid", "causal_colours", "causal_max_rows", "edge_attrs", "edge_table", "findings", "run_all",
+           "REFERENCE_NAME"]
+
+#: How the report names the reference model the study trains itself.
+REFERENCE_NAME = "reference MLP on magnitudes"
 _METRICS = ("bias", "sigma_nmad", "outlier_fraction", "rmse")
 
 
@@ -234,3 +246,359 @@ def causal(frame: pd.DataFrame, *, test: str, alpha: float, n_boot: int, seed: i
                               n_jobs=n_jobs, seed=seed, progress=False)
     freq.attrs.update(n_boot=n_boot, test=test, alpha=alpha, tiers=tiers, n_rows=len(frame))
     return freq
+
+
+# --- data and the reference model --------------------------------------------------------------------------
+def load_data(params: Params, *, n: int | None = None, seed: int = 0) -> StudyData:
+    """kcorrect's SDSS galaxies (``ip.datasets.sdss_sample()``): rows with finite magnitudes in
+    ``params.bands`` and a redshift, every magnitude error below ``params.max_mag_err``; ``n`` of them drawn
+    at random with ``seed`` when given."""
+    from ...datasets import sdss_sample
+
+    ds = sdss_sample()
+    cat = ds.catalog
+    cols = list(params.bands)
+    ok = cat[[*cols, "redshift"]].notna().all(axis=1).to_numpy().copy()
+    errs = [f"{b}_err" for b in cols if f"{b}_err" in cat]
+    if errs:
+        ok &= (cat[errs] < params.max_mag_err).all(axis=1).to_numpy()
+    rows = np.flatnonzero(ok)
+    if n is not None and n < rows.size:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, size=n, replace=False))
+    sample = cat.iloc[rows][[*cols, "redshift", *errs]].reset_index(drop=True).astype(float)
+    return StudyData(catalog=sample, bands=ds.bands, source="sdss", name="SDSS (kcorrect sample)")
+
+
+def reference_estimator(data: StudyData, columns: list[str], params: Params, *, seed: int, device: str = "cpu",
+                        cache_dir: Any = None, progress: bool | None = False) -> Any:
+    """The reference photo-z MLP on the ``columns`` magnitudes, trained on the reference trainer's seeded
+    split of ``data`` (its held-out rows are :func:`interpret.studies._data.split_rows`'s ``"reference"``
+    test rows); weights cached in ``cache_dir`` (default: the per-user cache)."""
+    from ... import mock
+    from ...datasets import Dataset
+
+    ds = Dataset(name="photoz", catalog=data.catalog, bands=data.bands, source=data.source)
+    return mock.train_reference(ds, task="photoz", bands=columns, seed=seed, fast=params.fast, progress=progress,
+                                num_threads=1, device=device, cache_dir=cache_dir)
+
+
+def predict(estimator: Any, x: np.ndarray) -> np.ndarray:
+    """The estimator's redshift for every row of ``x``, as a flat float array."""
+    return np.asarray(estimator.predict(x, progress=False), float).reshape(-1)
+
+
+# --- attribution, PID and causal inputs --------------------------------------------------------------------
+def attribution_baseline(x: np.ndarray, train: np.ndarray, params: Params) -> np.ndarray:
+    """The attribution baseline: the training rows' mean input, or ``params.baseline_values``."""
+    baseline = (np.asarray(params.baseline_values, float) if params.baseline == "reference"
+                else x[train].mean(axis=0))
+    if len(baseline) != x.shape[1]:
+        raise ConfigError(f"photoz: params.baseline_values has {len(baseline)} values for {x.shape[1]} columns")
+    return baseline
+
+
+def attribution_rows(test: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """A seeded random ``n`` of the test rows (all of them when fewer), in random order."""
+    return test[np.random.default_rng(seed).permutation(len(test))[:n]]
+
+
+def pid_sources(catalog: pd.DataFrame, columns: Sequence[str], col_bands: dict[str, tuple[str, ...]],
+                rows: np.ndarray) -> tuple[dict[str, list[str]], dict[str, np.ndarray]] | None:
+    """The blue and red colour groups (:func:`colour_groups`) and their values on ``rows``; None when the
+    inputs hold fewer than three single-band magnitudes (two colours)."""
+    from .._data import colours
+
+    groups = colour_groups(columns, catalog, col_bands)
+    if not groups:
+        return None
+    cols = colours(catalog.iloc[rows], [c for g in groups.values() for c in g])
+    return groups, {k: cols[v].to_numpy(float) for k, v in groups.items()}
+
+
+def colour_pid(z: np.ndarray, sources: dict[str, np.ndarray], params: Params, seed: int) -> Any:
+    """:func:`pid` with ``params``; its estimation warnings go to ``details["warnings"]`` (kept in the cache)."""
+    from dataclasses import replace
+
+    r, warns = pid(z, sources, measure=params.pid_measure, bins=params.pid_bins, n_boot=params.pid_n_boot,
+                   n_splits=params.pid_n_splits, seed=seed)
+    return replace(r, details={**r.details, "warnings": warns})
+
+
+def causal_colours(columns: Sequence[str], col_bands: dict[str, tuple[str, ...]]) -> list[str]:
+    """Adjacent colours of the single-band inputs (the causal graph's photometry nodes)."""
+    singles = [c for c in columns if len(col_bands[c]) == 1]
+    return [f"{a}-{b}" for a, b in zip(singles[:-1], singles[1:])]
+
+
+def causal_max_rows(params: Params) -> int:
+    """Rows per causal search: ``params.causal_max_rows``, at most 300 for the cubic-cost KCI test."""
+    return min(params.causal_max_rows, 300) if params.causal_test == "kci" else params.causal_max_rows
+
+
+def edge_attrs(frame: pd.DataFrame, params: Params) -> dict[str, Any]:
+    """What the graph figure and the report read from the edge frequencies: settings, nodes and tiers."""
+    return {"n_boot": params.causal_n_boot, "test": params.causal_test, "alpha": params.causal_alpha,
+            "nodes": list(frame.columns),
+            "tiers": [[frame.columns[0]], list(frame.columns[1:-1]), [frame.columns[-1]]]}
+
+
+def edge_table(freq: pd.DataFrame) -> pd.DataFrame:
+    """The edge frequencies as a table, with the adjacency frequency ``present``, most frequent first."""
+    table = freq.reset_index()
+    table.insert(2, "present", 1.0 - table["absent"])
+    return table.sort_values("present", ascending=False)
+
+
+# --- the report's findings ---------------------------------------------------------------------------------
+_HOW = {"user": "the test rows of the user's split", "reference": "the reference model's held-out rows",
+        "none": "all rows (training rows unknown)"}
+
+
+def findings(out: Mapping[str, Any]) -> list[str]:
+    """The report's lines from the step outputs (the keys :func:`run_all` returns): sample and split, what
+    was skipped and why, the PID atoms, the causal test's caveat, accuracy, attribution and Shapley values."""
+    p, data, split = out["params"], out["data"], out["split"]
+    m = out["metrics"].iloc[0]
+    lines = [f"{len(data)} galaxies ({data.name}); model: {out['model_name']}; scored on {int(m['n'])} rows, "
+             f"{_HOW[split.origin]}."]
+    lines += [t for t in (split.note, out.get("baseline_warning")) if t]
+    if p.retrain == "hgb" and not len(split.train):
+        lines.append("Retrain ablation skipped: it needs training rows ([data] split with 'train' rows).")
+    lines += _pid_lines(out.get("pid"), out.get("pid_groups"), p)
+    if out.get("edge_stability") is None:
+        lines.append("Causal discovery skipped: no colours can be formed from the input columns.")
+    elif p.causal_test == "fisherz":
+        lines.append("Causal discovery used the linear Fisher-z test while the model is non-linear: a missing "
+                     "edge may be a non-linear dependence it cannot see (set params.causal_test = \"kci\" for a "
+                     "kernel test on a subsample).")
+    lines.append(f"Accuracy: bias {m['bias']:+.4f}, σ_NMAD {m['sigma_nmad']:.4f} "
+                 f"[{m['sigma_nmad_lo']:.4f}, {m['sigma_nmad_hi']:.4f}], η {100 * m['outlier_fraction']:.2f} %, "
+                 f"RMSE {m['rmse']:.4f}.")
+    attr = out["attribution"]
+    base = "training-mean" if attr.attrs.get("baseline", p.baseline) == "train_mean" else "reference"
+    bands = out["attribution_bands"]["share"].sort_values(ascending=False)
+    lines.append(f"Attribution share by band ({attr.attrs['method'].replace('_', ' ')}, {base} baseline): "
+                 + ", ".join(f"{b} {v:.0%}" for b, v in bands.items()) + ".")
+    s = out["shapley"].to_frame().reset_index().set_index("band")["value"].sort_values(ascending=False)
+    lines.append(f"Band Shapley values ({p.shapley_metric}; positive = the band helps): "
+                 + ", ".join(f"{b} {v:+.4f}" for b, v in s.items()) + ".")
+    return lines
+
+
+def _pid_lines(r: Any, groups: Any, p: Params) -> list[str]:
+    if r is None:
+        return ["PID skipped: it needs at least three single-band magnitude columns (two colours)."]
+    lines = [f"PID ({p.pid_measure}): {r.details['warnings'][0]}"] if r.details.get("warnings") else []
+    lines.append(f"PID ({p.pid_measure}) of the redshift from {' '.join(groups['blue'])} (blue) and "
+                 f"{' '.join(groups['red'])} (red) colours: I = {r.mutual_information:.3f} bits; redundancy "
+                 f"{r.redundancy:.3f}, unique blue {r.unique['blue']:.3f}, unique red {r.unique['red']:.3f}, "
+                 f"synergy {r.synergy:.3f}.")
+    return lines
+
+
+# --- everything --------------------------------------------------------------------------------------------
+def run_all(params: Params, *, catalog: pd.DataFrame | None = None, columns: Sequence[str] | None = None,
+            target: str = "redshift", est: Any = None, split: str | Sequence[str] | np.ndarray | None = None,
+            bands: Sequence[str] | None = None, seed: int | np.random.Generator | None = None,
+            n: int | None = None, n_jobs: int | None = None, progress: bool | None = None,
+            cache_dir: Any = None) -> dict[str, Any]:
+    """Every step of the study in order, on your catalogue and estimator, without a runner.
+
+    Parameters
+    ----------
+    params : Params
+        The study's parameters (:class:`interpret.studies.photoz.Params`; ``Params()`` for the defaults).
+    catalog : pandas.DataFrame, optional
+        One row per galaxy with the model's input columns and the target. Default: kcorrect's SDSS galaxies
+        (:func:`load_data`: ``params.bands`` magnitudes, quality cut by ``params.max_mag_err``).
+    columns : sequence of str, optional
+        The estimator's input columns, in its input order (magnitudes, or colours named ``"a-b"``); required
+        with ``catalog``.
+    target : str, default "redshift"
+        The catalogue's true-redshift column.
+    est : estimator, optional
+        Your trained photo-z model taking the ``columns`` as one ``(n, len(columns))`` float32 array: anything
+        :func:`interpret.load_estimator` accepts (a torch module, a fitted scikit-learn regressor, ...).
+        Default: the reference MLP (:func:`reference_estimator`) trained on the data, its weights cached in
+        ``cache_dir`` (default: the per-user cache).
+    split : str, sequence or None, default None
+        ``"train"`` / ``"val"`` / ``"test"`` per row, or the name of the catalogue column holding them: every
+        held-out number uses the test rows, the attribution baseline and the fill statistics the train rows.
+        None: the reference model's seeded split when ``est`` is None, else every row is scored and the report
+        says that the training rows are unknown.
+    bands : sequence of str, optional
+        The band of each input column (``"a-b"`` for a colour) when the column names are not band names.
+    seed : int, Generator or None, default None
+        Seeds the subsample, the reference training and every resampling (None: fresh; the int used is
+        ``out["seed"]``).
+    n : int, optional
+        Galaxies drawn at random from the default sample (not with ``catalog``: subsample it yourself).
+    n_jobs : int, optional
+        Workers of the masking, the retrain refits and the causal bootstrap.
+    progress : bool or None, default None
+        Progress bar of the reference training.
+    cache_dir : path, optional
+        Where the reference MLP's weights are cached.
+
+    Returns
+    -------
+    dict
+        The step outputs under the keys the config run stores them (``data``, ``split``, ``predictions``,
+        ``metrics``, ``attribution``, ``masking``, ``retrain``, ``shapley``, ``pid``, ``edge_stability``, ...;
+        a skipped step's key holds None), ``tables`` (the run's ``tables/*.csv`` by name), ``notes`` (the
+        report's findings, :func:`findings`) and ``seconds`` per step. The figure functions read the keys in
+        :data:`interpret.studies.photoz.figures.NEEDS`.
+
+    Examples
+    --------
+    >>> from interpret.studies.photoz import Params, figures, steps
+    >>> out = steps.run_all(Params(fast=True), n=3000, seed=0)                       # doctest: +SKIP
+    >>> out["tables"]["metrics"][["n", "bias", "sigma_nmad", "outlier_fraction"]]    # doctest: +SKIP
+    >>> fig = figures.fig_shapley(out)                                               # doctest: +SKIP
+
+    Your own model on your catalogue (``my_model`` takes the u g r i z magnitudes):
+
+    >>> out = steps.run_all(Params(), catalog=df, columns=list("ugriz"), est=my_model,
+    ...                     split="split", seed=0)                                    # doctest: +SKIP
+    """
+    from ... import load_estimator
+    from ..._seeding import int_seed
+    from .._models import RefitHGB
+
+    params.validate()
+    seed = int_seed(seed)
+    data, columns = _notebook_data(params, catalog, columns, target, split, bands, n, seed)
+    reference = est is None
+    if reference:
+        est, name = reference_estimator(data, columns, params, seed=seed, cache_dir=cache_dir,
+                                        progress=progress), REFERENCE_NAME
+    else:
+        est, name = load_estimator(est), "user model"
+    sp = split_rows(data, reference=(len(data), seed) if reference else None)
+    col_bands = column_bands(columns, bands)
+    out: dict[str, Any] = {"params": params, "seed": seed, "data": data, "columns": columns, "target": target,
+                           "split": sp, "model_name": name, "col_bands": col_bands, "estimator": est,
+                           "tables": {}, "seconds": {}}
+    t0 = time.perf_counter()
+    x, y = data.catalog[columns].to_numpy(np.float32), data.catalog[target].to_numpy(float)
+    pred = out["predictions"] = predict(est, x)
+    out["metrics"] = out["tables"]["metrics"] = score(
+        y[sp.test], pred[sp.test], model=name, threshold=params.outlier_threshold, n_boot=params.n_boot,
+        ci_level=params.ci_level, seed=seed)
+    out["seconds"]["predictions"] = time.perf_counter() - t0
+    _run_attribution(out, x, y)
+    _run_ablation(out, x, y, RefitHGB(), n_jobs=n_jobs)
+    _run_pid(out)
+    _run_causal(out, n_jobs=n_jobs)
+    out["notes"] = findings(out)
+    return out
+
+
+def _notebook_data(params: Params, catalog: Any, columns: Any, target: str, split: Any, bands: Any,
+                   n: int | None, seed: int) -> tuple[StudyData, list[str]]:
+    """run_all's boundary: the default sample, or the user's catalogue checked and wrapped."""
+    if catalog is None:
+        if columns is not None or split is not None or bands is not None or target != "redshift":
+            raise ValueError("run_all(): 'columns', 'target', 'split' and 'bands' describe your 'catalog'; "
+                             "without one the study uses kcorrect's SDSS sample with params.bands")
+        return load_data(params, n=n, seed=seed), list(params.bands)
+    if not isinstance(catalog, pd.DataFrame):
+        raise ValueError(f"run_all(): 'catalog' must be a pandas DataFrame or None; got {type(catalog).__name__}")
+    if n is not None:
+        raise ValueError("run_all(): 'n' subsamples the default sample only; pass a subsample as 'catalog'")
+    if columns is None or isinstance(columns, str) or not len(columns):
+        raise ValueError(f"run_all(): 'columns' must list the estimator's input columns in order; got {columns!r}")
+    columns = list(columns)
+    missing = [c for c in [*columns, target] if c not in catalog]
+    if missing:
+        raise ValueError(f"run_all(): 'catalog' lacks column(s) {missing} (the inputs and the target); it has "
+                         f"{', '.join(map(str, list(catalog.columns)[:20]))}")
+    if catalog[target].isna().any():
+        raise ValueError(f"run_all(): target column {target!r} has missing values; drop those rows first")
+    labels = None if split is None else _split_labels(catalog, split)
+    return StudyData(catalog=catalog.reset_index(drop=True), bands=list(bands) if bands else None, source="user",
+                     split=labels, name="user catalogue"), columns
+
+
+def _split_labels(catalog: pd.DataFrame, split: Any) -> np.ndarray:
+    from .._data import _SPLIT_VALUES
+
+    if isinstance(split, str):
+        if split not in catalog:
+            raise ValueError(f"run_all(): 'split' names no column of 'catalog'; got {split!r}")
+        values = catalog[split]
+    elif len(split) != len(catalog):
+        raise ValueError(f"run_all(): 'split' has {len(split)} labels for {len(catalog)} rows; give one "
+                         "'train' / 'val' / 'test' label per row")
+    else:
+        values = split
+    raw = pd.Series(np.asarray(values, dtype=object)).astype(str).str.strip().str.lower()
+    mapped = raw.map(_SPLIT_VALUES)
+    bad = sorted(set(raw[mapped.isna()]))
+    if bad:
+        raise ValueError(f"run_all(): 'split' must hold 'train', 'val' or 'test' per row; got {bad[:5]}")
+    labels = mapped.to_numpy(dtype=object)
+    if not (labels == "test").any():
+        raise ValueError("run_all(): 'split' marks no row as 'test'; the held-out metrics need some")
+    return labels
+
+
+def _run_attribution(out: dict[str, Any], x: np.ndarray, y: np.ndarray) -> None:
+    p, sp, est, seed = out["params"], out["split"], out["estimator"], out["seed"]
+    t0 = time.perf_counter()
+    train = sp.train if len(sp.train) else sp.test
+    baseline = attribution_baseline(x, train, p)
+    f0, out["baseline_warning"] = baseline_check(est, baseline, y[train])
+    rows = attribution_rows(sp.test, p.n_attribution, seed)
+    frame = out["attribution"] = attribution(est, x[rows], baseline, out["col_bands"], n_steps=p.ig_steps,
+                                             seed=seed)
+    frame.attrs.update(f_baseline=f0, n=len(rows), baseline=p.baseline)
+    out["attribution_bands"] = per_band(frame)
+    out["tables"].update(attribution_columns=frame, attribution_bands=out["attribution_bands"])
+    out["seconds"]["attribution"] = time.perf_counter() - t0
+
+
+def _run_ablation(out: dict[str, Any], x: np.ndarray, y: np.ndarray, fit: Any, *, n_jobs: int | None) -> None:
+    p, sp, est, seed, tables = out["params"], out["split"], out["estimator"], out["seed"], out["tables"]
+    test, train = sp.test, (sp.train if len(sp.train) else sp.test)
+    layout = band_layout(out["col_bands"])
+    t0 = time.perf_counter()
+    out["masking"] = masking(est, x[test], y[test], x[train], layout, strategy=p.strategy,
+                             threshold=p.outlier_threshold, seed=seed, n_jobs=n_jobs)
+    tables["masking"] = out["masking"].table
+    out["retrain"] = None
+    if p.retrain == "hgb" and len(sp.train):
+        frame = out["data"].catalog[out["columns"]].astype(float)
+        out["retrain"] = tables["retrain"] = retrain_leave_one_out(
+            fit, frame.iloc[sp.train], y[sp.train], frame.iloc[test], y[test], out["col_bands"],
+            threshold=p.outlier_threshold, seed=seed, n_jobs=n_jobs)
+    out["shapley"] = shapley(est, x[test], y[test], x[train], layout, metric=p.shapley_metric, strategy=p.strategy,
+                             threshold=p.outlier_threshold, n_boot=p.n_boot_shapley, seed=seed)
+    tables["shapley"] = out["shapley"].to_frame().reset_index()
+    out["seconds"]["ablation"] = time.perf_counter() - t0
+
+
+def _run_pid(out: dict[str, Any]) -> None:
+    p, cat, rows = out["params"], out["data"].catalog, out["split"].test
+    t0 = time.perf_counter()
+    found = pid_sources(cat, out["columns"], out["col_bands"], rows)
+    out["pid"] = out["pid_groups"] = None
+    if found is not None:
+        out["pid_groups"], sources = found
+        out["pid"] = colour_pid(cat[out["target"]].to_numpy(float)[rows], sources, p, out["seed"])
+        out["tables"]["pid"] = out["pid"].to_frame().reset_index()
+    out["seconds"]["pid"] = time.perf_counter() - t0
+
+
+def _run_causal(out: dict[str, Any], *, n_jobs: int | None) -> None:
+    p, names = out["params"], causal_colours(out["columns"], out["col_bands"])
+    out["edge_stability"] = None
+    if not names:
+        return
+    t0 = time.perf_counter()
+    frame = causal_frame(out["data"].catalog, out["split"].test, out["target"], out["predictions"], names)
+    freq = out["edge_stability"] = causal(frame, test=p.causal_test, alpha=p.causal_alpha, n_boot=p.causal_n_boot,
+                                          seed=out["seed"], n_jobs=n_jobs, max_rows=causal_max_rows(p))
+    freq.attrs.update(edge_attrs(frame, p))
+    out["tables"]["edge_stability"] = edge_table(freq)
+    out["seconds"]["edge_stability"] = time.perf_counter() - t0
