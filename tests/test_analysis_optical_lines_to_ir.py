@@ -206,3 +206,9 @@ def test_run_all_on_own_arrays_then_every_figure():
         finally:
             plt.close(fig)
     assert set(figures.NEEDS) == set(figures.FIGURES) == set(olir.CAPTIONS)
+    # the seed: an int reproduces every step; None draws one fresh int for the whole run (recorded)
+    again = steps.run_all(p, data=data, est=est, seed=0)
+    pd.testing.assert_frame_equal(again["lines_W3"], out["lines_W3"])
+    np.testing.assert_array_equal(again["predictions"]["attribution_rows"], rows)
+    fresh = [steps.run_all(p, data=data, est=est, seed=None)["seed"] for _ in range(2)]
+    assert all(isinstance(s, int) for s in fresh) and fresh[0] != fresh[1]

@@ -47,6 +47,11 @@ def _public_objects() -> tuple[dict[str, object], dict[str, object]]:
 
 
 PUBLIC, METHODS = _public_objects()
+# every study's notebook entry point (its steps module is not one level below a public module): the user's
+# randomness enters a study here
+RUN_ALL = {f"interpret.studies.{s}.steps.run_all": getattr(importlib.import_module(f"interpret.studies.{s}.steps"),
+                                                              "run_all", None) for s in ip.studies.STUDIES}
+PUBLIC.update({k: f for k, f in RUN_ALL.items() if f is not None})
 SIGNATURES = {name: inspect.signature(f) for name, f in PUBLIC.items()}
 
 # names the vocabulary replaces (docs/conventions.md): old -> the one to use
@@ -59,6 +64,15 @@ TAKES_GENERATOR = {"interpret.ablation.shapley.sample_shapley", "interpret.ablat
 # engine helpers whose caller always passes the (already resolved) seed
 SEED_REQUIRED = {"interpret.ablation.retrain.retrained_predictions", "interpret.ablation.retrain.split_indices",
                  "interpret.parallel.seeded_map"}
+
+
+def _seed_required(name: str) -> bool:
+    """Engine helpers above, and a study's steps: they receive the run's seed, resolved once (``run_all`` and
+    the runner turn ``seed=None`` into one recorded int), so that every step of a run draws from the same one."""
+    module, _, func = name.rpartition(".")
+    return name in SEED_REQUIRED or (module.startswith("interpret.studies.") and module.endswith(".steps")
+                                     and func != "run_all")
+
 
 
 def test_the_collector_sees_the_public_api():
@@ -77,7 +91,7 @@ def test_signature_vocabulary(name):
         assert name in TAKES_GENERATOR, f"{name}: randomness is 'seed: int | Generator | None = None'"
     if "seed" in params:
         default = params["seed"].default
-        assert default is None or (default is inspect.Parameter.empty and name in SEED_REQUIRED), \
+        assert default is None or (default is inspect.Parameter.empty and _seed_required(name)), \
             f"{name}: seed must default to None (fresh randomness); got {default!r}"
     if "progress" in params:
         assert params["progress"].default in (None, inspect.Parameter.empty), f"{name}: progress defaults to None"
@@ -237,11 +251,14 @@ COVERED = {
     "interpret.pid.estimation.shuffle_null": "the shuffles of decompose(bias_correction='shuffle')",
     "interpret.pid.measures.measure_atoms": "dit's optimisers; tests/test_pid_binned.py",
     "interpret.pid.neural.pointwise_decompose": "tests/test_pid_neural.py (training is slow)",
+    **{name: "turns seed=None into one fresh int for every step (out['seed']); reproduction and freshness in "
+             "tests/test_analysis_optical_lines_to_ir.py, each study's run_all in its tests/test_analysis_*.py"
+       for name, f in RUN_ALL.items() if f is not None and "seed" in inspect.signature(f).parameters},
 }
 
 
 def test_every_seeded_function_is_checked():
-    seeded = {n for n, s in SIGNATURES.items() if "seed" in s.parameters and n not in SEED_REQUIRED}
+    seeded = {n for n, s in SIGNATURES.items() if "seed" in s.parameters and not _seed_required(n)}
     assert seeded - set(CALLS) - set(COVERED) == set(), "add the new seeded function to CALLS or COVERED"
     assert set(CALLS) | set(COVERED) <= seeded
 

@@ -315,12 +315,9 @@ def quiet(fn: Any) -> tuple[Any, list[str]]:
     return r, [str(w.message) for w in caught if issubclass(w.category, EstimationWarning)]
 
 
-def pid_one(summaries: dict[str, np.ndarray], target: np.ndarray, measure: str, p: SdssRealParams, seed: int,
-            jobs: int = 1) -> tuple[Any, list[str]]:
-    """:func:`pid_decompose` with its estimation warnings returned (for the notes) instead of raised.
-
-    ``jobs`` is accepted for the callers' symmetry and unused: one decomposition runs on one core.
-    """
+def pid_one(summaries: dict[str, np.ndarray], target: np.ndarray, measure: str, p: SdssRealParams,
+            seed: int) -> tuple[Any, list[str]]:
+    """:func:`pid_decompose` with its estimation warnings returned (for the notes) instead of raised."""
     return quiet(lambda: pid_decompose(summaries, target, measure, p, seed))
 
 
