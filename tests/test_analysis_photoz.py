@@ -109,6 +109,21 @@ def test_skipped_steps_hold_none_and_draw_a_placeholder(run):
                                                                    for t in lines)
 
 
+def test_run_all_seed_reproduces_and_none_is_fresh(run):
+    cat, out = run
+    cheap = Params(n_boot=20, n_attribution=20, n_boot_shapley=2, retrain="none", pid_bins=4, pid_n_splits=3,
+                   causal_n_boot=2)
+    kw = {"catalog": cat, "columns": list("ugriz"), "est": out["estimator"], "split": "split", "n_jobs": 1}
+    a, b = steps.run_all(cheap, seed=3, **kw), steps.run_all(cheap, seed=3, **kw)
+    for key in ("metrics", "attribution_columns", "shapley", "pid", "edge_stability"):
+        pd.testing.assert_frame_equal(a["tables"][key], b["tables"][key])
+    assert a["notes"] == b["notes"] and a["retrain"] is None and "retrain" not in a["tables"]
+    assert not any(t.startswith("Retrain ablation") for t in a["notes"])   # retrain="none": no "skipped" note
+    fresh = steps.run_all(cheap, seed=None, **kw)
+    assert isinstance(fresh["seed"], int) and fresh["seed"] != a["seed"]
+    assert not fresh["tables"]["metrics"].equals(a["tables"]["metrics"])     # other bootstrap intervals
+
+
 @pytest.mark.parametrize(("kw", "match"), [
     ({"catalog": None}, "describe your 'catalog'"),
     ({"catalog": "cat.csv", "columns": ["u"]}, "'catalog' must be a pandas DataFrame"),

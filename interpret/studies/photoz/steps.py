@@ -30,6 +30,12 @@ REFERENCE_NAME = "reference MLP on magnitudes"
 _METRICS = ("bias", "sigma_nmad", "outlier_fraction", "rmse")
 
 
+def _legacy_seed(seed: int) -> int:
+    """``seed`` for scikit-learn's and pandas' ``random_state`` (NumPy's legacy RandomState takes seeds below
+    2**32; :func:`run_all`'s fresh seeds go up to 2**63): unchanged below 2**32."""
+    return int(seed) % 2**32
+
+
 def column_bands(columns: Sequence[str], bands: Sequence[str] | None = None) -> dict[str, tuple[str, ...]]:
     """Which bands each input column derives from: ``"g"`` -> (g,), a colour ``"g-r"`` -> (g, r).
 
@@ -132,7 +138,7 @@ def _retrain_one(fit: Any, frame_train: pd.DataFrame, y_train: np.ndarray, frame
                  y_test: np.ndarray, keep: list[str], threshold: float, seed: int) -> dict[str, float]:
     from ... import metrics
 
-    model = fit(frame_train[keep], y_train, seed=seed)
+    model = fit(frame_train[keep], y_train, seed=_legacy_seed(seed))
     pred = np.asarray(model.predict(frame_test[keep]), float)
     return {"sigma_nmad": metrics.sigma_nmad(y_test, pred, redshift=True),
             "outlier_fraction": metrics.outlier_fraction(y_test, pred, threshold=threshold, redshift=True),
@@ -211,7 +217,8 @@ def pid(target: np.ndarray, sources: dict[str, np.ndarray], *, measure: str, bin
     from ...pid.discretize import reduce_source
 
     with threadpool_limits(1):
-        summ = {k: reduce_source(v, target, method="regression", n_splits=n_splits, seed=seed, name=k)[0]
+        summ = {k: reduce_source(v, target, method="regression", n_splits=n_splits,
+                                    seed=_legacy_seed(seed), name=k)[0]
                 for k, v in sources.items()}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EstimationWarning)
@@ -240,7 +247,7 @@ def causal(frame: pd.DataFrame, *, test: str, alpha: float, n_boot: int, seed: i
     from ... import causal as ipc
 
     if len(frame) > max_rows:
-        frame = frame.sample(max_rows, random_state=seed).reset_index(drop=True)
+        frame = frame.sample(max_rows, random_state=_legacy_seed(seed)).reset_index(drop=True)
     tiers = [[frame.columns[0]], [c for c in frame.columns[1:-1]], [frame.columns[-1]]]
     freq = ipc.edge_stability(frame, n_boot=n_boot, method="pc", test=test, alpha=alpha, background=tiers,
                               n_jobs=n_jobs, seed=seed, progress=False)
