@@ -117,8 +117,8 @@ def load_sample(ctx: Any) -> tuple[Any, list[str]]:
     if data is None:
         ds = ip.datasets.sdss_sample()
         secs = ds.meta.get("mass_seconds", 0.0)
-        how = f"fitted in {secs:.1f} s, then cached" if secs else "read from the per-user cache"
-        ctx.notes.append(f"kcorrect stellar masses {how} (per-user cache).")
+        how = f"fitted in {secs:.1f} s, then kept in the per-user cache" if secs else "read from the per-user cache"
+        ctx.notes.append(f"kcorrect stellar masses {how}.")
         return steps.select_sample(ds.catalog, bands, band_set=ds.bands, source="sdss", **kw), bands
     need = [c for c in [*bands, "redshift", "log_mstar"] if c not in data.catalog]
     if need:
@@ -197,6 +197,7 @@ def _ablation_steps(ctx: Any, data: Any, bands: list[str], pred: dict, base: dic
 def _pid_steps(ctx: Any, cat: Any, base: dict) -> None:
     p = ctx.params
     done = {}
+    caveats: dict[tuple[str, str, str], list[str]] = {}
     for target_name in TASKS.values():
         target = cat[target_name].to_numpy(float)
         for split in p.pid_splits:
@@ -216,9 +217,10 @@ def _pid_steps(ctx: Any, cat: Any, base: dict) -> None:
                 r, warns = steps.quiet(lambda n=name, s=summ, t=target, m=measure, k=pkey: ctx.cached(
                     n, k, lambda: steps.pid_decompose(s, t, m, p, ctx.seed)))
                 if warns:
-                    ctx.notes.append(f"PID {measure}: {warns[0]}")
+                    caveats.setdefault((target_name, split, warns[0]), []).append(measure)
                 done[(target_name, split, measure)] = r
     ctx.store["pid"] = done
+    ctx.store["pid_caveats"] = steps.caveat_lines(caveats)
     table = steps.pid_table(done)
     if table is not None:
         ctx.add_table("pid", table)
@@ -253,6 +255,7 @@ def _summary_notes(ctx: Any, data: Any, bands: list[str], pred: dict) -> None:
     for task in TASKS:
         _ablation_notes(ctx, task)
     _pid_notes(ctx)
+    ctx.notes.extend(ctx.store.get("pid_caveats", []))     # after the numbers they qualify
     freq = ctx.tables["edge_stability"]
     strong = freq[freq["present"] >= ctx.params.min_edge_frequency]
     ctx.notes.append(f"PC edge stability: {len(strong)} pairs adjacent in >= "

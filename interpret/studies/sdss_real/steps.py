@@ -40,7 +40,7 @@ from .params import PID_SPLITS, SdssRealParams
 __all__ = ["TASKS", "PRED", "TASK_TITLES", "PID_SPLITS", "load_data", "select_sample", "inputs", "test_rows",
            "fit_rows", "train_options", "reference_estimator", "predictions", "model_labels", "metrics_table",
            "evaluations", "metric_setup", "layout", "ablation_mask", "ablation_retrain", "ablation_table",
-           "shapley_with_errors", "pid_sources", "reduce_sources", "pid_decompose", "pid_one", "quiet", "pid_table", "causal_frame",
+           "shapley_with_errors", "pid_sources", "reduce_sources", "pid_decompose", "pid_one", "quiet", "caveat_lines", "pid_table", "causal_frame",
            "causal_tiers", "edge_stability", "edge_attrs", "edge_table", "run_all"]
 
 #: The two tasks: name -> target column.
@@ -315,6 +315,13 @@ def quiet(fn: Any) -> tuple[Any, list[str]]:
     return r, [str(w.message) for w in caught if issubclass(w.category, EstimationWarning)]
 
 
+def caveat_lines(caveats: Mapping[tuple[str, str, str], Sequence[str]]) -> list[str]:
+    """Report lines of the PID estimation warnings: one per (target, colour split, message), naming every
+    measure it applies to (the measures share their binning, hence their sparse-bin warning)."""
+    return [f"PID caveat, {target} from {split} colours ({', '.join(measures)}): {message}"
+            for (target, split, message), measures in caveats.items()]
+
+
 def pid_one(summaries: dict[str, np.ndarray], target: np.ndarray, measure: str, p: SdssRealParams,
             seed: int) -> tuple[Any, list[str]]:
     """:func:`pid_decompose` with its estimation warnings returned (for the notes) instead of raised."""
@@ -463,6 +470,7 @@ def _run_ablation(out: dict[str, Any], get: Callable[[str], Any], **kw: Any) -> 
 def _run_pid(out: dict[str, Any]) -> None:
     p, cat, seed = out["params"], out["data"].catalog, out["seed"]
     t0, done = time.perf_counter(), {}
+    caveats: dict[tuple[str, str, str], list[str]] = {}
     for target_name in TASKS.values():
         target = cat[target_name].to_numpy(float)
         for split in p.pid_splits:
@@ -474,9 +482,11 @@ def _run_pid(out: dict[str, Any]) -> None:
                                                                               seed)
             for measure in p.pid_measures:
                 r, warns = pid_one(summ, target, measure, p, seed)
-                out["notes"].extend(f"PID {measure}: {w}" for w in warns[:1])
+                if warns:
+                    caveats.setdefault((target_name, split, warns[0]), []).append(measure)
                 done[(target_name, split, measure)] = out[f"pid_{target_name}_{split}_{measure}"] = r
     out["pid"] = done
+    out["notes"].extend(caveat_lines(caveats))
     table = pid_table(done)
     if table is not None:
         out["tables"]["pid"] = table

@@ -219,19 +219,20 @@ def _pack_row(row: dict[str, Any], reference: list[tuple[str, str, str]]) -> dic
     return {"row": [[k, v] for k, v in row.items()], "reference": [list(e) for e in reference]}
 
 
-def _noted(ctx: Any, what: str, step: Any) -> Any:
-    """Run a cached step; its first estimation warning becomes a report line. Outside the cache, so that a
-    cache hit (which replays the step's warnings) reports the same line."""
+def _noted(caveats: dict[tuple[str, str], list[str]], pair: str, measure: str, step: Any) -> Any:
+    """Run a cached step; its first estimation warning is kept for the report, grouped by pair and message.
+    Outside the cache, so that a cache hit (which replays the step's warnings) reports the same line."""
     r, warns = steps._quiet(step)
     if warns:
-        ctx.notes.append(f"{what}: {warns[0]}")
+        caveats.setdefault((pair, warns[0]), []).append(measure)
     return r
 
 
 def _pid_steps(ctx: Any, cat: pd.DataFrame, pred: dict, base: dict) -> None:
     p = ctx.params
     target = cat["log_mstar"].to_numpy(float)[pred["analysis"]]
-    done = {}
+    done: dict[tuple[str, str], Any] = {}
+    caveats: dict[tuple[str, str], list[str]] = {}
     for pair in p.pid_pairs:
         sources = pid_sources(cat, pred, pair, p)
         if sources is None:
@@ -243,15 +244,16 @@ def _pid_steps(ctx: Any, cat: pd.DataFrame, pred: dict, base: dict) -> None:
         for measure in p.pid_measures:
             pkey = {**key, "measure": measure, "bins": p.pid_bins, "n_boot": p.pid_n_boot,
                     "ci": p.pid_ci_level}
-            done[(pair, measure)] = _noted(ctx, f"PID {measure}", lambda s=summ, m=measure, k=pkey,
+            done[(pair, measure)] = _noted(caveats, pair, measure, lambda s=summ, m=measure, k=pkey,
                                            name=f"pid_{pair}_{measure}": ctx.cached(
                 name, k, lambda: steps.pid_binned(s, target, m, p, seed=ctx.seed)))
         if p.pid_knn:     # on the same one-variable summaries, so only the binning differs
             kkey = {**key, "k": p.knn_k, "on": "summaries", "scaling": p.knn_scaling, "n_boot": p.pid_n_boot,
                     "ci": p.pid_ci_level}
-            done[(pair, "knn")] = _noted(ctx, "PID knn", lambda s=summ, k=kkey, name=f"pid_{pair}_knn": ctx.cached(
-                name, k, lambda: steps.pid_knn(s, target, p, seed=ctx.seed)))
+            done[(pair, "knn")] = _noted(caveats, pair, "knn", lambda s=summ, k=kkey, name=f"pid_{pair}_knn":
+                                         ctx.cached(name, k, lambda: steps.pid_knn(s, target, p, seed=ctx.seed)))
     ctx.store["pid"] = done
+    ctx.store["pid_caveats"] = steps.caveat_lines(caveats)
     table = steps.pid_table(done)
     if table is not None:
         ctx.add_table("pid", table)
@@ -304,6 +306,7 @@ def _notes(ctx: Any, pred: dict) -> None:
                          f"{p.mass_outlier_dex} dex) {100 * g('outlier_fraction')['value']:.1f} %.")
     _causal_notes(ctx)
     _pid_notes(ctx)
+    ctx.notes.extend(ctx.store.get("pid_caveats", []))     # after the numbers they qualify
     _attribution_notes(ctx)
     if "local_dependence" in ctx.tables:
         ld = ctx.tables["local_dependence"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ __all__ = ["band_names", "trainable", "mock_data", "train_cnn", "splits", "phot_
            "augmented_truth", "edge_stability", "annotate_stability", "discover", "causal_summary_row",
            "edge_table", "pid_sources", "reduce_sources", "pid_binned", "pid_knn", "pid_table", "pointwise",
            "attribution_rows", "attribution", "growth_curves", "attribution_tables", "local_dependence",
-           "local_table", "run_all", "MORPH", "PRED", "MODEL_LABEL", "PAIR_LABEL", "IMAGE_PARENTS",
+           "local_table", "caveat_lines", "run_all", "MORPH", "PRED", "MODEL_LABEL", "PAIR_LABEL", "IMAGE_PARENTS",
            "LOG_COLUMNS", "RE_GRID"]
 
 log = logging.getLogger(__name__)
@@ -336,6 +336,13 @@ def reduce_sources(sources: dict[str, np.ndarray], target: np.ndarray, n_splits:
     return out
 
 
+def caveat_lines(caveats: Mapping[tuple[str, str], Sequence[str]]) -> list[str]:
+    """Report lines of the PID estimation warnings: one per (pair, message), naming every measure it applies
+    to (the binned measures share their binning, hence their sparse-bin warning)."""
+    return [f"PID caveat, {PAIR_LABEL.get(pair, pair)} ({', '.join(measures)}): {message}"
+            for (pair, message), measures in caveats.items()]
+
+
 def _quiet(fn: Callable[[], Any]) -> tuple[Any, list[str]]:
     """Run ``fn``; estimation warnings are returned (for the notes) instead of raised."""
     with warnings.catch_warnings(record=True) as caught:
@@ -563,6 +570,7 @@ def _run_pid(out: dict[str, Any], cat: pd.DataFrame, pred: dict) -> None:
     p, seed, notes = out["params"], out["seed"], out["notes"]
     target = cat["log_mstar"].to_numpy(float)[pred["analysis"]]
     done: dict[tuple[str, str], Any] = {}
+    caveats: dict[tuple[str, str], list[str]] = {}
     for pair in p.pid_pairs:
         sources = pid_sources(cat, pred, pair, p)
         if sources is None:
@@ -571,11 +579,14 @@ def _run_pid(out: dict[str, Any], cat: pd.DataFrame, pred: dict) -> None:
         summ = reduce_sources(sources, target, int(p.pid_n_splits), seed)
         for measure in p.pid_measures:
             done[(pair, measure)], warns = _quiet(lambda s=summ, m=measure: pid_binned(s, target, m, p, seed=seed))
-            notes.extend(f"PID {measure}: {w}" for w in warns[:1])
+            if warns:
+                caveats.setdefault((pair, warns[0]), []).append(measure)
         if p.pid_knn:
             done[(pair, "knn")], warns = _quiet(lambda s=summ: pid_knn(s, target, p, seed=seed))
-            notes.extend(f"PID knn: {w}" for w in warns[:1])
+            if warns:
+                caveats.setdefault((pair, warns[0]), []).append("knn")
     out["pid"] = done
+    notes.extend(caveat_lines(caveats))
     table = pid_table(done)
     if table is not None:
         out["tables"]["pid"] = table
