@@ -59,7 +59,7 @@ def band_layout(col_bands: dict[str, tuple[str, ...]]) -> dict[str, list[tuple[i
 
 
 def score(y_true: np.ndarray, y_pred: np.ndarray, *, model: str, threshold: float = 0.15, n_boot: int = 200,
-          ci_level: float = 0.68, seed: int = 0) -> pd.DataFrame:
+          ci_level: float = 0.68, seed: int) -> pd.DataFrame:
     """One row of photo-z metrics (dz/(1+z) forms) with bootstrap intervals over galaxies."""
     from ... import metrics
 
@@ -91,7 +91,7 @@ def baseline_check(estimator: Any, baseline: np.ndarray, y_train: np.ndarray) ->
 
 
 def attribution(estimator: Any, x: np.ndarray, baseline: np.ndarray, col_bands: dict[str, tuple[str, ...]], *,
-                n_steps: int = 32, seed: int = 0) -> pd.DataFrame:
+                n_steps: int = 32, seed: int) -> pd.DataFrame:
     """Integrated gradients (a differentiable model) or feature ablation (any model) from ``baseline``,
     summarised per input column: mean signed and mean absolute attribution, and share of the absolute total."""
     from ... import attribution as attr
@@ -256,7 +256,7 @@ def causal(frame: pd.DataFrame, *, test: str, alpha: float, n_boot: int, seed: i
 
 
 # --- data and the reference model --------------------------------------------------------------------------
-def load_data(params: Params, *, n: int | None = None, seed: int = 0) -> StudyData:
+def load_data(params: Params, *, n: int | None = None, seed: int) -> StudyData:
     """kcorrect's SDSS galaxies (``ip.datasets.sdss_sample()``): rows with finite magnitudes in
     ``params.bands`` and a redshift, every magnitude error below ``params.max_mag_err``; ``n`` of them drawn
     at random with ``seed`` when given."""
