@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["numpy_global_seed", "int_seed"]
+__all__ = ["numpy_global_seed", "int_seed", "legacy_seed"]
 
 _MAX_SEED = 2**63 - 1
 
@@ -24,6 +24,13 @@ def int_seed(seed: int | np.random.Generator | None) -> int:
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(0, _MAX_SEED))
     return seed  # validated by the caller (check_int), so a wrong type is reported with its argument name
+
+def legacy_seed(seed: int) -> int:
+    """``seed`` for APIs built on NumPy's legacy ``RandomState`` (scikit-learn's and pandas' ``random_state``),
+    which refuse seeds from 2**32 up while :func:`int_seed` draws below 2**63: unchanged below 2**32, else
+    reduced modulo 2**32."""
+    return int(seed) % 2**32
+
 
 # One lock for the process: two threads seeding the global state at once would interleave their draws.
 _LOCK = threading.RLock()
@@ -37,7 +44,7 @@ def numpy_global_seed(seed: int | None) -> Iterator[None]:
         return
     with _LOCK:
         state = np.random.get_state()
-        np.random.seed(seed)
+        np.random.seed(legacy_seed(seed))
         try:
             yield
         finally:

@@ -358,3 +358,24 @@ def test_a_part_that_fails_to_import_raises(tmp_path, monkeypatch):
     for name in list(sys.modules):
         if name.startswith("lazy_pkg_under_test"):
             monkeypatch.delitem(sys.modules, name)
+
+
+def test_fresh_seeds_reach_numpys_legacy_random_state():
+    """int_seed draws below 2**63; scikit-learn, pandas and np.random.seed take seeds below 2**32 only."""
+    from interpret._seeding import int_seed, legacy_seed, numpy_global_seed
+    from interpret.pid.discretize import reduce_source
+    from interpret.studies._models import RefitHGB
+
+    big = 2**40 + 5
+    assert legacy_seed(7) == 7 and legacy_seed(2**32 - 1) == 2**32 - 1 and 0 <= legacy_seed(big) < 2**32
+    assert max(int_seed(None) for _ in range(20)) >= 2**32            # fresh seeds do exceed 2**32
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 2))
+    summary, record = reduce_source(x, x[:, 0] + 0.1 * rng.normal(size=120), seed=big)
+    assert summary.shape == (120,) and record["cv_r2"] > 0.5
+    model = RefitHGB(max_iter=5)(pd.DataFrame(x, columns=["g", "r"]), x[:, 0], seed=big)
+    assert model.predict(pd.DataFrame(x[:3], columns=["g", "r"])).shape == (3,)
+    with numpy_global_seed(big):
+        first = np.random.random_sample()
+    with numpy_global_seed(big):
+        assert np.random.random_sample() == first

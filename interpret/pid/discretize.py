@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._seeding import legacy_seed
 from .._validation import as_generator, check_choice, check_int
 from ..exceptions import ValidationError
 
@@ -171,7 +172,7 @@ def reduce_source(
     """
     check_choice(method, "reduction", "decompose", REDUCTIONS)
     n_splits = check_int(n_splits, "n_splits", "decompose", minimum=2)
-    rs = int(as_generator(seed).integers(0, 2**31 - 1)) if not isinstance(seed, int) else seed
+    rs = int(as_generator(seed).integers(0, 2**31 - 1)) if not isinstance(seed, int) else legacy_seed(seed)
     x = np.asarray(x, dtype=float).reshape(len(x), -1)
     if method == "regression":
         model = regressor if regressor is not None else _default_regressor(rs)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._seeding import legacy_seed
 from ..exceptions import ConfigError
 
 __all__ = ["user_model", "model_name", "import_factory", "RefitMLP", "RefitHGB", "FramePredictor", "study_model", "baseline_notes",
@@ -131,7 +132,7 @@ class RefitHGB:
         from sklearn.ensemble import HistGradientBoostingRegressor
         from threadpoolctl import threadpool_limits
 
-        model = HistGradientBoostingRegressor(max_iter=self.max_iter, learning_rate=0.1, random_state=int(seed))
+        model = HistGradientBoostingRegressor(max_iter=self.max_iter, learning_rate=0.1, random_state=legacy_seed(seed))
         with threadpool_limits(1):     # OpenMP over-subscription is ~10x slower on a busy 2-core machine
             return FramePredictor(model.fit(hgb_features(x), np.asarray(y, float)), None)
 

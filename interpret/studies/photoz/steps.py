@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..._seeding import legacy_seed
 from ...exceptions import ConfigError
 from .._data import StudyData, split_rows
 from .params import Params
@@ -28,12 +29,6 @@ __all__ = ["column_bands", "band_layout", "score", "attribution", "masking", "re
 #: How the report names the reference model the study trains itself.
 REFERENCE_NAME = "reference MLP on magnitudes"
 _METRICS = ("bias", "sigma_nmad", "outlier_fraction", "rmse")
-
-
-def _legacy_seed(seed: int) -> int:
-    """``seed`` for scikit-learn's and pandas' ``random_state`` (NumPy's legacy RandomState takes seeds below
-    2**32; :func:`run_all`'s fresh seeds go up to 2**63): unchanged below 2**32."""
-    return int(seed) % 2**32
 
 
 def column_bands(columns: Sequence[str], bands: Sequence[str] | None = None) -> dict[str, tuple[str, ...]]:
@@ -138,7 +133,7 @@ def _retrain_one(fit: Any, frame_train: pd.DataFrame, y_train: np.ndarray, frame
                  y_test: np.ndarray, keep: list[str], threshold: float, seed: int) -> dict[str, float]:
     from ... import metrics
 
-    model = fit(frame_train[keep], y_train, seed=_legacy_seed(seed))
+    model = fit(frame_train[keep], y_train, seed=legacy_seed(seed))
     pred = np.asarray(model.predict(frame_test[keep]), float)
     return {"sigma_nmad": metrics.sigma_nmad(y_test, pred, redshift=True),
             "outlier_fraction": metrics.outlier_fraction(y_test, pred, threshold=threshold, redshift=True),
@@ -218,7 +213,7 @@ def pid(target: np.ndarray, sources: dict[str, np.ndarray], *, measure: str, bin
 
     with threadpool_limits(1):
         summ = {k: reduce_source(v, target, method="regression", n_splits=n_splits,
-                                    seed=_legacy_seed(seed), name=k)[0]
+                                    seed=legacy_seed(seed), name=k)[0]
                 for k, v in sources.items()}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EstimationWarning)
@@ -247,7 +242,7 @@ def causal(frame: pd.DataFrame, *, test: str, alpha: float, n_boot: int, seed: i
     from ... import causal as ipc
 
     if len(frame) > max_rows:
-        frame = frame.sample(max_rows, random_state=_legacy_seed(seed)).reset_index(drop=True)
+        frame = frame.sample(max_rows, random_state=legacy_seed(seed)).reset_index(drop=True)
     tiers = [[frame.columns[0]], [c for c in frame.columns[1:-1]], [frame.columns[-1]]]
     freq = ipc.edge_stability(frame, n_boot=n_boot, method="pc", test=test, alpha=alpha, background=tiers,
                               n_jobs=n_jobs, seed=seed, progress=False)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 import interpret as ip
+from interpret._seeding import legacy_seed
 from interpret.exceptions import ConfigError, EstimationWarning
 
 from .._data import StudyData, fit_subset
@@ -136,7 +137,7 @@ def phot_predictions(data: Any, bands: list[str], train: np.ndarray, params: Ste
     from threadpoolctl import threadpool_limits
 
     x = phot_features(cat, bands, bool(params.phot_redshift))
-    model = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.1, random_state=seed)
+    model = HistGradientBoostingRegressor(max_iter=300, learning_rate=0.1, random_state=legacy_seed(seed))
     with threadpool_limits(1):
         model.fit(x[train], cat["log_mstar"].to_numpy(float)[train])
         return np.asarray(model.predict(x), float)
