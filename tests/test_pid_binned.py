@@ -282,3 +282,24 @@ def test_bootstrap_intervals_contain_the_estimate_despite_resampling_bias():
     for atom, value in r.atoms.items():
         lo, hi = r.ci[atom]
         assert lo <= value <= hi, (atom, lo, value, hi)
+
+
+def test_default_reduction_splits_small_folds():
+    """HGB's default 20-row leaves cannot split a fold of < 40 rows: the summary was one constant per fold."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(75, 3))
+    t = x @ [1.0, 0.5, 0.0] + 0.3 * rng.normal(size=75)
+    summary, record = reduce_source(x, t, n_splits=2, seed=0)
+    assert np.unique(summary).size > 20 and record["cv_r2"] > 0.6
+    assert record["model"] == "HistGradientBoostingRegressor"
+
+
+def test_a_collapsed_reduction_is_reported():
+    from sklearn.dummy import DummyRegressor
+
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(300, 2)), rng.normal(size=(300, 2))
+    t = a[:, 0] + b[:, 0]
+    with pytest.warns(EstimationWarning, match="takes only 2 distinct values for 6 bins"):
+        decompose(t, {"a": a, "b": b}, measure="mmi", bins=6, seed=0,
+                  reduce=Reduction(n_splits=2, regressor=DummyRegressor()))

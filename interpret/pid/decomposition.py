@@ -89,6 +89,13 @@ def _discretise(target: np.ndarray, sources: dict[str, np.ndarray], bins: BinsSp
                                          name=name, n_clusters=k if k is not None else 8,
                                          regressor=reduction.regressor)
             reductions[name] = rec
+            if reduce == "regression" and k is not None and np.unique(summary).size < k:
+                warnings.warn(f"{_FUNC}(): the cross-fitted summary of source '{name}' takes only "
+                              f"{np.unique(summary).size} distinct values for {k} bins (its regressor could hardly "
+                              f"split {len(summary)} rows in {reduction.n_splits} folds), so I(target; {name}) is "
+                              "capped far below the source's information: pass more rows, fewer n_splits, or "
+                              "Reduction(regressor=...) with a model that suits them", EstimationWarning,
+                              stacklevel=4)
             binned.append(bin_variable(summary, None if reduce == "vq" else k, strategy=strategy, name=name))
             continue
         if k is None and np.asarray(x).dtype.kind == "f" and np.unique(x).size > 64:

@@ -96,20 +96,25 @@ def bin_variable(
     return Binned(codes, m, record)
 
 
-def _default_regressor(seed: int) -> Any:
+def _default_regressor(seed: int, n_train: int) -> Any:
+    """Gradient-boosted trees whose leaves hold at least 20 rows (scikit-learn's default), or a tenth of a small
+    training fold: with 20 a fold of fewer than 40 rows cannot split at all and every summary is one constant
+    per fold (75 rows in 2 folds: I(T; summary) came out 0.02 bits instead of 1.35)."""
     from sklearn.ensemble import HistGradientBoostingRegressor
 
-    return HistGradientBoostingRegressor(max_iter=100, random_state=seed)
+    return HistGradientBoostingRegressor(max_iter=100, random_state=seed,
+                                         min_samples_leaf=max(2, min(20, n_train // 10)))
 
 
 def _cross_fit(x: np.ndarray, y: np.ndarray, regressor: Any, n_splits: int, seed: int) -> tuple[np.ndarray, float]:
-    """Out-of-fold predictions of ``y`` from ``x`` and their R^2."""
+    """Out-of-fold predictions of ``y`` from ``x`` and their R^2 (``regressor`` None: the default per fold)."""
     from sklearn.base import clone
     from sklearn.model_selection import KFold
 
     pred = np.empty(len(y), dtype=float)
     for train, test in KFold(n_splits, shuffle=True, random_state=seed).split(x):
-        model = clone(regressor).fit(x[train], y[train])
+        model = clone(regressor) if regressor is not None else _default_regressor(seed, len(train))
+        model.fit(x[train], y[train])
         pred[test] = model.predict(x[test])
     ss_res = float(((y - pred) ** 2).sum())
     ss_tot = float(((y - y.mean()) ** 2).sum())
@@ -175,10 +180,10 @@ def reduce_source(
     rs = int(as_generator(seed).integers(0, 2**31 - 1)) if not isinstance(seed, int) else legacy_seed(seed)
     x = np.asarray(x, dtype=float).reshape(len(x), -1)
     if method == "regression":
-        model = regressor if regressor is not None else _default_regressor(rs)
-        pred, r2 = _cross_fit(x, np.asarray(target, dtype=float), model, n_splits, rs)
+        pred, r2 = _cross_fit(x, np.asarray(target, dtype=float), regressor, n_splits, rs)
+        model = type(regressor).__name__ if regressor is not None else "HistGradientBoostingRegressor"
         return pred, {"method": "regression", "name": name, "dim": x.shape[1], "n_splits": n_splits,
-                      "model": type(model).__name__, "cv_r2": r2}
+                      "model": model, "cv_r2": r2}
     from sklearn.cluster import KMeans
 
     if n_clusters > len(x):
