@@ -65,6 +65,8 @@ def test_run_all_ablation_shapley_pid_and_causal_known_answers(run):
     assert out["attribution_bands"]["share"].sum() == pytest.approx(1.0)
     masked = out["masking"].table.set_index("label")["sigma_nmad"]          # masking scores the same test rows
     assert masked["all"] == pytest.approx(out["metrics"]["sigma_nmad"].iloc[0]) and masked["-g"] > masked["all"]
+    rmse = out["masking"].table.set_index("label")["rmse"]                 # one meaning of 'rmse' per run
+    assert rmse["all"] == pytest.approx(out["metrics"]["rmse"].iloc[0])
     assert list(out["retrain"]["label"]) == ["all bands", "-u", "-g", "-r", "-i", "-z"]
     shp = out["shapley"]
     assert shp.values.sum() == pytest.approx(shp.v_none - shp.v_all)          # efficiency (errors: decrease)

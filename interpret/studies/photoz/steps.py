@@ -28,7 +28,20 @@ __all__ = ["column_bands", "band_layout", "score", "attribution", "masking", "re
 
 #: How the report names the reference model the study trains itself.
 REFERENCE_NAME = "reference MLP on magnitudes"
-_METRICS = ("bias", "sigma_nmad", "outlier_fraction", "rmse")
+
+
+def plain_rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """RMSE of the plain residuals z_pred - z_true, as in ``tables/metrics.csv`` and the retrain ablation (the
+    other metrics use dz/(1+z)); named ``rmse`` so every table of a run means the same by that column."""
+    from ... import metrics
+
+    return metrics.rmse(y_true, y_pred)
+
+
+plain_rmse.__name__ = "rmse"
+plain_rmse.greater_is_better = False        # type: ignore[attr-defined]
+_METRICS = ("bias", "sigma_nmad", "outlier_fraction", plain_rmse)
+_METRIC_NAMES = ("bias", "sigma_nmad", "outlier_fraction", "rmse")
 
 
 def column_bands(columns: Sequence[str], bands: Sequence[str] | None = None) -> dict[str, tuple[str, ...]]:
@@ -157,7 +170,7 @@ def retrain_leave_one_out(fit: Any, frame_train: pd.DataFrame, y_train: np.ndarr
                                                    threshold, seed), subsets, n_jobs=n_jobs, progress=False)
     table = pd.DataFrame([{"label": label, "dropped": label.removeprefix("-") if label != "all bands" else "",
                            **res} for (label, _), res in zip(subsets, results)])
-    for m in _METRICS:
+    for m in _METRIC_NAMES:
         table[f"delta_{m}"] = table[m] - table[m].iloc[0]
     return table
 
@@ -173,7 +186,7 @@ def shapley(estimator: Any, x_test: np.ndarray, y_test: np.ndarray, x_train: np.
 
     def run(rows: np.ndarray) -> Any:
         return band_shapley(estimator, x_test[rows], y_test[rows], bands=list(layout), band_layout=layout,
-                            metric=metric, metric_kwargs=kw, redshift=True,
+                            metric=plain_rmse if metric == "rmse" else metric, metric_kwargs=kw, redshift=True,
                             strategy=Fill(strategy, reference=x_train), sampling=ShapleySampling(exact=True),
                             seed=seed, n_jobs=1, progress=False)
 
