@@ -29,7 +29,7 @@ import pandas as pd
 from .._seeding import legacy_seed
 from ..exceptions import ConfigError
 
-__all__ = ["user_model", "model_name", "import_factory", "RefitMLP", "RefitHGB", "FramePredictor", "study_model", "baseline_notes",
+__all__ = ["user_model", "model_name", "import_factory", "RefitMLP", "RefitHGB", "FramePredictor", "study_model", "baseline_notes", "plain_rmse",
            "one_torch_thread", "panel"]
 
 
@@ -135,6 +135,19 @@ class RefitHGB:
         model = HistGradientBoostingRegressor(max_iter=self.max_iter, learning_rate=0.1, random_state=legacy_seed(seed))
         with threadpool_limits(1):     # OpenMP over-subscription is ~10x slower on a busy 2-core machine
             return FramePredictor(model.fit(hgb_features(x), np.asarray(y, float)), None)
+
+
+def plain_rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """RMSE of the plain residuals y_pred - y_true under the metric name ``rmse``, for ablations of a redshift
+    target (``redshift=True`` turns the other metrics into dz/(1+z) forms, and ``rmse`` too): the studies' metric
+    tables report plain-residual RMSE, so every table of a run means the same by that column."""
+    from .. import metrics
+
+    return metrics.rmse(y_true, y_pred)
+
+
+plain_rmse.__name__ = "rmse"
+plain_rmse.greater_is_better = False        # type: ignore[attr-defined]
 
 
 def hgb_features(x: pd.DataFrame) -> np.ndarray:

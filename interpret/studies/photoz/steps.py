@@ -18,6 +18,7 @@ import pandas as pd
 from ..._seeding import legacy_seed
 from ...exceptions import ConfigError
 from .._data import StudyData, split_rows
+from .._models import plain_rmse
 from .params import Params
 
 __all__ = ["column_bands", "band_layout", "score", "attribution", "masking", "retrain_leave_one_out",
@@ -29,17 +30,6 @@ __all__ = ["column_bands", "band_layout", "score", "attribution", "masking", "re
 #: How the report names the reference model the study trains itself.
 REFERENCE_NAME = "reference MLP on magnitudes"
 
-
-def plain_rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """RMSE of the plain residuals z_pred - z_true, as in ``tables/metrics.csv`` and the retrain ablation (the
-    other metrics use dz/(1+z)); named ``rmse`` so every table of a run means the same by that column."""
-    from ... import metrics
-
-    return metrics.rmse(y_true, y_pred)
-
-
-plain_rmse.__name__ = "rmse"
-plain_rmse.greater_is_better = False        # type: ignore[attr-defined]
 _METRICS = ("bias", "sigma_nmad", "outlier_fraction", plain_rmse)
 _METRIC_NAMES = ("bias", "sigma_nmad", "outlier_fraction", "rmse")
 

@@ -34,7 +34,7 @@ from ... import metrics as _metrics
 from ... import pid as _pid
 from ...exceptions import EstimationWarning
 from .._data import colours, held_out
-from .._models import RefitHGB, RefitMLP
+from .._models import RefitHGB, RefitMLP, plain_rmse
 from .params import PID_SPLITS, SdssRealParams
 
 __all__ = ["TASKS", "PRED", "TASK_TITLES", "PID_SPLITS", "load_data", "select_sample", "inputs", "test_rows",
@@ -192,10 +192,11 @@ def evaluations(cat: pd.DataFrame, pred: dict[str, np.ndarray], p: SdssRealParam
 
 
 # --- ablation ----------------------------------------------------------------------------------------------
-def metric_setup(task: str, p: SdssRealParams) -> tuple[tuple[str, ...], dict[str, Any]]:
-    """The leave-one-out metrics of ``task`` (the first one is the headline) and their keywords."""
+def metric_setup(task: str, p: SdssRealParams) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The leave-one-out metrics of ``task`` (the first one is the headline) and their keywords; a photo-z
+    ``rmse`` is on plain residuals, as in the metrics table (:func:`~interpret.studies._models.plain_rmse`)."""
     if task == "photoz":
-        return ("sigma_nmad", "outlier_fraction", "bias", "rmse"), {"threshold": p.outlier_threshold}
+        return ("sigma_nmad", "outlier_fraction", "bias", plain_rmse), {"threshold": p.outlier_threshold}
     return ("rmse", "sigma_nmad", "bias"), {}
 
 
