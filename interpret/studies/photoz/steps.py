@@ -360,13 +360,25 @@ _HOW = {"user": "the test rows of the user's split", "reference": "the reference
 
 
 def findings(out: Mapping[str, Any]) -> list[str]:
-    """The report's lines from the step outputs (the keys :func:`run_all` returns): sample and split, what
-    was skipped and why, the PID atoms, the causal test's caveat, accuracy, attribution and Shapley values."""
+    """The report's lines from the step outputs (the keys :func:`run_all` returns), headline first: sample and
+    split, accuracy, attribution, band Shapley values, the PID atoms, then what was skipped and the caveats."""
     p, data, split = out["params"], out["data"], out["split"]
     m = out["metrics"].iloc[0]
     lines = [f"{len(data)} galaxies ({data.name}); model: {out['model_name']}; scored on {int(m['n'])} rows, "
              f"{_HOW[split.origin]}."]
-    lines += [t for t in (split.note, out.get("baseline_warning")) if t]
+    lines += [t for t in (split.note,) if t]
+    lines.append(f"Accuracy: bias {m['bias']:+.4f}, σ_NMAD {m['sigma_nmad']:.4f} "
+                 f"[{m['sigma_nmad_lo']:.4f}, {m['sigma_nmad_hi']:.4f}], η {100 * m['outlier_fraction']:.2f} %, "
+                 f"RMSE {m['rmse']:.4f}.")
+    attr = out["attribution"]
+    base = "training-mean" if attr.attrs.get("baseline", p.baseline) == "train_mean" else "reference"
+    bands = out["attribution_bands"]["share"].sort_values(ascending=False)
+    lines.append(f"Attribution share by band ({attr.attrs['method'].replace('_', ' ')}, {base} baseline): "
+                 + ", ".join(f"{b} {v:.0%}" for b, v in bands.items()) + ".")
+    lines += [t for t in (out.get("baseline_warning"),) if t]
+    s = out["shapley"].to_frame().reset_index().set_index("band")["value"].sort_values(ascending=False)
+    lines.append(f"Band Shapley values ({p.shapley_metric}; positive = the band helps): "
+                 + ", ".join(f"{b} {v:+.4f}" for b, v in s.items()) + ".")
     if p.retrain == "hgb" and not len(split.train):
         lines.append("Retrain ablation skipped: it needs training rows ([data] split with 'train' rows).")
     lines += _pid_lines(out.get("pid"), out.get("pid_groups"), p)
@@ -376,28 +388,18 @@ def findings(out: Mapping[str, Any]) -> list[str]:
         lines.append("Causal discovery used the linear Fisher-z test while the model is non-linear: a missing "
                      "edge may be a non-linear dependence it cannot see (set params.causal_test = \"kci\" for a "
                      "kernel test on a subsample).")
-    lines.append(f"Accuracy: bias {m['bias']:+.4f}, σ_NMAD {m['sigma_nmad']:.4f} "
-                 f"[{m['sigma_nmad_lo']:.4f}, {m['sigma_nmad_hi']:.4f}], η {100 * m['outlier_fraction']:.2f} %, "
-                 f"RMSE {m['rmse']:.4f}.")
-    attr = out["attribution"]
-    base = "training-mean" if attr.attrs.get("baseline", p.baseline) == "train_mean" else "reference"
-    bands = out["attribution_bands"]["share"].sort_values(ascending=False)
-    lines.append(f"Attribution share by band ({attr.attrs['method'].replace('_', ' ')}, {base} baseline): "
-                 + ", ".join(f"{b} {v:.0%}" for b, v in bands.items()) + ".")
-    s = out["shapley"].to_frame().reset_index().set_index("band")["value"].sort_values(ascending=False)
-    lines.append(f"Band Shapley values ({p.shapley_metric}; positive = the band helps): "
-                 + ", ".join(f"{b} {v:+.4f}" for b, v in s.items()) + ".")
     return lines
 
 
 def _pid_lines(r: Any, groups: Any, p: Params) -> list[str]:
     if r is None:
         return ["PID skipped: it needs at least three single-band magnitude columns (two colours)."]
-    lines = [f"PID ({p.pid_measure}): {r.details['warnings'][0]}"] if r.details.get("warnings") else []
-    lines.append(f"PID ({p.pid_measure}) of the redshift from {' '.join(groups['blue'])} (blue) and "
-                 f"{' '.join(groups['red'])} (red) colours: I = {r.mutual_information:.3f} bits; redundancy "
-                 f"{r.redundancy:.3f}, unique blue {r.unique['blue']:.3f}, unique red {r.unique['red']:.3f}, "
-                 f"synergy {r.synergy:.3f}.")
+    lines = [f"PID ({p.pid_measure}) of the redshift from {' '.join(groups['blue'])} (blue) and "
+             f"{' '.join(groups['red'])} (red) colours: I = {r.mutual_information:.3f} bits; redundancy "
+             f"{r.redundancy:.3f}, unique blue {r.unique['blue']:.3f}, unique red {r.unique['red']:.3f}, "
+             f"synergy {r.synergy:.3f}."]
+    if r.details.get("warnings"):                      # after the numbers it qualifies
+        lines.append(f"PID caveat ({p.pid_measure}): {r.details['warnings'][0]}")
     return lines
 
 

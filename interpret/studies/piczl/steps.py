@@ -27,7 +27,7 @@ __all__ = ["load_data", "load_model", "predictions", "score", "attributions", "b
 #: PICZL's three input branches, in its input order.
 BRANCHES = ("images", "colour_images", "features")
 TRAINING_NOTE = ("PICZL's 'train' demo galaxies may be part of its training sample: these metrics are not a "
-                 "held-out test")
+                 "held-out test.")
 _METRICS = ("bias", "sigma_nmad", "outlier_fraction", "rmse")
 
 
