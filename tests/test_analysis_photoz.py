@@ -54,7 +54,7 @@ def test_run_all_scores_the_users_test_rows_with_interpret_metrics(run):
     assert m["outlier_fraction"] == pytest.approx(ip.metrics.outlier_fraction(z, pred, threshold=0.15,
                                                                               redshift=True))
     assert m["sigma_nmad"] < 0.05 and m["sigma_nmad_lo"] <= m["sigma_nmad"] <= m["sigma_nmad_hi"]
-    assert out["notes"][0].startswith("300 galaxies (user catalogue); model: user model; scored on 75 rows, "
+    assert out["notes"][0].startswith("300 galaxies, user catalogue; model: user model; scored on 75 rows, "
                                       "the test rows of the user's split.")
 
 

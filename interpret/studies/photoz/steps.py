@@ -364,7 +364,7 @@ def findings(out: Mapping[str, Any]) -> list[str]:
     split, accuracy, attribution, band Shapley values, the PID atoms, then what was skipped and the caveats."""
     p, data, split = out["params"], out["data"], out["split"]
     m = out["metrics"].iloc[0]
-    lines = [f"{len(data)} galaxies ({data.name}); model: {out['model_name']}; scored on {int(m['n'])} rows, "
+    lines = [f"{len(data)} galaxies, {data.name}; model: {out['model_name']}; scored on {int(m['n'])} rows, "
              f"{_HOW[split.origin]}."]
     lines += [t for t in (split.note,) if t]
     lines.append(f"Accuracy: bias {m['bias']:+.4f}, σ_NMAD {m['sigma_nmad']:.4f} "
