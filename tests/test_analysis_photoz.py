@@ -126,6 +126,13 @@ def test_run_all_seed_reproduces_and_none_is_fresh(run):
     assert not fresh["tables"]["metrics"].equals(a["tables"]["metrics"])     # other bootstrap intervals
 
 
+def test_missing_magnitudes_are_refused_naming_columns_and_rows():
+    cat = _catalogue()
+    cat.loc[[4, 17], "g"] = np.nan
+    with pytest.raises(ValueError, match=r"input column\(s\) g \(2\) have missing values \(NaN\) in 2 rows \(4, 17\)"):
+        steps.run_all(_FAST, seed=0, catalog=cat, columns=list("ugriz"), est=lambda x: x[:, 0])
+
+
 @pytest.mark.parametrize(("kw", "match"), [
     ({"catalog": None}, "describe your 'catalog'"),
     ({"catalog": "cat.csv", "columns": ["u"]}, "'catalog' must be a pandas DataFrame"),

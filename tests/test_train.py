@@ -417,3 +417,15 @@ def test_one_epoch_of_five_batches_trains(toy, cache):
                              batch_size=int(np.ceil(len(tr.reference_split(len(toy.catalog), seed=0).train) / 5)))
     assert np.isfinite(est.predict((toy.images[:3], toy.catalog[["g", "r", "i"]].to_numpy()[:3]),
                                    progress=False)).all()
+
+
+def test_catalogue_without_band_metadata_trains_on_the_named_columns(sdss_small, cache):
+    """A user's catalogue has magnitude columns but no band set (``bands=None``): the columns named are used."""
+    cat = sdss_small.catalog[["u", "g", "r", "i", "z", "redshift"]].dropna().iloc[:600].reset_index(drop=True)
+    cat = cat.rename(columns={b: f"MAG_{b.upper()}" for b in "ugriz"})
+    data = ip.datasets.Dataset("user", cat, None, "user")
+    cols = [f"MAG_{b}" for b in "UGRIZ"]
+    est = tr.train_reference(data, "photoz", bands=cols, seed=0, n_epochs=2, cache_dir=cache, progress=False)
+    assert est.training.config["features"] == {"x": cols}
+    with pytest.raises(ValidationError, match="no band set; pass bands="):
+        tr.train_reference(data, "photoz", seed=0, n_epochs=2, cache_dir=cache, progress=False)

@@ -206,10 +206,27 @@ def _column(catalog: pd.DataFrame, name: str, task: str) -> np.ndarray:
 
 
 def _photometry_bands(data: Any, bands: Sequence[str] | None) -> list[str]:
+    """The magnitude columns: ``bands`` (canonical band names where the data's band set knows them, else the
+    column names as given, e.g. a user catalogue without band metadata), or every band of the data's band set
+    with a magnitude for >= 99 % of the rows."""
+    known = getattr(data, "bands", None)
     if bands is not None:
-        return [data.bands[b].name for b in bands]
+        return [_band_name(known, b) for b in bands]
+    if known is None:
+        raise ValidationError("train_reference(): the data have no band set; pass bands=[...] naming the "
+                              "catalogue's magnitude columns")
     cat = data.catalog
-    return [b for b in data.bands.names if b in cat and cat[b].notna().mean() >= 0.99]
+    return [b for b in known.names if b in cat and cat[b].notna().mean() >= 0.99]
+
+
+def _band_name(known: Any, band: str) -> str:
+    """``band``'s canonical name in the band set ``known`` (aliases such as "sdss:u" resolve), else ``band``."""
+    if known is None:
+        return str(band)
+    try:
+        return known[band].name
+    except (KeyError, ValueError, TypeError):
+        return str(band)
 
 
 def _task_from_universe(data: Any, task: str, bands: Sequence[str] | None) -> _Task:

@@ -78,6 +78,9 @@ def _data(ctx: Any) -> tuple[StudyData, list[str], str]:
         require_columns(data.catalog, [*columns, target], "photoz", "the model inputs and the target")
         if (data.catalog[target].isna()).any():
             raise ConfigError(f"photoz: [data] target column {target!r} has missing values; drop those rows")
+        problem = steps.missing_inputs(data.catalog, columns)
+        if problem:
+            raise ConfigError(f"photoz: [data] {problem}")
         return data, columns, target
     return steps.load_data(ctx.params, n=ctx.config["n"], seed=ctx.seed), list(ctx.params.bands), "redshift"
 

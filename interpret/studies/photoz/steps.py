@@ -24,8 +24,8 @@ from .params import Params
 __all__ = ["column_bands", "band_layout", "score", "attribution", "masking", "retrain_leave_one_out",
            "shapley", "colour_groups", "pid", "causal_frame", "causal", "baseline_check", "per_band", "load_data",
            "reference_estimator", "predict", "attribution_baseline", "attribution_rows", "pid_sources",
-           "colour_pid", "causal_colours", "causal_max_rows", "edge_attrs", "edge_table", "findings", "run_all",
-           "REFERENCE_NAME"]
+           "colour_pid", "causal_colours", "causal_max_rows", "edge_attrs", "edge_table", "findings",
+           "missing_inputs", "run_all", "REFERENCE_NAME"]
 
 #: How the report names the reference model the study trains itself.
 REFERENCE_NAME = "reference MLP on magnitudes"
@@ -128,8 +128,8 @@ def masking(estimator: Any, x_test: np.ndarray, y_test: np.ndarray, x_train: np.
     from ...ablation import Fill, band_ablation
 
     return band_ablation(estimator, x_test, y_test, bands=list(layout), band_layout=layout,
-                         strategy=Fill(strategy, reference=x_train), metrics=_METRICS, redshift=True, metric_kwargs={"threshold": threshold},
-                         seed=seed, n_jobs=n_jobs, progress=False)
+                         strategy=Fill(strategy, reference=x_train), metrics=_METRICS, redshift=True,
+                         metric_kwargs={"threshold": threshold}, seed=seed, n_jobs=n_jobs, progress=False)
 
 
 def _retrain_one(fit: Any, frame_train: pd.DataFrame, y_train: np.ndarray, frame_test: pd.DataFrame,
@@ -522,9 +522,28 @@ def _notebook_data(params: Params, catalog: Any, columns: Any, target: str, spli
                          f"{', '.join(map(str, list(catalog.columns)[:20]))}")
     if catalog[target].isna().any():
         raise ValueError(f"run_all(): target column {target!r} has missing values; drop those rows first")
+    problem = missing_inputs(catalog, columns)
+    if problem:
+        raise ValueError(f"run_all(): {problem}")
     labels = None if split is None else _split_labels(catalog, split)
     return StudyData(catalog=catalog.reset_index(drop=True), bands=list(bands) if bands else None, source="user",
                      split=labels, name="user catalogue"), columns
+
+
+def missing_inputs(catalog: pd.DataFrame, columns: Sequence[str]) -> str | None:
+    """What is wrong with the input columns' missing values (None when there are none).
+
+    Every step feeds the inputs to the estimator and to the masking fills, where a NaN magnitude would make
+    predictions and fill statistics NaN; the fix belongs to the user, who knows what a missing band means."""
+    counts = catalog[list(columns)].isna().sum()
+    bad = counts[counts > 0]
+    if bad.empty:
+        return None
+    rows = np.flatnonzero(catalog[list(bad.index)].isna().any(axis=1).to_numpy())
+    shown = ", ".join(map(str, rows[:5])) + (" ..." if len(rows) > 5 else "")
+    cols = ", ".join(f"{c} ({n})" for c, n in bad.items())
+    return (f"input column(s) {cols} have missing values (NaN) in {len(rows)} rows ({shown}); drop those rows or "
+            "fill them as your model expects (e.g. a limiting magnitude for non-detections) first")
 
 
 def _split_labels(catalog: pd.DataFrame, split: Any) -> np.ndarray:
