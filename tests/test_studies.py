@@ -161,6 +161,20 @@ def test_photoz_scores_exactly_the_users_test_rows(user_files):
                                                           if f["path"].endswith("shapley.png"))
 
 
+def test_photoz_trains_the_reference_model_on_a_users_catalogue(user_files, tmp_path):
+    """[data] without [model]: the reference MLP is fitted on the user's training rows (a catalogue has no band
+    metadata: its magnitude columns are the inputs) and scored on their test rows."""
+    root, cfg, cat, _ = user_files
+    text = cfg.read_text().replace('[model]\npath = "photoz.ts"\nname = "my TorchScript MLP"\n', "")
+    assert "[model]" not in text
+    (tmp_path / "galaxies.parquet").write_bytes((root / "galaxies.parquet").read_bytes())
+    (tmp_path / "mine.toml").write_text(text)
+    ctx = run_study(tmp_path / "mine.toml", overrides={"out": str(tmp_path / "run")})
+    row = pd.read_csv(tmp_path / "run" / "tables" / "metrics.csv", index_col=0).iloc[0]
+    assert row["model"] == "reference MLP on magnitudes" and row["n"] == (cat["split"] == "test").sum()
+    assert row["sigma_nmad"] < 0.1 and ctx.store["split"].origin == "user"
+
+
 def test_cache_is_by_content(user_files, tmp_path):
     root, _, cat, bands = user_files
     import shutil
