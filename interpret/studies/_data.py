@@ -8,6 +8,8 @@ Every study accepts, in its config, the user's own files instead of its default 
     flux_unit = "nanomaggy"         #   ("nanomaggy", "maggy", "jansky", ...), extinction, hdu, key
     images  = "my_cutouts.h5"       # interpret.data.read_cutouts -> (n, bands, H, W)
     spectra = "my_spectra.h5"       # interpret.data.read_spectra -> (n, L) + wavelength
+    bands   = ["g", "r", "i"]       # image studies: the cutout bands to use, in this order (by the file's
+                                    #   band names; a file without names gets these, one per channel)
     columns = ["u", "g", "r"]       # the model's inputs, in order (catalogue studies)
     target  = "redshift"            # the column the model predicts
     split   = "split"               # train / val / test per row: held-out results use the test rows only
@@ -116,6 +118,28 @@ def _catalog_options(spec: dict[str, Any]) -> dict[str, Any]:
     return opts
 
 
+def _select_channels(images: np.ndarray, found: list[str], wanted: list[str], file: str) -> np.ndarray:
+    """The cutout channels named ``wanted``, in that order: a subset or reordering of the file's named bands.
+
+    A file without band names (``band0``, ``band1``, ... from :func:`~interpret.data.read_cutouts`) has its
+    channels named by ``wanted`` in file order instead, so ``wanted`` must then name every channel.
+    """
+    generic = found == [f"band{i}" for i in range(len(found))]
+    if generic:
+        if len(wanted) != len(found):
+            raise ConfigError(f"[data] bands names {len(wanted)} band(s) {wanted} but {file!r} has {len(found)} "
+                              f"unnamed image channels; name every channel in file order, or write the file with "
+                              f"its band names (interpret.data.write_cutouts(path, images, bands))")
+        return images
+    missing = [b for b in wanted if b not in found]
+    if missing or len(set(wanted)) != len(wanted):
+        raise ConfigError(f"[data] bands {wanted}: {f'{missing} not among' if missing else 'repeated names in'} the "
+                          f"bands of {file!r} ({found}); list the bands to use, by the names the file gives them")
+    if wanted == found:
+        return images
+    return np.ascontiguousarray(images[:, [found.index(b) for b in wanted]])
+
+
 def user_data(ctx: Any) -> StudyData | None:
     """The user's files named in ``[data]``, or None when the config has none."""
     from ..data import read_catalog, read_cutouts, read_spectra
@@ -134,7 +158,9 @@ def user_data(ctx: Any) -> StudyData | None:
         spe = read_spectra(ctx.resolve(spec["spectra"]))
         spectra, wavelength = spe.flux, spe.wavelength
     if "bands" in spec:
-        bands = list(spec["bands"])
+        bands = list(map(str, spec["bands"]))
+        if images is not None:
+            images = _select_channels(images, list(cut.bands), bands, spec["images"])
     if catalog is None:
         n = len(images) if images is not None else len(spectra)
         catalog = pd.DataFrame(index=range(n))

@@ -164,6 +164,7 @@ def _compute(ctx: Any) -> None:
     base = {**base, "phot": p.phot_model, "phot_z": p.phot_redshift}
     cat = data.catalog
     ctx.add_table("metrics", metrics_table(cat, pred, p, ctx.seed))
+    ctx.notes.extend(steps.skipped_notes(cat, p))
     _causal_steps(ctx, causal_frame(cat, pred, p), base)
     _pid_steps(ctx, cat, pred, base)
     if p.pointwise_pair and pid_sources(cat, pred, p.pointwise_pair, p) is not None:
@@ -236,7 +237,7 @@ def _pid_steps(ctx: Any, cat: pd.DataFrame, pred: dict, base: dict) -> None:
     for pair in p.pid_pairs:
         sources = pid_sources(cat, pred, pair, p)
         if sources is None:
-            ctx.notes.append(f"PID pair '{pair}' skipped: its columns are missing from the data.")
+            ctx.notes.append(steps.skipped_pair_note(cat, pair, p))
             continue
         key = {**base, "pair": pair, "colours": p.colours, "n_splits": p.pid_n_splits}
         summ = ctx.cached(f"pid_sources_{pair}", key,
@@ -373,6 +374,11 @@ def _pid_notes(ctx: Any) -> None:
 
 
 def _attribution_notes(ctx: Any) -> None:
+    if not ctx.tables["attribution_bands"]["absolute"].any():
+        ctx.notes.append("Integrated gradients of the CNN are zero in every pixel: its output does not change "
+                         "between the zero-flux baseline and the cutouts (a constant or saturated network, e.g. "
+                         "input scaling fitted on blank cutout borders), so band shares and radii are undefined.")
+        return
     bands = ctx.tables["attribution_bands"].set_index("band")["abs_fraction"].sort_values(ascending=False)
     rad = ctx.tables["attribution_radial"]
     half = rad.loc[(rad["cumulative_fraction"] >= 0.5).idxmax()]

@@ -30,7 +30,7 @@ import interpret as ip
 from interpret._seeding import legacy_seed
 from interpret.exceptions import ConfigError, EstimationWarning
 
-from .._data import StudyData, fit_subset
+from .._data import BandNames, StudyData, fit_subset
 from .._data import colours as colour_frame
 from .._models import baseline_notes
 from .params import PAIR_LABEL, StellarMassParams
@@ -38,7 +38,7 @@ from .params import PAIR_LABEL, StellarMassParams
 __all__ = ["band_names", "trainable", "mock_data", "train_cnn", "splits", "phot_features", "phot_predictions",
            "predict_and_embed", "predictions", "metrics_table", "causal_frame", "causal_tiers",
            "augmented_truth", "edge_stability", "annotate_stability", "discover", "causal_summary_row",
-           "edge_table", "pid_sources", "reduce_sources", "pid_binned", "pid_knn", "pid_table", "pointwise",
+           "edge_table", "pid_sources", "skipped_pair_note", "skipped_notes", "reduce_sources", "pid_binned", "pid_knn", "pid_table", "pointwise",
            "attribution_rows", "attribution", "growth_curves", "attribution_tables", "local_dependence",
            "local_table", "caveat_lines", "run_all", "MORPH", "PRED", "MODEL_LABEL", "PAIR_LABEL", "IMAGE_PARENTS",
            "LOG_COLUMNS", "RE_GRID"]
@@ -67,10 +67,11 @@ def band_names(data: Any) -> list[str]:
 
 
 def trainable(data: Any) -> Any:
-    """``data`` with a band set the reference trainer can read (user data may name its bands as a list)."""
+    """``data`` with a band container the reference trainer can read: user data name their bands as a list,
+    and a list is wrapped as plain names (not looked up in the filter registry, where "u" is ambiguous)."""
     if hasattr(data.bands, "names"):
         return data
-    return dataclasses.replace(data, bands=ip.data.bands.get_bandset(list(data.bands)))
+    return dataclasses.replace(data, bands=BandNames(list(data.bands)))
 
 
 def mock_data(params: StellarMassParams, *, n: int = 3000, seed: int = 0, progress: bool | None = None
@@ -322,6 +323,31 @@ def pid_sources(cat: pd.DataFrame, pred: dict, pair: str, p: StellarMassParams) 
     return {a: parts[a], b: parts[b]}
 
 
+def skipped_pair_note(cat: pd.DataFrame, pair: str, p: StellarMassParams) -> str:
+    """The report line of a PID pair that :func:`pid_sources` cannot build, naming the catalogue columns it needs."""
+    need = []
+    for part in pair.split("_vs_"):
+        if part == "morph":
+            need.append(f"{' or '.join(repr(c) for c in MORPH)} (morphology)")
+        elif part == "colours":
+            need.append(f"the magnitudes of the colours {list(p.colours)} (params.colours)")
+    return f"PID pair '{pair}' skipped: the catalogue lacks {' and '.join(need)}."
+
+
+def skipped_notes(cat: pd.DataFrame, p: StellarMassParams) -> list[str]:
+    """Report lines for the analyses that a catalogue without the optional columns skips (growth curves in
+    units of R_e, local-dependence queries); the PID pairs say so themselves (:func:`skipped_pair_note`)."""
+    notes = []
+    if "r_eff_arcsec" not in cat:
+        notes.append("Attribution growth curves in units of R_e skipped: the catalogue has no 'r_eff_arcsec' "
+                     "(effective radius in arcsec; with params.pixel_scale it sets the apertures).")
+    colours = colour_frame(cat, [q for q in p.local_queries if "-" in q])
+    absent = [q for q in p.local_queries if q not in colours and q not in cat]
+    if absent:
+        notes.append(f"Local dependence skipped for {absent}: not in the catalogue (params.local_queries).")
+    return notes
+
+
 def reduce_sources(sources: dict[str, np.ndarray], target: np.ndarray, n_splits: int, seed: int
                    ) -> dict[str, np.ndarray]:
     """Multi-column sources -> their cross-fitted regression summary E[target | source] (one variable)."""
@@ -431,6 +457,16 @@ def growth_curves(values: np.ndarray, images: np.ndarray, r_px: np.ndarray, grid
     return out
 
 
+def _nan_quantile(values: np.ndarray, pct: float) -> np.ndarray:
+    """Percentile over galaxies (axis 0) ignoring NaN; NaN, without a warning, where a column has no finite value
+    (every galaxy's total is zero, e.g. all-zero attributions of a model that ignores its input)."""
+    ok = np.isfinite(values).any(axis=0)
+    out = np.full(values.shape[1], np.nan)
+    if ok.any():
+        out[ok] = np.nanpercentile(values[:, ok], pct, axis=0)
+    return out
+
+
 def attribution_tables(attr: Any, data: Any, pred: dict, bands: list[str], p: StellarMassParams, *,
                        seed: int) -> dict[str, Any]:
     """Per-band shares and radial profiles of the attribution; with ``r_eff_arcsec`` in the catalogue also
@@ -442,7 +478,7 @@ def attribution_tables(attr: Any, data: Any, pred: dict, bands: list[str], p: St
         rows = attribution_rows(pred, p, seed)
         r_px = data.catalog["r_eff_arcsec"].to_numpy(float)[rows] / float(p.pixel_scale)
         curves = growth_curves(np.asarray(attr.values), np.asarray(data.images[rows]), r_px)
-        q = {f"{name}_{k}": np.nanpercentile(curves[name], pct, axis=0) for name in ("attribution", "light")
+        q = {f"{name}_{k}": _nan_quantile(curves[name], pct) for name in ("attribution", "light")
              for k, pct in (("q25", 25), ("median", 50), ("q75", 75))}
         out["growth"] = curves
         out["attribution_growth"] = pd.DataFrame({"r_over_re": curves["grid"], **q})
@@ -535,6 +571,7 @@ def run_all(params: StellarMassParams, *, data: Any = None, est: Any = None,
     cat = data.catalog
     pred = out["predictions"] = predictions(est, data, bands, params, seed=seed)
     tables["metrics"] = metrics_table(cat, pred, params, seed)
+    out["notes"].extend(skipped_notes(cat, params))
     _run_causal(out, cat, pred, n_jobs=1 if n_jobs is None else n_jobs, progress=progress)
     _run_pid(out, cat, pred)
     if params.pointwise_pair and pid_sources(cat, pred, params.pointwise_pair, params) is not None:
@@ -575,7 +612,7 @@ def _run_pid(out: dict[str, Any], cat: pd.DataFrame, pred: dict) -> None:
     for pair in p.pid_pairs:
         sources = pid_sources(cat, pred, pair, p)
         if sources is None:
-            notes.append(f"PID pair '{pair}' skipped: its columns are missing from the data.")
+            notes.append(skipped_pair_note(cat, pair, p))
             continue
         summ = reduce_sources(sources, target, int(p.pid_n_splits), seed)
         for measure in p.pid_measures:
