@@ -167,20 +167,22 @@ def _masked_to_array(col: Any) -> np.ndarray:
         return _native(arr.filled(np.nan))
     if np.ma.is_masked(arr) and arr.dtype.kind in "iu":
         return _native(arr.astype(float).filled(np.nan))
+    if np.ma.is_masked(arr) and arr.dtype.kind in "US":      # a blank text cell, not the fill value ("N/A", "0")
+        arr = arr.filled("" if arr.dtype.kind == "U" else b"")
     data = np.asarray(arr.data if isinstance(arr, np.ma.MaskedArray) else arr)
     if data.dtype.kind == "S":
         data = np.char.decode(data, "ascii").astype(object)
     return _native(data)
 
 
-def _stack_lists(values: np.ndarray, path: Path, name: str) -> np.ndarray:
+def _stack_lists(values: np.ndarray, path: Path, name: str, func: str = "read_catalog") -> np.ndarray:
     """Parquet list columns arrive as object arrays of arrays: stack them into (n, k)."""
-    if values.dtype != object or not len(values) or not isinstance(values[0], (np.ndarray, list)):
+    if values.dtype != object or not len(values) or not isinstance(values[0], (np.ndarray, list, tuple)):
         return values
     try:
         return np.stack([np.asarray(v, dtype=float) for v in values])
     except ValueError as exc:
-        raise DataFileError(f"read_catalog(): column {name!r} of {str(path)!r} holds lists of different "
+        raise DataFileError(f"{func}(): column {name!r} of {str(path)!r} holds lists of different "
                             f"lengths; cannot expand it into per-band columns") from exc
 
 
@@ -365,6 +367,14 @@ def write_catalog(table: pd.DataFrame | Mapping[str, Any], path: str | os.PathLi
     path = Path(path).expanduser()
     fmt = _format(path, "write_catalog", ("fits", "hdf5", "parquet", "csv", "ecsv"))
     cols = {str(k): _native(np.asarray(v)) for k, v in (table.items() if isinstance(table, Mapping) else table.items())}
+    if fmt in ("fits", "ecsv", "hdf5"):        # pandas and pyarrow store object columns themselves
+        cols = {k: _writable(v, k, path) for k, v in cols.items()}
+    if fmt == "fits":
+        for name, arr in cols.items():
+            text = [str(v) for v in arr.ravel() if not v.isascii()] if arr.dtype.kind == "U" else []
+            if text:
+                raise DataFileError(f"write_catalog(): FITS tables hold ASCII text only; column {name!r} has "
+                                    f"{len(text)} other values (e.g. {text[0]!r}); write .h5 or .parquet instead")
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt in ("fits", "ecsv"):
         from astropy.table import Table
@@ -376,7 +386,7 @@ def write_catalog(table: pd.DataFrame | Mapping[str, Any], path: str | os.PathLi
         with h5py.File(path, "w" if overwrite else "w-") as h5:
             group = h5.create_group(key)
             for name, arr in cols.items():
-                group.create_dataset(name, data=arr.astype("S") if arr.dtype.kind in "OU" else arr)
+                group.create_dataset(name, data=np.char.encode(arr, "utf-8") if arr.dtype.kind == "U" else arr)
     else:
         vector = [k for k, v in cols.items() if v.ndim > 1]
         if fmt == "csv" and vector:
@@ -385,6 +395,23 @@ def write_catalog(table: pd.DataFrame | Mapping[str, Any], path: str | os.PathLi
         frame = pd.DataFrame({k: list(v) if v.ndim > 1 else v for k, v in cols.items()})
         frame.to_parquet(path) if fmt == "parquet" else frame.to_csv(path, index=False)
     return path
+
+
+def _writable(arr: np.ndarray, name: str, path: Path) -> np.ndarray:
+    """A column FITS, ECSV and HDF5 can store: pandas' object columns of text become fixed-width unicode (a
+    missing value, None or NaN, becomes ""), of numbers floats (None becomes NaN), and of equal-length lists
+    (n, k) float arrays."""
+    if arr.dtype != object or arr.ndim != 1 or not len(arr):
+        return arr
+    if all(isinstance(v, str) or v is None or (isinstance(v, float) and np.isnan(v)) for v in arr):
+        return np.array([v if isinstance(v, str) else "" for v in arr], dtype=str)
+    if all(isinstance(v, (np.ndarray, list, tuple)) for v in arr):
+        return _stack_lists(arr, path, name, "write_catalog")
+    if all(isinstance(v, (int, float, np.number)) or v is None for v in arr):
+        return np.array([np.nan if v is None else v for v in arr], dtype=float)
+    kinds = sorted({type(v).__name__ for v in arr})
+    raise DataFileError(f"write_catalog(): column {name!r} mixes Python types {kinds}; convert it to numbers or "
+                        f"text first (e.g. frame[{name!r}].astype(str))")
 
 
 # --- cutouts ------------------------------------------------------------------------------------------------

@@ -76,11 +76,12 @@ def _data(ctx: Any) -> tuple[StudyData, list[str], str]:
             raise ConfigError("photoz: [data] needs 'columns' (the model's input columns, in order)")
         columns, target = list(spec["columns"]), spec.get("target", "redshift")
         require_columns(data.catalog, [*columns, target], "photoz", "the model inputs and the target")
-        if (data.catalog[target].isna()).any():
-            raise ConfigError(f"photoz: [data] target column {target!r} has missing values; drop those rows")
-        problem = steps.missing_inputs(data.catalog, columns)
+        problem = steps.target_problem(data.catalog, target) or steps.missing_inputs(data.catalog, columns)
         if problem:
             raise ConfigError(f"photoz: [data] {problem}")
+        if spec.get("bands") is not None and len(spec["bands"]) != len(columns):
+            raise ConfigError(f"photoz: [data] bands has {len(spec['bands'])} entries for {len(columns)} columns; "
+                              "give one band per input column, in the same order (\"a-b\" for a colour)")
         return data, columns, target
     return steps.load_data(ctx.params, n=ctx.config["n"], seed=ctx.seed), list(ctx.params.bands), "redshift"
 
@@ -90,7 +91,7 @@ def _model(ctx: Any, data: StudyData, columns: list[str], target: str) -> tuple[
     if est is not None:
         return est, model_name(ctx, "user model")
     return steps.reference_estimator(data, columns, ctx.params, seed=ctx.seed, device=ctx.config["device"],
-                                     cache_dir=ctx.cache_dir / "models"), steps.REFERENCE_NAME
+                                     cache_dir=ctx.cache_dir / "models", target=target), steps.REFERENCE_NAME
 
 
 # --- compute: the steps of steps.run_all, each cached by content -------------------------------------------
@@ -106,8 +107,16 @@ def _compute(ctx: Any) -> None:
     data, columns, target = _data(ctx)
     user = bool(ctx.config.get("model"))
     split = split_rows(data, reference=None if user else (len(data), ctx.seed))
+    problem = steps.split_problem(split, len(columns), reference=not user, own_model="your own [model]",
+                                  split_name=f"split column {(ctx.config.get('data') or {}).get('split')!r}")
+    if problem:
+        where = "[data]" if ctx.config.get("data") else f"n = {ctx.config['n']}:"
+        raise ConfigError(f"photoz: {where} {problem}")
     est, name = _model(ctx, data, columns, target)
     x = data.catalog[columns].to_numpy(np.float32)
+    problem = steps.output_problem(est, x, columns) if user else None
+    if problem:
+        raise ConfigError(f"photoz: [model] {name!r}: {problem}")
     y = data.catalog[target].to_numpy(float)
     col_bands = steps.column_bands(columns, (ctx.config.get("data") or {}).get("bands"))
     ctx.store.update(params=p, seed=ctx.seed, data=data, columns=columns, target=target, split=split,
@@ -184,6 +193,9 @@ def _causal_step(ctx: Any, pred: np.ndarray) -> None:
     if not names:
         return
     frame = steps.causal_frame(s["data"].catalog, s["split"].test, s["target"], pred, names)
+    s["causal_skipped"] = steps.causal_problem(frame, p.causal_test)
+    if s["causal_skipped"]:
+        return
     max_rows = steps.causal_max_rows(p)
     freq = ctx.cached("edge_stability", {"frame": frame, "test": p.causal_test, "alpha": p.causal_alpha,
                                          "n_boot": p.causal_n_boot, "max_rows": max_rows, "seed": ctx.seed},

@@ -7,6 +7,7 @@ for a config run and caches each output by content. :func:`findings` writes the 
 """
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -17,15 +18,15 @@ import pandas as pd
 
 from ..._seeding import legacy_seed
 from ...exceptions import ConfigError
-from .._data import StudyData, split_rows
+from .._data import Split, StudyData, fit_subset, split_rows
 from .._models import plain_rmse
 from .params import Params
 
 __all__ = ["column_bands", "band_layout", "score", "attribution", "masking", "retrain_leave_one_out",
            "shapley", "colour_groups", "pid", "causal_frame", "causal", "baseline_check", "per_band", "load_data",
            "reference_estimator", "predict", "attribution_baseline", "attribution_rows", "pid_sources",
-           "colour_pid", "causal_colours", "causal_max_rows", "edge_attrs", "edge_table", "findings",
-           "missing_inputs", "run_all", "REFERENCE_NAME"]
+           "colour_pid", "causal_colours", "causal_problem", "causal_max_rows", "edge_attrs", "edge_table", "findings",
+           "missing_inputs", "target_problem", "output_problem", "split_problem", "run_all", "REFERENCE_NAME", "MIN_TEST_ROWS", "MIN_FIT_ROWS"]
 
 #: How the report names the reference model the study trains itself.
 REFERENCE_NAME = "reference MLP on magnitudes"
@@ -275,14 +276,24 @@ def load_data(params: Params, *, n: int | None = None, seed: int) -> StudyData:
 
 
 def reference_estimator(data: StudyData, columns: list[str], params: Params, *, seed: int, device: str = "cpu",
-                        cache_dir: Any = None, progress: bool | None = False) -> Any:
-    """The reference photo-z MLP on the ``columns`` magnitudes, trained on the reference trainer's seeded
-    split of ``data`` (its held-out rows are :func:`interpret.studies._data.split_rows`'s ``"reference"``
-    test rows); weights cached in ``cache_dir`` (default: the per-user cache)."""
+                        cache_dir: Any = None, progress: bool | None = False, target: str = "redshift") -> Any:
+    """The reference photo-z MLP from the ``columns`` magnitudes to the ``target`` redshift column.
+
+    Without a user split it is trained on the reference trainer's seeded split of ``data`` (its held-out rows
+    are :func:`interpret.studies._data.split_rows`'s ``"reference"`` test rows); with one, on the rows the user
+    did not mark as test (:func:`interpret.studies._data.fit_subset`), so the held-out metrics never see a
+    galaxy the model was fitted on. Weights are cached in ``cache_dir`` (default: the per-user cache).
+    """
     from ... import mock
     from ...datasets import Dataset
 
-    ds = Dataset(name="photoz", catalog=data.catalog, bands=data.bands, source=data.source)
+    cat = fit_subset(data).catalog
+    if target != "redshift":        # the trainer fits the column named "redshift"
+        if "redshift" in columns:
+            raise ConfigError(f"photoz: the reference model predicts [data] target {target!r} but 'redshift' is "
+                              "one of its input columns; rename that column or give your own [model]")
+        cat = cat.drop(columns="redshift", errors="ignore").rename(columns={target: "redshift"})
+    ds = Dataset(name="photoz", catalog=cat, bands=data.bands, source=data.source)
     return mock.train_reference(ds, task="photoz", bands=columns, seed=seed, fast=params.fast, progress=progress,
                                 num_threads=1, device=device, cache_dir=cache_dir)
 
@@ -335,6 +346,22 @@ def causal_colours(columns: Sequence[str], col_bands: dict[str, tuple[str, ...]]
     return [f"{a}-{b}" for a, b in zip(singles[:-1], singles[1:])]
 
 
+def causal_problem(frame: pd.DataFrame, test: str) -> str | None:
+    """Why the causal search cannot run on ``frame`` (None when it can): a constant column (a model that
+    predicts one value) or, for the linear Fisher-z test, perfectly collinear columns (a model that is linear
+    in the colours makes its prediction one of their combinations). The report says so instead of failing."""
+    from ...causal._data import check_data
+    from ...exceptions import ValidationError
+
+    try:
+        check_data(frame.to_numpy(float), list(frame.columns), "discover", linear=test == "fisherz")
+    except ValidationError as exc:
+        reason = str(exc).removeprefix("discover(): ").split("; ")[0]
+        return (f"Causal discovery skipped: on the test rows, {reason} (a model that predicts a constant, or "
+                "is linear in the colours, leaves no conditional independence to test).")
+    return None
+
+
 def causal_max_rows(params: Params) -> int:
     """Rows per causal search: ``params.causal_max_rows``, at most 300 for the cubic-cost KCI test."""
     return min(params.causal_max_rows, 300) if params.causal_test == "kci" else params.causal_max_rows
@@ -383,7 +410,8 @@ def findings(out: Mapping[str, Any]) -> list[str]:
         lines.append("Retrain ablation skipped: it needs training rows ([data] split with 'train' rows).")
     lines += _pid_lines(out.get("pid"), out.get("pid_groups"), p)
     if out.get("edge_stability") is None:
-        lines.append("Causal discovery skipped: no colours can be formed from the input columns.")
+        lines.append(out.get("causal_skipped")
+                     or "Causal discovery skipped: no colours can be formed from the input columns.")
     elif p.causal_test == "fisherz":
         lines.append("Causal discovery used the linear Fisher-z test while the model is non-linear: a missing "
                      "edge may be a non-linear dependence it cannot see (set params.causal_test = \"kci\" for a "
@@ -476,12 +504,18 @@ def run_all(params: Params, *, catalog: pd.DataFrame | None = None, columns: Seq
     seed = int_seed(seed)
     data, columns = _notebook_data(params, catalog, columns, target, split, bands, n, seed)
     reference = est is None
+    sp = split_rows(data, reference=(len(data), seed) if reference else None)
+    problem = split_problem(sp, len(columns), reference=reference)
+    if problem:
+        raise ValueError(f"run_all(): 'split': {problem}")
     if reference:
         est, name = reference_estimator(data, columns, params, seed=seed, cache_dir=cache_dir,
-                                        progress=progress), REFERENCE_NAME
+                                        progress=progress, target=target), REFERENCE_NAME
     else:
         est, name = load_estimator(est), "user model"
-    sp = split_rows(data, reference=(len(data), seed) if reference else None)
+        problem = output_problem(est, data.catalog[columns].to_numpy(np.float32), columns)
+        if problem:
+            raise ValueError(f"run_all(): 'est': {problem}")
     col_bands = column_bands(columns, bands)
     out: dict[str, Any] = {"params": params, "seed": seed, "data": data, "columns": columns, "target": target,
                            "split": sp, "model_name": name, "col_bands": col_bands, "estimator": est,
@@ -520,30 +554,106 @@ def _notebook_data(params: Params, catalog: Any, columns: Any, target: str, spli
     if missing:
         raise ValueError(f"run_all(): 'catalog' lacks column(s) {missing} (the inputs and the target); it has "
                          f"{', '.join(map(str, list(catalog.columns)[:20]))}")
-    if catalog[target].isna().any():
-        raise ValueError(f"run_all(): target column {target!r} has missing values; drop those rows first")
-    problem = missing_inputs(catalog, columns)
+    problem = target_problem(catalog, target) or missing_inputs(catalog, columns)
     if problem:
-        raise ValueError(f"run_all(): {problem}")
+        raise ValueError(f"run_all(): 'catalog': {problem}")
     labels = None if split is None else _split_labels(catalog, split)
     return StudyData(catalog=catalog.reset_index(drop=True), bands=list(bands) if bands else None, source="user",
                      split=labels, name="user catalogue"), columns
 
 
+#: Fewest held-out rows the study runs on: fewer make its metrics noise, and its causal search needs
+#: at least ten rows (three more than variables).
+MIN_TEST_ROWS = 20
+#: Fewest non-test rows the reference model is fitted on (the trainer's own minimum).
+MIN_FIT_ROWS = 10
+
+
+def split_problem(split: Split, n_columns: int, *, reference: bool, split_name: str = "the split",
+                  own_model: str = "your own model") -> str | None:
+    """What makes ``split`` too small for the study (None when nothing does): fewer test rows than
+    ``max(MIN_TEST_ROWS, n_columns + 4)``, or, for the reference model (``reference``), fewer than
+    :data:`MIN_FIT_ROWS` rows of the user's split left to fit it on. ``split_name`` and ``own_model`` name
+    the split and the way to give a model where the caller's user gives them (a config or a notebook)."""
+    need = max(MIN_TEST_ROWS, n_columns + 4)
+    if len(split.test) < need:
+        where, fix = {"user": (f"{split_name} marks", "mark more rows as 'test'"),
+                      "reference": ("the reference model's seeded split holds out",
+                                    f"give at least {math.ceil(need / 0.15)} galaxies (it holds out 15 %)"),
+                      "none": ("the catalogue has", "give a larger catalogue")}[split.origin]
+        k = len(split.test)
+        return (f"{where} {k} test row{'s' if k != 1 else ''}; the held-out metrics, PID and causal search need "
+                f"at least {need}; {fix}")
+    fit = len(split.train) + len(split.val)
+    if reference and split.origin == "user" and fit < MIN_FIT_ROWS:
+        return (f"{split_name} leaves {fit} rows that are not 'test' to fit the reference model on (no model "
+                f"given); it needs at least {MIN_FIT_ROWS}: mark more rows as 'train' or 'val', or give {own_model}")
+    return None
+
+
 def missing_inputs(catalog: pd.DataFrame, columns: Sequence[str]) -> str | None:
-    """What is wrong with the input columns' missing values (None when there are none).
+    """What is wrong with the input columns' values (None when nothing is): text, NaN or infinite values.
 
     Every step feeds the inputs to the estimator and to the masking fills, where a NaN magnitude would make
     predictions and fill statistics NaN; the fix belongs to the user, who knows what a missing band means."""
-    counts = catalog[list(columns)].isna().sum()
-    bad = counts[counts > 0]
-    if bad.empty:
-        return None
-    rows = np.flatnonzero(catalog[list(bad.index)].isna().any(axis=1).to_numpy())
-    shown = ", ".join(map(str, rows[:5])) + (" ..." if len(rows) > 5 else "")
-    cols = ", ".join(f"{c} ({n})" for c, n in bad.items())
-    return (f"input column(s) {cols} have missing values (NaN) in {len(rows)} rows ({shown}); drop those rows or "
-            "fill them as your model expects (e.g. a limiting magnitude for non-detections) first")
+    text = _non_numeric(catalog, columns)
+    if text:
+        return f"input column(s) {text} are not numeric; list the model's numeric input columns"
+    values = catalog[list(columns)].astype(float)
+    for what, bad_of in (("missing values (NaN)", np.isnan), ("infinite values (inf)", np.isinf)):
+        bad = values.apply(lambda c, f=bad_of: f(c.to_numpy())).astype(bool)
+        counts = bad.sum()
+        counts = counts[counts > 0]
+        if counts.empty:
+            continue
+        rows = np.flatnonzero(bad.any(axis=1).to_numpy())
+        shown = ", ".join(map(str, rows[:5])) + (" ..." if len(rows) > 5 else "")
+        cols = ", ".join(f"{c} ({n})" for c, n in counts.items())
+        return (f"input column(s) {cols} have {what} in {len(rows)} rows ({shown}); drop those rows or fill "
+                "them as your model expects (e.g. a limiting magnitude for non-detections) first")
+    return None
+
+
+def target_problem(catalog: pd.DataFrame, target: str) -> str | None:
+    """What is wrong with the target column (None when nothing is): text, or NaN / infinite redshifts."""
+    text = _non_numeric(catalog, [target])
+    if text:
+        return f"target column {text} is not numeric; name the true-redshift column"
+    z = catalog[target].to_numpy(float)
+    bad = np.flatnonzero(~np.isfinite(z))
+    if bad.size:
+        shown = ", ".join(map(str, bad[:5])) + (" ..." if bad.size > 5 else "")
+        return (f"target column {target!r} has missing or infinite values in {bad.size} rows ({shown}); drop those "
+                "rows first")
+    return None
+
+
+def _non_numeric(catalog: pd.DataFrame, columns: Sequence[str]) -> str:
+    """``"'name' (dtype, e.g. value)"`` for each column of ``columns`` that does not hold numbers."""
+    out = []
+    for c in columns:
+        col = catalog[c]
+        if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+            example = next((v for v in col if not isinstance(v, (int, float, np.number))), col.iloc[0])
+            out.append(f"{c!r} ({col.dtype}, e.g. {example!r})")
+    return ", ".join(out)
+
+
+def output_problem(estimator: Any, x: np.ndarray, columns: Sequence[str]) -> str | None:
+    """What keeps ``estimator`` from giving one redshift per row of ``x`` (None when nothing does): it fails on
+    the columns (another number or order of inputs), or returns another number of values than rows."""
+    probe = x[:2]
+    try:
+        out = np.asarray(estimator.predict(probe, progress=False))
+    except Exception as exc:  # noqa: BLE001  (any failure of a user's model is reported with the columns)
+        return (f"the model fails on the {len(columns)} input columns {list(columns)} ({type(exc).__name__}: "
+                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}); list its inputs, in its "
+                "input order")
+    if out.size != len(probe):
+        return (f"the model returns shape {out.shape[1:]} per galaxy (output {out.shape} for {len(probe)} rows); "
+                "the study needs one redshift per galaxy, shape (n,) or (n, 1): wrap the model to return its "
+                "point estimate")
+    return None
 
 
 def _split_labels(catalog: pd.DataFrame, split: Any) -> np.ndarray:
@@ -623,6 +733,9 @@ def _run_causal(out: dict[str, Any], *, n_jobs: int | None) -> None:
         return
     t0 = time.perf_counter()
     frame = causal_frame(out["data"].catalog, out["split"].test, out["target"], out["predictions"], names)
+    out["causal_skipped"] = causal_problem(frame, p.causal_test)
+    if out["causal_skipped"]:
+        return
     freq = out["edge_stability"] = causal(frame, test=p.causal_test, alpha=p.causal_alpha, n_boot=p.causal_n_boot,
                                           seed=out["seed"], n_jobs=n_jobs, max_rows=causal_max_rows(p))
     freq.attrs.update(edge_attrs(frame, p))
