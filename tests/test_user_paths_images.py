@@ -57,6 +57,24 @@ def test_data_bands_refuse_names_the_file_lacks(tmp_path, wanted, match):
         user_data(_ctx(tmp_path, {"images": _cutouts(tmp_path), "bands": wanted}))
 
 
+# --- [data] target: the study's target column under the user's name ---------------------------------------------
+def test_data_target_names_the_catalogues_target_column(tmp_path):
+    """``[data] target`` was accepted and ignored by the image studies: a catalogue with 'LOGMSTAR' was refused
+    for lacking 'log_mstar' although the config named it."""
+    from interpret.studies._data import with_target
+
+    cat = pd.DataFrame({"LOGMSTAR": [10.0, 11.0], "log_mstar": [0.0, 0.0], "g": [18.0, 19.0]})
+    data = StudyData(catalog=cat, source="user")
+    out = with_target(data, "LOGMSTAR", "log_mstar", "stellar_mass")
+    assert out.catalog.columns.tolist() == ["log_mstar", "g"] and out.catalog["log_mstar"].tolist() == [10.0, 11.0]
+    assert with_target(data, None, "log_mstar", "stellar_mass") is data
+    with pytest.raises(ConfigError, match=r"stellar_mass: \[data\] catalog lacks column\(s\) \['MASS'\] \(\[data\] "
+                                          r"target, read as 'log_mstar'\)"):
+        with_target(data, "MASS", "log_mstar", "stellar_mass")
+    from interpret.studies import optical_lines_to_ir
+    assert "target" not in optical_lines_to_ir.DATA_KEYS      # its targets are the W1..W4 columns
+
+
 # --- stellar_mass: the reference CNN on a user's cutouts ---------------------------------------------------------
 def test_stellar_mass_trains_on_cutouts_named_by_a_plain_band_list():
     """``trainable`` looked the names up in the filter registry: SDSS-like bands ["u", "g", ...] stopped the
@@ -69,6 +87,19 @@ def test_stellar_mass_trains_on_cutouts_named_by_a_plain_band_list():
     assert mass_steps.band_names(data) == list("ugriz")
     task = _make_task(mass_steps.trainable(data), "stellar_mass", None)
     assert task.feature_names["image"] == list("ugriz")
+
+
+def test_stellar_mass_takes_the_pixel_scale_the_cutout_file_states(tmp_path):
+    """Cutouts written with ``pixel_scale=0.262`` (DECaLS) were measured with SDSS's default 0.396"/px: every
+    R_e aperture of the growth curves was 1.5x too small, silently."""
+    images = np.zeros((2, 1, 4, 4), np.float32)
+    write_cutouts(tmp_path / "c.h5", images, ["r"], pixel_scale=0.262)
+    data = user_data(_ctx(tmp_path, {"images": "c.h5"}))
+    p, note = mass_steps.file_pixel_scale(MassParams(), data)
+    assert p.pixel_scale == 0.262 and note == "Pixel scale 0.262 arcsec/px from the cutout file (R_e apertures)."
+    p, note = mass_steps.file_pixel_scale(MassParams(pixel_scale=0.2), data)
+    assert p.pixel_scale == 0.2 and "file gives a pixel scale of 0.262 arcsec/px; params.pixel_scale = 0.2" in note
+    assert mass_steps.file_pixel_scale(MassParams(), StudyData(catalog=pd.DataFrame()))[1] is None
 
 
 # --- stellar_mass: optional catalogue columns and degenerate attributions -----------------------------------------
@@ -100,3 +131,50 @@ def test_stellar_mass_growth_curves_of_all_zero_attributions_are_nan_without_war
         out = mass_steps.attribution_tables(attr, data, {"analysis": rows}, ["g", "r"], p, seed=0)
     growth = out["attribution_growth"]
     assert growth["attribution_median"].isna().all() and growth["light_median"].notna().all()
+
+
+# --- optical_lines_to_ir: rest-frame spectra, other grids, no expected lines ----------------------------------------
+def _spectra_data(wave, z=True):
+    cat = pd.DataFrame({"W1": [15.0, 15.5]} | ({"redshift": [0.1, 0.2]} if z else {}))
+    return StudyData(catalog=cat, wavelength=np.asarray(wave, float), spectra=np.ones((2, len(wave))), source="user")
+
+
+def test_optical_rest_frame_spectra_set_the_catalogue_redshift_aside():
+    """Spectra already in the rest frame were shifted again by the catalogue redshift (reference network and
+    line windows): ``spectra_frame = "rest"`` now reads the grid as rest frame."""
+    from interpret.studies.optical_lines_to_ir import Params, steps
+
+    data = _spectra_data(np.geomspace(3500, 7000, 50))
+    assert steps.in_frame(data, Params()) is data
+    rest = steps.in_frame(data, Params(spectra_frame="rest"))
+    assert "redshift" not in rest.catalog and "redshift" in data.catalog and steps._redshift(rest) is None
+    with pytest.raises(ConfigError, match=r"spectra_frame must be 'observed' or 'rest'; got 'restframe'"):
+        Params(spectra_frame="restframe").validate()
+    est = SimpleNamespace(input_names=("spectra", "redshift"))
+    with pytest.raises(ConfigError, match=r"has no 'redshift' \(params.spectra_frame = 'rest' sets it aside"):
+        steps.model_inputs(est, rest, np.arange(2))
+
+
+def test_optical_notes_say_when_the_network_reads_the_observed_frame():
+    from interpret.studies.optical_lines_to_ir import steps
+
+    observed_only = SimpleNamespace(input_names=None)
+    note = steps.grid_note(_spectra_data(np.linspace(3800, 9200, 50)), observed_only)
+    assert "not log-uniform" in note and "resample to a log-lambda grid" in note
+    assert "no redshift input" in steps.grid_note(_spectra_data(np.geomspace(3800, 9200, 50)), observed_only)
+    assert steps.grid_note(_spectra_data(np.geomspace(3800, 9200, 50)), SimpleNamespace(
+        input_names=("spectra", "redshift"))) is None
+    assert steps.grid_note(_spectra_data(np.linspace(3800, 9200, 50), z=False), observed_only) is None
+
+
+def test_optical_findings_rank_the_lines_of_bands_without_expected_lines():
+    """User data carry no planted truth: the report said nothing about which lines the network uses."""
+    from interpret.studies.optical_lines_to_ir import steps
+
+    table = pd.DataFrame({"excess": [0.3, 0.2, 0.1], "significant": [True, True, False]},
+                         index=["Halpha", "[NII]6584", "Hbeta"])
+    overlap = pd.DataFrame({"band": ["W1"]})
+    notes = steps.untested_lines({"W1": table, "W3": table}, overlap, 2)
+    assert notes == ["W3: top-2 lines Halpha, [NII]6584 (2 of 3 lines significant); no expected lines to compare "
+                     "with: params.truth_lines = {W3 = [...]} scores the ranking against them."]
+    assert len(steps.untested_lines({"W3": table}, pd.DataFrame(), 2)) == 1

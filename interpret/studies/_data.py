@@ -21,7 +21,7 @@ the report says that the training rows are unknown (the metrics may be optimisti
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -33,7 +33,7 @@ from ..exceptions import ConfigError
 log = logging.getLogger(__name__)
 
 __all__ = ["StudyData", "Split", "user_data", "study_data", "mock_universe", "split_rows", "colours",
-           "BandNames", "require_columns", "held_out",
+           "BandNames", "require_columns", "held_out", "with_target",
            "fit_subset", "note_unknown_split"]
 
 _SPLIT_VALUES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
@@ -54,6 +54,7 @@ class StudyData:
     universe: Any = None      # the mock Universe itself (None for user data)
     split: np.ndarray | None = None   # per-row "train" / "val" / "test" from the user's split column
     name: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)   # what the cutout file says of itself (pixel_scale)
 
     def __len__(self) -> int:
         return len(self.catalog)
@@ -151,9 +152,10 @@ def user_data(ctx: Any) -> StudyData | None:
         return None
     catalog = read_catalog(ctx.resolve(spec["catalog"]), **_catalog_options(spec)) if "catalog" in spec else None
     images = bands = wavelength = spectra = None
+    meta: dict[str, Any] = {}
     if "images" in spec:
         cut = read_cutouts(ctx.resolve(spec["images"]))
-        images, bands = cut.images, list(cut.bands)
+        images, bands, meta = cut.images, list(cut.bands), dict(cut.meta)
     if "spectra" in spec:
         spe = read_spectra(ctx.resolve(spec["spectra"]))
         spectra, wavelength = spe.flux, spe.wavelength
@@ -170,7 +172,20 @@ def user_data(ctx: Any) -> StudyData | None:
         split = _parse_split(catalog[spec["split"]].to_numpy(), spec["split"])
     name = spec.get("name") or (ctx.resolve(spec["catalog"]).stem if "catalog" in spec else "user data")
     return StudyData(catalog=catalog, bands=bands, images=images, wavelength=wavelength, spectra=spectra,
-                     source="user", split=split, name=name)
+                     source="user", split=split, name=name, meta=meta)
+
+
+def with_target(data: StudyData, column: str | None, target: str, study: str) -> StudyData:
+    """``data`` whose catalogue holds the user's target ``column`` (``[data] target``) under the study's name
+    ``target``; a catalogue column already called ``target`` gives way to it (one target, one name)."""
+    if column is None or str(column) == target:
+        return data
+    import dataclasses
+
+    require_columns(data.catalog, [str(column)], study, f"[data] target, read as {target!r}")
+    log.info("%s: [data] target %r is read as %r", study, column, target)
+    cat = data.catalog.drop(columns=[target], errors="ignore").rename(columns={str(column): target})
+    return dataclasses.replace(data, catalog=cat)
 
 
 def split_rows(data: StudyData, *, reference: tuple[int, int] | None = None) -> Split:
@@ -210,11 +225,13 @@ def mock_universe(ctx: Any, n_default: int, **kwargs: Any) -> Any:
     return mock.make_universe(n=n, seed=ctx.seed, progress=ctx.progress, path=path, **kwargs)
 
 
-def study_data(ctx: Any, n_default: int, **kwargs: Any) -> StudyData:
-    """User data when ``[data]`` is given, else the mock universe."""
+def study_data(ctx: Any, n_default: int, *, target: str | None = None, **kwargs: Any) -> StudyData:
+    """User data when ``[data]`` is given, else the mock universe. ``target`` is the column the study predicts
+    (``log_mstar``, ``redshift``): a ``[data] target`` naming another column is read under that name."""
     data = user_data(ctx)
     if data is not None:
-        return data
+        return data if target is None else with_target(data, (ctx.config.get("data") or {}).get("target"), target,
+                                                       ctx.config["study"])
     u = mock_universe(ctx, n_default, **kwargs)
     return StudyData(catalog=u.catalog, bands=u.bands, images=u.images, wavelength=u.wavelength,
                      spectra=u.spectra, truth=u.truth, source="mock", universe=u, name="mock universe")

@@ -80,7 +80,8 @@ __all__ = ["Params", "compute", "photoz_model", "FIGURES", "CAPTIONS", "DATA_KEY
 TITLE = ("Band utilization of a photo-z network: which of u g r i z W1-W4 does it use, and what is each band "
          "worth?")
 #: The [data] keys this study reads (any other is refused). With ``split`` every held-out number uses the
-#: user's test rows, and the models the study fits itself never see them.
+#: user's test rows, and the models the study fits itself never see them; ``target`` names the catalogue's
+#: spectroscopic-redshift column when it is not ``redshift``.
 DATA_KEYS = frozenset({"catalog", "images", "target", "bands", "split", "fluxes", "flux_unit", "extinction",
                        "hdu", "key", "name"})
 
@@ -99,7 +100,7 @@ def photoz_model(ctx: Any, data: Any) -> Any:
 def compute(ctx: Any) -> None:
     """Train (or load) the network, then masking + retrain ablation, exact Shapley and attribution (cached)."""
     p = ctx.params
-    data = study_data(ctx, 3000, spectra=False)
+    data = study_data(ctx, 3000, target="redshift", spectra=False)
     bands = steps.band_names(data)
     ctx.store.update(data=data, bands=bands, params=p)
     split = steps.held_out_split(data, ctx.seed)

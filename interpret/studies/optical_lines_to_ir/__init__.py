@@ -33,7 +33,8 @@ The science lives in :mod:`.steps` (pure functions; ``steps.run_all`` runs them 
 runner), :mod:`.figures` (one function per figure, reading step outputs only) and :mod:`.params`.
 
 Run on your own model and data (spectra on an observed-frame grid plus a catalogue with ``redshift``, and the
-W1-W4 magnitudes for the accuracy table; without ``redshift`` the grid is taken as rest frame)::
+W1-W4 magnitudes for the accuracy table; without ``redshift``, or with ``spectra_frame = "rest"`` for spectra
+already de-redshifted, the grid is taken as rest frame and the network reads no redshift)::
 
     study = "optical_lines_to_ir"
     [data]
@@ -45,6 +46,7 @@ W1-W4 magnitudes for the accuracy table; without ``redshift`` the grid is taken 
     # input_names = ["spectra", "redshift"]   # a model whose second input is the redshift, shape (n, 1)
     [params]
     truth_lines = {W3 = ["Halpha", "Hbeta"]}   # optional expected lines per band (default: the mock truth)
+    # spectra_frame = "rest"         # spectra already in the rest frame (the catalogue redshift is set aside)
 """
 from __future__ import annotations
 
@@ -90,8 +92,9 @@ __all__ = ["Params", "compute", "FIGURES", "CAPTIONS", "DATA_KEYS", "TITLE", "IR
 TITLE = "Which optical spectral lines predict the mid-infrared? Line importance of a spectrum -> W1-W4 network"
 
 #: The [data] keys this study reads (any other is refused). With ``split`` every held-out number uses the
-#: user's test rows, and the network the study fits itself never sees them.
-DATA_KEYS = frozenset({"catalog", "spectra", "target", "bands", "split", "fluxes", "flux_unit", "extinction",
+#: user's test rows, and the network the study fits itself never sees them. There is no ``target``: the
+#: targets are the catalogue's W1..W4 columns, by those names.
+DATA_KEYS = frozenset({"catalog", "spectra", "bands", "split", "fluxes", "flux_unit", "extinction",
                        "hdu", "key", "name"})
 
 CAPTIONS = _figures.CAPTIONS
@@ -118,14 +121,15 @@ def _table(ctx: Any, name: str, frame: pd.DataFrame) -> None:
 def compute(ctx: Any) -> None:
     """Train (or load) the network, then accuracy, IG per band, line importance, truth overlap, sanity checks."""
     p = ctx.params
-    data = study_data(ctx, 3000, images=False)
+    data = steps.in_frame(study_data(ctx, 3000, images=False), p)
     note_unknown_split(ctx, data)
     bands = list(p.bands)
     ctx.store.update(data=data, bands=bands, truth=steps.truth_lines(p, data), params=p)
     with ctx.timed("model"):
         est = spectrum_model(ctx, data)
     base = {"seed": ctx.seed, "n": ctx.config["n"], "fast": p.fast, "n_epochs": p.n_epochs,
-            "data": ctx.config.get("data"), "model": ctx.config.get("model"), "model_id": steps.model_id(est)}
+            "data": ctx.config.get("data"), "model": ctx.config.get("model"), "model_id": steps.model_id(est),
+            "frame": p.spectra_frame}
     sample = {k: getattr(p, k) for k in ("n_attribution", "n_randomization")}
     pred = ctx.cached("predictions", {**base, **sample}, lambda: steps.predictions(est, data, p, ctx.seed))
     _table(ctx, "accuracy", steps.accuracy_table(pred, data, steps.output_names(est)))
@@ -138,7 +142,8 @@ def compute(ctx: Any) -> None:
     _lines(ctx, data, rows, attrs, bands, ig_key)
     _sanity(ctx, est, data, pred, attrs, base)
     ctx.notes.extend(steps.findings(data, pred, ctx.load("accuracy"), ctx.load("truth_overlap"),
-                                    ctx.load("sanity"), p))
+                                    ctx.load("sanity"), p, {b: ctx.load(f"lines_{b}") for b in bands}))
+    ctx.notes.extend(n for n in [steps.grid_note(data, est)] if n)
 
 
 def _lines(ctx: Any, data: Any, rows: np.ndarray, attrs: dict, bands: list[str], ig_key: dict) -> None:

@@ -39,6 +39,7 @@ class Params(StudyParams):
     randomization_steps: int = 16  # IG nodes in the randomisation test
     rest_step: float = 2.0  # rest-frame grid step (A) of the stacked spectrum / attribution
     rest_min_coverage: float = 0.25  # stacked grid kept where >= this fraction of the galaxies have data
+    spectra_frame: str = 'observed'  # "observed" or "rest": spectra already de-redshifted (the catalogue redshift is then set aside)
 
     def validate(self) -> None:
         """Bands are WISE outputs, the baseline is known and every truth line is in the line catalogue."""
@@ -51,6 +52,9 @@ class Params(StudyParams):
         if self.ig_baseline not in ("zeros", "mean"):
             raise ConfigError(f"optical_lines_to_ir: params.ig_baseline must be 'zeros' or 'mean'; got "
                               f"{self.ig_baseline!r}")
+        if self.spectra_frame not in ("observed", "rest"):
+            raise ConfigError(f"optical_lines_to_ir: params.spectra_frame must be 'observed' or 'rest'; got "
+                              f"{self.spectra_frame!r}")
         if not isinstance(self.truth_lines, Mapping):
             raise ConfigError("optical_lines_to_ir: params.truth_lines must be a table {band = [line names]}")
         for lines in self.truth_lines.values():

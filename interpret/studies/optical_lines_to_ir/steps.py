@@ -32,7 +32,8 @@ from .._models import baseline_notes
 from .params import IR_BANDS, Params
 
 __all__ = ["load_data", "load_model", "held_out_rows", "model_id", "output_names", "predictions",
-           "accuracy_table", "takes_redshift", "model_inputs", "attribute_band", "band_lines", "rest_frame_stack",
+           "accuracy_table", "takes_redshift", "in_frame", "untested_lines", "grid_note", "model_inputs",
+           "attribute_band", "band_lines", "rest_frame_stack",
            "completeness_table", "completeness_errors", "randomization", "randomization_table", "rank_auc",
            "average_precision", "overlap_metrics", "overlap_table", "truth_lines", "importance_matrix",
            "ImportanceMatrix", "findings", "run_all", "IR_BANDS"]
@@ -59,6 +60,17 @@ def load_model(data: Any, params: Params, seed: int, *, device: str = "cpu", num
     return mock.train_reference(fit_subset(data), task="ir_from_spectra", seed=seed, device=device,
                                 fast=bool(params.fast), n_epochs=int(params.n_epochs) or None,
                                 num_threads=num_threads, progress=progress)
+
+
+def in_frame(data: Any, params: Params) -> Any:
+    """``data`` as the study reads it: with ``params.spectra_frame = "rest"`` (spectra already de-redshifted)
+    the catalogue's ``redshift`` is set aside, so that neither the reference network nor the line windows
+    shift the spectra a second time; the grid is then read as rest-frame wavelengths."""
+    if params.spectra_frame != "rest" or "redshift" not in data.catalog:
+        return data
+    import dataclasses
+
+    return dataclasses.replace(data, catalog=data.catalog.drop(columns=["redshift"]))
 
 
 def _redshift(data: Any) -> np.ndarray | None:
@@ -130,7 +142,9 @@ def _redshift_input(data: Any, rows: np.ndarray) -> np.ndarray:
     """The catalogue redshifts of ``rows`` as a model input, shape (n, 1)."""
     z = _redshift(data)
     if z is None:
-        raise ConfigError("optical_lines_to_ir: the model takes redshifts but the catalogue has no 'redshift'")
+        raise ConfigError("optical_lines_to_ir: the model takes redshifts but the catalogue has no 'redshift' "
+                          "(params.spectra_frame = 'rest' sets it aside: rest-frame spectra need a model without "
+                          "a redshift input)")
     return z[rows, None].astype(np.float32)
 
 
@@ -331,8 +345,9 @@ def truth_lines(p: Params, data: Any) -> dict[str, list[str]]:
 
 # --- findings ----------------------------------------------------------------------------------------------
 def findings(data: Any, pred: dict, accuracy: pd.DataFrame, overlap: pd.DataFrame, sanity: pd.DataFrame,
-             p: Params) -> list[str]:
-    """The report's sentences: accuracy against the noise, agreement with the truth per band, sanity checks."""
+             p: Params, lines: Mapping[str, pd.DataFrame] | None = None) -> list[str]:
+    """The report's sentences: accuracy against the noise, agreement with the truth per band (the top lines of
+    the ``lines`` tables of bands without expected lines), sanity checks."""
     notes = []
     if len(accuracy):
         txt = ", ".join(f"{r.band} {r.scatter:.3f} mag ({r.ratio:.2f}x noise {r.injected_noise:.3f})"
@@ -348,6 +363,7 @@ def findings(data: Any, pred: dict, accuracy: pd.DataFrame, overlap: pd.DataFram
             f"{r.recall_at_k:.2f}); rank AUC {r.auc:.2f} (permutation p = {r.auc_p_value:.3f}), R-precision "
             f"{r.r_precision:.2f}; {r.n_significant} of {r.n_lines} lines significant, precision "
             f"{r.precision_significant:.2f}, recall {r.recall_significant:.2f}.")
+    notes.extend(untested_lines(lines or {}, overlap, k))
     if len(overlap):
         notes.append(f"Mean over bands: precision@{k} {overlap['precision_at_k'].mean():.2f} (chance "
                      f"{overlap['chance'].mean():.2f}), rank AUC {overlap['auc'].mean():.2f}.")
@@ -363,6 +379,36 @@ def findings(data: Any, pred: dict, accuracy: pd.DataFrame, overlap: pd.DataFram
         notes.append(f"Model randomisation (cascading, all {int(rnd['n_stages'].iloc[0])} layers re-drawn): "
                      f"{txt}; {'passed' if ok else 'FAILED'} (signed Spearman < 0.5).")
     return notes
+
+
+def untested_lines(lines: Mapping[str, pd.DataFrame], overlap: pd.DataFrame, k: int) -> list[str]:
+    """One line per band that has no expected lines (user data without ``params.truth_lines``): its top-k
+    lines by importance, and how to compare them with what the user expects."""
+    scored = set(overlap["band"]) if "band" in overlap else set()
+    out = []
+    for band, table in lines.items():
+        if band in scored:
+            continue
+        sig = table["significant"].to_numpy(bool) if "significant" in table else np.zeros(len(table), bool)
+        top = ", ".join(map(str, list(table.index)[:k])) or "none scored"
+        out.append(f"{band}: top-{k} lines {top} ({int(sig.sum())} of {len(table)} lines significant); no expected "
+                   f"lines to compare with: params.truth_lines = {{{band} = [...]}} scores the ranking against them.")
+    return out
+
+
+def grid_note(data: Any, est: Any) -> str | None:
+    """A report line when the catalogue has redshifts but the model reads the spectra in the observed frame only
+    (the reference trainer does so when the grid is not log-uniform: its rest-frame network shifts by whole
+    log-wavelength pixels)."""
+    if takes_redshift(est) or _redshift(data) is None:
+        return None
+    from ...mock.train import _log_step
+
+    why = ("the wavelength grid is not log-uniform, so the reference network is the observed-frame one; resample "
+           "to a log-lambda grid (SDSS: 1e-4 dex) to let it de-redshift"
+           if _log_step(np.asarray(data.wavelength, float)) is None else "the model has no redshift input")
+    return (f"The network reads the spectra in the observed frame ({why}); the line windows are still placed at "
+            "each galaxy's redshift.")
 
 
 # --- everything --------------------------------------------------------------------------------------------
@@ -398,7 +444,7 @@ def run_all(params: Params, *, data: Any = None, est: Any = None, n: int = 3000,
     from ..._seeding import int_seed
 
     seed = int(int_seed(seed))
-    data = load_data(n, seed, progress=progress) if data is None else data
+    data = in_frame(load_data(n, seed, progress=progress) if data is None else data, params)
     est = load_model(data, params, seed, progress=progress) if est is None else est
     bands, z = list(params.bands), _redshift(data)
     out: dict[str, Any] = {"data": data, "params": params, "seed": seed, "bands": bands,
@@ -425,5 +471,6 @@ def run_all(params: Params, *, data: Any = None, est: Any = None, n: int = 3000,
     out.update({f"randomization_{b}": t for b, t in tests.items()}, randomization_bands=list(tests))
     out["sanity"] = pd.concat([completeness_table(attrs, float(params.completeness_rtol)),
                                randomization_table(tests)], ignore_index=True)
-    out["notes"] = notes + findings(data, pred, out["accuracy"], out["truth_overlap"], out["sanity"], params)
+    out["notes"] = notes + findings(data, pred, out["accuracy"], out["truth_overlap"], out["sanity"], params,
+                                    lines) + [n for n in [grid_note(data, est)] if n]
     return out

@@ -43,7 +43,8 @@ image band; ``sersic_n`` and ``r_eff_arcsec`` enable the morphology analyses; th
     [model]
     path = "my_mass_cnn.pt"           # TorchScript, or state dict + factory
     [params]
-    pixel_scale = 0.262               # arcsec / pixel of the cutouts (effective-radius apertures)
+    pixel_scale = 0.262               # arcsec / pixel (R_e apertures); default: the cutout file's own
+                                      # (write_cutouts(..., pixel_scale=...)), else SDSS's 0.396
 
 Science lives in :mod:`.steps` (pure functions; ``steps.run_all`` runs the study on your own arrays without a
 runner), :mod:`.figures` (one function per figure) and :mod:`.params`; this module only loads the config's
@@ -104,8 +105,8 @@ __all__ = ["Params", "StellarMassParams", "compute", "load_data", "cnn_model", "
            "fig_pointwise", "fig_attribution", "fig_local_dependence"]
 
 TITLE = "Stellar mass from images vs photometry: what the CNN uses, causally and information-theoretically"
-#: The [data] keys this study reads (any other is refused). It has no train/val/test split key yet: it
-#: scores its models on the reference split.
+#: The [data] keys this study reads (any other is refused). ``target`` names the catalogue's stellar-mass
+#: column when it is not ``log_mstar``; with ``split`` the held-out numbers use the user's test rows.
 DATA_KEYS = frozenset({"catalog", "images", "target", "bands", "split", "fluxes", "flux_unit", "extinction",
                        "hdu", "key", "name"})
 FIGURES = _figures.FIGURES
@@ -117,7 +118,7 @@ NEEDS = _figures.NEEDS
 def load_data(ctx: Any) -> Any:
     """The user's files, else the seeded mock universe (no spectra) with the study's imaging setup."""
     p = ctx.params
-    return study_data(ctx, 3000, bands=p.bands, pixel_scale=float(p.pixel_scale),
+    return study_data(ctx, 3000, target="log_mstar", bands=p.bands, pixel_scale=float(p.pixel_scale),
                       image_size=int(p.image_size), redshift_range=tuple(float(v) for v in p.redshift_range),
                       spectra=False)
 
@@ -144,8 +145,10 @@ def compute(ctx: Any) -> None:
 
 
 def _compute(ctx: Any) -> None:
-    p = ctx.params
     data = load_data(ctx)
+    p, scale_note = steps.file_pixel_scale(ctx.params, data)
+    ctx.config["params"] = p      # the cutouts' own pixel scale, when they state one (and the default is set)
+    ctx.notes.extend([scale_note] if scale_note else [])
     note_unknown_split(ctx, data)
     bands = band_names(data)
     ctx.store.update(data=data, bands=bands, params=p)

@@ -35,7 +35,7 @@ from .._data import colours as colour_frame
 from .._models import baseline_notes
 from .params import PAIR_LABEL, StellarMassParams
 
-__all__ = ["band_names", "trainable", "mock_data", "train_cnn", "splits", "phot_features", "phot_predictions",
+__all__ = ["band_names", "trainable", "mock_data", "train_cnn", "file_pixel_scale", "splits", "phot_features", "phot_predictions",
            "predict_and_embed", "predictions", "metrics_table", "causal_frame", "causal_tiers",
            "augmented_truth", "edge_stability", "annotate_stability", "discover", "causal_summary_row",
            "edge_table", "pid_sources", "skipped_pair_note", "skipped_notes", "reduce_sources", "pid_binned", "pid_knn", "pid_table", "pointwise",
@@ -94,6 +94,23 @@ def train_cnn(data: Any, params: StellarMassParams, *, seed: int = 0, device: st
                                    cache=cache_dir is not None, cache_dir=cache_dir, progress=progress,
                                    fast=bool(params.fast), n_epochs=None if params.fast else epochs,
                                    num_threads=num_threads)
+
+
+def file_pixel_scale(params: StellarMassParams, data: Any) -> tuple[StellarMassParams, str | None]:
+    """The parameters with the cutout file's pixel scale, and a report line, when the file states one.
+
+    ``params.pixel_scale`` (arcsec / pixel) turns ``r_eff_arcsec`` into the effective-radius apertures. Its
+    default is SDSS's 0.396"; cutouts from another survey that record their scale (``PIXSCALE`` card, HDF5 /
+    NPZ ``pixel_scale``) use it unless the parameter was set to something else, which then wins, with a note.
+    """
+    scale = (getattr(data, "meta", None) or {}).get("pixel_scale")
+    if scale is None or np.isclose(float(scale), float(params.pixel_scale)):
+        return params, None
+    if np.isclose(float(params.pixel_scale), StellarMassParams.pixel_scale):
+        return (dataclasses.replace(params, pixel_scale=float(scale)),
+                f"Pixel scale {float(scale):g} arcsec/px from the cutout file (R_e apertures).")
+    return params, (f"The cutout file gives a pixel scale of {float(scale):g} arcsec/px; params.pixel_scale = "
+                    f"{float(params.pixel_scale):g} sets the R_e apertures.")
 
 
 def splits(data: Any, seed: int) -> dict[str, np.ndarray]:
@@ -563,9 +580,11 @@ def run_all(params: StellarMassParams, *, data: Any = None, est: Any = None,
     seed = int(int_seed(seed))
     data = mock_data(params, n=n, seed=seed, progress=progress) if data is None else data
     bands = band_names(data)
+    params, scale_note = file_pixel_scale(params, data)
     if est is None:
         est = train_cnn(data, params, seed=seed, device=device, progress=progress)
-    out: dict[str, Any] = {"params": params, "seed": seed, "data": data, "bands": bands, "notes": []}
+    out: dict[str, Any] = {"params": params, "seed": seed, "data": data, "bands": bands,
+                           "notes": [scale_note] if scale_note else []}
     tables: dict[str, pd.DataFrame] = {}
     out["tables"] = tables
     cat = data.catalog
