@@ -178,3 +178,41 @@ def test_optical_findings_rank_the_lines_of_bands_without_expected_lines():
     assert notes == ["W3: top-2 lines Halpha, [NII]6584 (2 of 3 lines significant); no expected lines to compare "
                      "with: params.truth_lines = {W3 = [...]} scores the ranking against them."]
     assert len(steps.untested_lines({"W3": table}, pd.DataFrame(), 2)) == 1
+
+
+# --- a user model that does not fit the study's inputs --------------------------------------------------------------
+def test_a_model_that_does_not_fit_the_cutouts_is_refused_with_the_config_key_that_fixes_it():
+    """A 5-band model on 9-band cutouts failed with a TorchScript traceback that named neither the bands the
+    study fed it nor ``[data] bands``."""
+    import torch
+
+    import interpret as ip
+    from interpret.studies._models import user_model_inputs
+
+    est = ip.load_estimator(torch.nn.Sequential(torch.nn.Conv2d(5, 1, 3), torch.nn.Flatten(), torch.nn.LazyLinear(1)))
+    ctx = SimpleNamespace(config={"model": {"path": "my.pt"}})
+    with pytest.raises(ConfigError, match=r"stellar_mass: your \[model\] failed on cutouts \(9 bands\): use "
+                                          r"\[data\] bands \(TorchEstimator.predict\(\): .* expected x \(n, 5, H, W\).*"
+                                          r"; Given groups=1, .* but got 9 channels instead\)$"):
+        with user_model_inputs(ctx, "stellar_mass", "cutouts (9 bands)", "use [data] bands"):
+            est.predict(np.zeros((2, 9, 8, 8), np.float32), progress=False)
+    with pytest.raises(ValueError, match="the model failed on inputs"):     # the reference model: unchanged
+        with user_model_inputs(SimpleNamespace(config={}), "stellar_mass", "cutouts", "use [data] bands"):
+            est.predict(np.zeros((2, 9, 8, 8), np.float32), progress=False)
+
+
+def test_optical_runs_a_torchscript_model_without_output_names_and_skips_randomisation():
+    """A TorchScript spectrum -> W1-W4 model stopped the study twice: without ``output_names`` the attribution
+    target 'W1' was unknown, with them the randomisation test failed on ``get_submodule`` of a ScriptModule."""
+    import torch
+
+    import interpret as ip
+    from interpret.studies.optical_lines_to_ir import steps
+
+    net = torch.nn.Linear(6, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)     # torch 2.9 deprecates jit; users still ship it
+        scripted = ip.load_estimator(torch.jit.trace(net, torch.zeros(1, 6)))
+    assert steps.output_target(scripted, "W3") == 2 and not steps.can_randomize(scripted)
+    named = ip.load_estimator(net, output_names=["W1", "W2", "W3", "W4"])
+    assert steps.output_target(named, "W3") == "W3" and steps.can_randomize(named)

@@ -30,7 +30,7 @@ from .._seeding import legacy_seed
 from ..exceptions import ConfigError
 
 __all__ = ["user_model", "model_name", "import_factory", "RefitMLP", "RefitHGB", "FramePredictor", "study_model", "baseline_notes", "plain_rmse",
-           "one_torch_thread", "panel"]
+           "one_torch_thread", "panel", "user_model_inputs"]
 
 
 def panel(ax: Any, letter: str) -> None:
@@ -193,6 +193,26 @@ def baseline_notes(notes: list[str], what: str) -> Iterator[None]:
             seen = True
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+@contextlib.contextmanager
+def user_model_inputs(ctx: Any, study: str, fed: str, fix: str) -> Iterator[None]:
+    """Turn the user's model failing on the study's inputs into a :class:`ConfigError` that says what the
+    study fed it (``fed``) and which config key changes that (``fix``); the reference model's errors pass."""
+    from ..exceptions import ValidationError
+
+    if not ctx.config.get("model"):
+        yield
+        return
+    try:
+        yield
+    except ValidationError as exc:
+        if "the model failed on inputs" not in str(exc):
+            raise
+        first = str(exc).split("Model error:")[0].strip().rstrip(".")
+        cause = str(exc).split("Model error:")[-1].strip().splitlines()
+        tail = next((line.strip() for line in reversed(cause) if line.strip()), "")
+        raise ConfigError(f"{study}: your [model] failed on {fed}: {fix} ({first}; {tail})") from exc
 
 
 @contextlib.contextmanager

@@ -54,7 +54,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._data import fit_subset, note_unknown_split, study_data
-from .._models import baseline_notes, study_model
+from .._models import baseline_notes, study_model, user_model_inputs
 from . import steps
 from .figures import CAPTIONS, FIGURES, LABELS
 from .params import METRICS, Params
@@ -112,8 +112,12 @@ def compute(ctx: Any) -> None:
     ctx.store["estimator"] = est
     z = data.catalog["redshift"].to_numpy(float)
     sample = {k: getattr(p, k) for k in ("n_shapley", "n_attribution", "batch_size")}
-    pred = ctx.cached("predictions", {**base, **sample},
-                      lambda: steps.predictions(est, data, bands, split, p, seed=ctx.seed))
+    fed = f"cutouts of shape {tuple(data.images.shape)} and magnitudes (n, {len(bands)}) of bands {bands}"
+    with user_model_inputs(ctx, "band_utilization", fed, "[data] bands = [...] chooses and orders the cutout "
+                           "channels and magnitude columns to match your model; a model taking (images, "
+                           "magnitudes) needs [model] input_names = [\"image\", \"magnitudes\"]"):
+        pred = ctx.cached("predictions", {**base, **sample},
+                          lambda: steps.predictions(est, data, bands, split, p, seed=ctx.seed))
     ctx.store["metrics"] = steps.metrics_table(pred["z_phot"], z[pred["test"]], p)
     ctx.add_table("metrics", ctx.store["metrics"])
     ctx.store["prediction_report"] = steps.prediction_report(z[pred["test"]], pred["z_phot"],

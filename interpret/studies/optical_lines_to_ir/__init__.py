@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from .._data import fit_subset, note_unknown_split, study_data
-from .._models import baseline_notes, study_model
+from .._models import baseline_notes, study_model, user_model_inputs
 from . import figures as _figures
 from . import steps
 from .figures import (  # noqa: F401  (re-exported: the names scripts imported from this module)
@@ -131,7 +131,12 @@ def compute(ctx: Any) -> None:
             "data": ctx.config.get("data"), "model": ctx.config.get("model"), "model_id": steps.model_id(est),
             "frame": p.spectra_frame}
     sample = {k: getattr(p, k) for k in ("n_attribution", "n_randomization")}
-    pred = ctx.cached("predictions", {**base, **sample}, lambda: steps.predictions(est, data, p, ctx.seed))
+    fed = (f"spectra of shape {tuple(np.shape(data.spectra))}"
+           + (" and redshifts (n, 1)" if steps.takes_redshift(est) else ""))
+    with user_model_inputs(ctx, "optical_lines_to_ir", fed, "a model whose second input is the redshift needs "
+                           "[model] input_names = [\"spectra\", \"redshift\"], and the spectra must be on the "
+                           "wavelength grid the model was trained on"):
+        pred = ctx.cached("predictions", {**base, **sample}, lambda: steps.predictions(est, data, p, ctx.seed))
     _table(ctx, "accuracy", steps.accuracy_table(pred, data, steps.output_names(est)))
     ig_key = {**base, **sample, **{k: getattr(p, k) for k in ("ig_steps", "ig_baseline")}}
     rows = pred["attribution_rows"]
@@ -169,8 +174,11 @@ def _sanity(ctx: Any, est: Any, data: Any, pred: dict, attrs: dict, base: dict) 
     """IG completeness per band and the cascading model-randomisation test (cached per band)."""
     p, rows = ctx.params, pred["randomization_rows"]
     tests = {}
+    if p.randomization_bands and not steps.can_randomize(est):
+        ctx.notes.append("Model randomisation skipped: the model's layers cannot be re-drawn (not a torch module, "
+                         "or TorchScript); load it as a state dict + [model] factory to run it.")
     for b in p.randomization_bands:
-        if getattr(est, "module", None) is None:
+        if not steps.can_randomize(est):
             break
         key = {**base, "band": b, "n_galaxies": len(rows), "steps": p.randomization_steps,
                "baseline": p.ig_baseline}

@@ -32,7 +32,7 @@ from .._models import baseline_notes
 from .params import IR_BANDS, Params
 
 __all__ = ["load_data", "load_model", "held_out_rows", "model_id", "output_names", "predictions",
-           "accuracy_table", "takes_redshift", "in_frame", "untested_lines", "grid_note", "model_inputs",
+           "accuracy_table", "takes_redshift", "output_target", "can_randomize", "in_frame", "untested_lines", "grid_note", "model_inputs",
            "attribute_band", "band_lines", "rest_frame_stack",
            "completeness_table", "completeness_errors", "randomization", "randomization_table", "rank_auc",
            "average_precision", "overlap_metrics", "overlap_table", "truth_lines", "importance_matrix",
@@ -158,13 +158,33 @@ def _baseline(est: Any, data: Any, rows: np.ndarray, p: Params, seed: int) -> An
     return (spec, _redshift_input(data, rows)) if takes_redshift(est) else spec
 
 
+def output_target(est: Any, band: str) -> str | int:
+    """The attribution target of output ``band``: its name when the model names its outputs, else its column
+    in W1..W4 order (a TorchScript file or state dict loaded without ``[model] output_names``)."""
+    if getattr(est, "output_names", None):
+        return band
+    return IR_BANDS.index(band)
+
+
+def can_randomize(est: Any) -> bool:
+    """Whether the model-randomisation test can re-draw the model's layers: a torch module that is not
+    TorchScript (a scripted or traced module hides its submodules' parameters from re-initialisation)."""
+    module = getattr(est, "module", None)
+    if module is None:
+        return False
+    import torch
+
+    return not isinstance(module, torch.jit.ScriptModule)
+
+
 def attribute_band(est: Any, data: Any, rows: np.ndarray, band: str, p: Params, seed: int,
                    progress: bool | None = None) -> Any:
     """Integrated gradients of output ``band`` per spectral pixel for the galaxies ``rows``."""
     from ...attribution import attribute
 
     x = model_inputs(est, data, rows)
-    return attribute(est, x, "integrated_gradients", target=band, baselines=_baseline(est, data, rows, p, seed),
+    return attribute(est, x, "integrated_gradients", target=output_target(est, band),
+                     baselines=_baseline(est, data, rows, p, seed),
                      n_steps=int(p.ig_steps), batch_size=int(p.batch_size), progress=progress)
 
 
@@ -258,15 +278,16 @@ def completeness_errors(attrs: dict[str, Any]) -> dict[str, np.ndarray]:
 
 def randomization(est: Any, data: Any, rows: np.ndarray, band: str, p: Params, seed: int) -> Any | None:
     """Cascading model-randomisation test (Adebayo et al. 2018, arXiv:1810.03292) of output ``band`` on
-    ``rows``; None for a model without a torch module (its layers cannot be re-drawn)."""
+    ``rows``; None for a model without a plain torch module (:func:`can_randomize`)."""
     from ...attribution import randomization_test
 
-    if getattr(est, "module", None) is None:
+    if not can_randomize(est):
         return None
     x = model_inputs(est, data, rows)
     with warnings.catch_warnings():     # randomised layers move f(baseline) by design: not news
         warnings.simplefilter("ignore", BaselineWarning)
-        return randomization_test(est, x, "integrated_gradients", mode="cascading", target=band, seed=seed,
+        return randomization_test(est, x, "integrated_gradients", mode="cascading", target=output_target(est, band),
+                                  seed=seed,
                                   progress=False, n_steps=int(p.randomization_steps),
                                   baselines=_baseline(est, data, rows, p, seed), batch_size=int(p.batch_size))
 
@@ -468,6 +489,9 @@ def run_all(params: Params, *, data: Any = None, est: Any = None, n: int = 3000,
     tests = {b: randomization(est, data, pred["randomization_rows"], b, params, seed)
              for b in params.randomization_bands}
     tests = {b: t for b, t in tests.items() if t is not None}
+    if params.randomization_bands and not can_randomize(est):
+        notes.append("Model randomisation skipped: the model's layers cannot be re-drawn (not a torch module, "
+                     "or TorchScript); load it as a state dict + [model] factory to run it.")
     out.update({f"randomization_{b}": t for b, t in tests.items()}, randomization_bands=list(tests))
     out["sanity"] = pd.concat([completeness_table(attrs, float(params.completeness_rtol)),
                                randomization_table(tests)], ignore_index=True)

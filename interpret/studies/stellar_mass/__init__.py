@@ -60,7 +60,7 @@ import pandas as pd
 import interpret as ip
 
 from .._data import fit_subset, note_unknown_split, study_data
-from .._models import baseline_notes, study_model
+from .._models import baseline_notes, study_model, user_model_inputs
 from . import figures as _figures
 from . import steps
 from .figures import (
@@ -161,9 +161,12 @@ def _compute(ctx: Any) -> None:
         est = est if est is not None else cnn_model(ctx, data)
         return est
 
-    pred = ctx.cached("predictions", {**base, "phot": p.phot_model, "phot_z": p.phot_redshift},
-                      lambda: steps.predictions(get_est(), data, bands, p, seed=ctx.seed,
-                                                cache_dir=ctx.cache_dir / "models"))
+    fed = f"cutouts of shape {tuple(np.shape(data.images))} (bands {bands})"
+    with user_model_inputs(ctx, "stellar_mass", fed, "the study feeds every channel of [data] images in file "
+                           "order; [data] bands = [...] chooses and orders them to match your model's input"):
+        pred = ctx.cached("predictions", {**base, "phot": p.phot_model, "phot_z": p.phot_redshift},
+                          lambda: steps.predictions(get_est(), data, bands, p, seed=ctx.seed,
+                                                    cache_dir=ctx.cache_dir / "models"))
     base = {**base, "phot": p.phot_model, "phot_z": p.phot_redshift}
     cat = data.catalog
     ctx.add_table("metrics", metrics_table(cat, pred, p, ctx.seed))
