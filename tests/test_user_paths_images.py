@@ -57,6 +57,20 @@ def test_data_bands_refuse_names_the_file_lacks(tmp_path, wanted, match):
         user_data(_ctx(tmp_path, {"images": _cutouts(tmp_path), "bands": wanted}))
 
 
+def test_n_says_it_does_not_subsample_the_users_files(tmp_path):
+    """``n = 5000`` (or ``--n 100``) with [data] files was ignored without a word."""
+    from interpret.studies._data import study_data
+
+    ctx = _ctx(tmp_path, {"images": _cutouts(tmp_path)})
+    ctx.config["n"], ctx.notes = 100, []
+    assert len(study_data(ctx, 3000)) == 6
+    assert ctx.notes == ["n = 100 applies to the mock universe only: all 6 rows of the [data] files are used "
+                         "(subsample the files to run on fewer)."]
+    ctx.config["n"], ctx.notes = None, []
+    study_data(ctx, 3000)
+    assert ctx.notes == []
+
+
 # --- [data] target: the study's target column under the user's name ---------------------------------------------
 def test_data_target_names_the_catalogues_target_column(tmp_path):
     """``[data] target`` was accepted and ignored by the image studies: a catalogue with 'LOGMSTAR' was refused

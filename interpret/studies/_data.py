@@ -230,6 +230,12 @@ def study_data(ctx: Any, n_default: int, *, target: str | None = None, **kwargs:
     (``log_mstar``, ``redshift``): a ``[data] target`` naming another column is read under that name."""
     data = user_data(ctx)
     if data is not None:
+        n = ctx.config.get("n")
+        if n is not None and int(n) != len(data):
+            log.info("%s: n = %s is for the mock universe; the [data] files are used whole (%d rows)",
+                     ctx.config["study"], n, len(data))
+            ctx.notes.append(f"n = {n} applies to the mock universe only: all {len(data)} rows of the [data] files "
+                             "are used (subsample the files to run on fewer).")
         return data if target is None else with_target(data, (ctx.config.get("data") or {}).get("target"), target,
                                                        ctx.config["study"])
     u = mock_universe(ctx, n_default, **kwargs)
