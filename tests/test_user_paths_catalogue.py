@@ -121,3 +121,60 @@ def test_model_linear_in_the_colours_skips_the_causal_search_with_a_note():
     assert out["edge_stability"] is None
     assert any(n.startswith("Causal discovery skipped: on the test rows, columns are perfectly collinear")
                for n in out["notes"])
+
+
+# --- sdss_real: the user-data path -------------------------------------------------------------------------------
+def _sdss_like(n: int = 200) -> pd.DataFrame:
+    cat = _catalogue(n)
+    return cat.assign(log_mstar=10.0 + 0.5 * (cat["z"] - cat["z"].mean()))
+
+
+def test_sdss_real_cut_drops_infinite_magnitudes():
+    """An inf magnitude passed the 'finite magnitudes' cut (notna) and failed in the model's predictions."""
+    from interpret.studies.sdss_real import steps as sdss
+
+    cat = _sdss_like(5)
+    cat.loc[1, "g"] = np.inf
+    ds = sdss.select_sample(cat, list("ugriz"), split=cat["split"].to_numpy())
+    assert len(ds) == 4 and ds.meta["n_cut"] == 4 and list(ds.meta["split"]) == ["test", "train", "train", "test"]
+
+
+@pytest.mark.parametrize(("labels", "match"), [
+    (["test"] * 5 + ["train"] * 195, r"the split marks 5 of the 200 galaxies .* as test rows; .* at least 20: mark"),
+    (["test"] * 190 + ["train"] * 10, r"the split leaves 10 galaxies that are not 'test' .* at least 40"),
+])
+def test_sdss_real_small_splits_are_refused_before_training(labels, match):
+    """5 test rows crashed in the causal search; an all-test split in the reference trainer (TypeError)."""
+    from interpret.studies.sdss_real import Params as SdssParams
+    from interpret.studies.sdss_real import steps as sdss
+
+    data = sdss.select_sample(_sdss_like(), list("ugriz"), split=np.array(labels, dtype=object))
+    with pytest.raises(ValueError, match=match):
+        sdss.run_all(SdssParams(bands=tuple("ugriz")), data=data, seed=0)
+
+
+def test_sdss_real_model_that_does_not_take_the_bands_is_refused():
+    """A photo-z model for u g r i z with bands = g r i z failed deep in torch."""
+    from interpret.studies.sdss_real import Params as SdssParams
+    from interpret.studies.sdss_real import steps as sdss
+
+    est = {"photoz": lambda x: x @ np.ones(5)}
+    with pytest.raises(ValueError, match=r"estimators\['photoz'\]: the photo-z model fails on its 4 inputs "
+                                         r"\['g', 'r', 'i', 'z'\]"):
+        sdss.run_all(SdssParams(bands=tuple("griz")), data=_sdss_like(), estimators=est, seed=0)
+    two = {"stellar_mass": lambda x: x[:, :2]}
+    with pytest.raises(ValueError, match=r"the stellar mass model returns shape \(2,\) per galaxy"):
+        sdss.run_all(SdssParams(bands=tuple("griz")), data=_sdss_like(), estimators=two, seed=0)
+
+
+def test_sdss_real_config_refuses_a_tiny_test_split_naming_the_fix(tmp_path):
+    from interpret.exceptions import ConfigError
+    from interpret.runner import run_study
+
+    cat = _sdss_like()
+    cat["split"] = ["test"] * 5 + ["train"] * 195
+    cat.to_parquet(tmp_path / "mine.parquet")
+    (tmp_path / "mine.toml").write_text('study = "sdss_real"\n[data]\ncatalog = "mine.parquet"\n'
+                                        'bands = ["u", "g", "r", "i", "z"]\nsplit = "split"\n')
+    with pytest.raises(ConfigError, match=r"sdss_real: \[data\] the split marks 5 of the 200 galaxies"):
+        run_study(tmp_path / "mine.toml", overrides={"out": str(tmp_path / "run")})

@@ -646,9 +646,10 @@ def output_problem(estimator: Any, x: np.ndarray, columns: Sequence[str]) -> str
     try:
         out = np.asarray(estimator.predict(probe, progress=False))
     except Exception as exc:  # noqa: BLE001  (any failure of a user's model is reported with the columns)
+        msg = str(exc).strip() or repr(exc)
+        first = (msg[1:-1] if len(msg) > 1 and msg[0] == msg[-1] and msg[0] in "'\"" else msg).splitlines()[0]
         return (f"the model fails on the {len(columns)} input columns {list(columns)} ({type(exc).__name__}: "
-                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}); list its inputs, in its "
-                "input order")
+                f"{first}); list its inputs, in its input order")
     if out.size != len(probe):
         return (f"the model returns shape {out.shape[1:]} per galaxy (output {out.shape} for {len(probe)} rows); "
                 "the study needs one redshift per galaxy, shape (n,) or (n, 1): wrap the model to return its "

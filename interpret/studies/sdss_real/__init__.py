@@ -119,13 +119,27 @@ def load_sample(ctx: Any) -> tuple[Any, list[str]]:
         secs = ds.meta.get("mass_seconds", 0.0)
         how = f"fitted in {secs:.1f} s, then kept in the per-user cache" if secs else "read from the per-user cache"
         ctx.notes.append(f"kcorrect stellar masses {how}.")
-        return steps.select_sample(ds.catalog, bands, band_set=ds.bands, source="sdss", **kw), bands
+        sample = steps.select_sample(ds.catalog, bands, band_set=ds.bands, source="sdss", **kw)
+        _check_sample(ctx, sample, f"n = {ctx.config['n']}:" if ctx.config["n"] else "the SDSS sample:")
+        return sample, bands
     need = [c for c in [*bands, "redshift", "log_mstar"] if c not in data.catalog]
     if need:
         raise ConfigError(f"sdss_real: [data] catalog lacks column(s) {need}; it needs one AB magnitude column "
                           f"per band in 'bands' plus 'redshift' and 'log_mstar'")
-    return steps.select_sample(data.catalog, bands, split=data.split, band_set=BandNames(bands), source="user",
-                               **kw), bands
+    sample = steps.select_sample(data.catalog, bands, split=data.split, band_set=BandNames(bands), source="user",
+                                 **kw)
+    _check_sample(ctx, sample, "[data]")
+    return sample, bands
+
+
+def _check_sample(ctx: Any, sample: Any, where: str) -> None:
+    """Refuse a sample too small for the held-out steps; say when ``n`` asked for more galaxies than passed."""
+    problem = steps.sample_problem(sample, ctx.seed, len(ctx.params.causal_colours))
+    if problem:
+        raise ConfigError(f"sdss_real: {where} {problem}")
+    if ctx.config["n"] and ctx.config["n"] > sample.meta["n_cut"]:
+        ctx.notes.append(f"n = {ctx.config['n']} asked, but only {sample.meta['n_cut']} of the "
+                         f"{sample.meta['n_parent']} galaxies pass the cuts: all of them are used.")
 
 
 def estimator(ctx: Any, data: Any, bands: list[str], task: str) -> Any:
@@ -136,7 +150,11 @@ def estimator(ctx: Any, data: Any, bands: list[str], task: str) -> Any:
         raise ConfigError(f"sdss_real: [data].target must be 'redshift' or 'log_mstar' (what [model] predicts); "
                           f"got {target!r}")
     if spec and TASKS[task] == target:
-        return study_model(ctx, data, task)
+        est = study_model(ctx, data, task)
+        problem = steps.model_problem(est, data.catalog, bands, task)
+        if problem:
+            raise ConfigError(f"sdss_real: [model] {model_name(ctx, 'user model')!r}: {problem}")
+        return est
     return steps.reference_estimator(data, bands, task, ctx.params, seed=ctx.seed, device=ctx.config["device"],
                                      cache_dir=ctx.cache_dir / "models")
 
@@ -203,7 +221,8 @@ def _pid_steps(ctx: Any, cat: Any, base: dict) -> None:
         for split in p.pid_splits:
             sources = steps.pid_sources(cat, split)
             if sources is None:
-                ctx.notes.append(f"PID split '{split}' skipped: its colours need bands missing from the data.")
+                note = f"PID split '{split}' skipped: its colours need bands missing from the data."
+                ctx.notes += [note] if note not in ctx.notes else []
                 continue
             key = {**base, "split": split, "target": target_name, "n_splits": p.pid_n_splits}
             summ = ctx.cached(f"pid_sources_{target_name}_{split}", key,

@@ -38,7 +38,7 @@ from .._models import RefitHGB, RefitMLP, plain_rmse
 from .params import PID_SPLITS, SdssRealParams
 
 __all__ = ["TASKS", "PRED", "TASK_TITLES", "PID_SPLITS", "load_data", "select_sample", "inputs", "test_rows",
-           "fit_rows", "train_options", "reference_estimator", "predictions", "model_labels", "metrics_table",
+           "fit_rows", "sample_problem", "model_problem", "MIN_TEST_ROWS", "MIN_FIT_ROWS", "train_options", "reference_estimator", "predictions", "model_labels", "metrics_table",
            "evaluations", "metric_setup", "layout", "ablation_mask", "ablation_retrain", "ablation_table",
            "shapley_with_errors", "pid_sources", "reduce_sources", "pid_decompose", "pid_one", "quiet", "caveat_lines", "pid_table", "causal_frame",
            "causal_tiers", "edge_stability", "edge_attrs", "edge_table", "run_all"]
@@ -57,7 +57,7 @@ def select_sample(catalog: pd.DataFrame, bands: Sequence[str], *, max_mag_err: f
                   band_set: Any = None, source: str = "user") -> Any:
     """The quality-cut (and optionally subsampled) catalogue as a :class:`~interpret.datasets.Dataset`.
 
-    Rows need finite magnitudes in every band of ``bands``, ``redshift`` and ``log_mstar``, and every
+    Rows need finite magnitudes (not NaN, not inf) in every band of ``bands``, ``redshift`` and ``log_mstar``, and every
     ``<band>_err`` column present below ``max_mag_err``; ``n`` keeps a seeded random subset of them (in
     catalogue order). ``split`` (one label per catalogue row, ``"test"`` for held-out rows) follows the rows
     into ``meta["split"]``; ``meta`` also counts the parent rows and those passing the cut.
@@ -75,7 +75,7 @@ def select_sample(catalog: pd.DataFrame, bands: Sequence[str], *, max_mag_err: f
     from .._data import BandNames
 
     bands = list(bands)
-    ok = catalog[[*bands, "redshift", "log_mstar"]].notna().all(axis=1).to_numpy().copy()
+    ok = np.isfinite(catalog[[*bands, "redshift", "log_mstar"]].to_numpy(float)).all(axis=1)
     errs = [f"{b}_err" for b in bands if f"{b}_err" in catalog]
     if errs:
         ok &= (catalog[errs] < float(max_mag_err)).all(axis=1).to_numpy()
@@ -120,6 +120,51 @@ def fit_rows(data: Any) -> Any:
         return data
     keep = np.flatnonzero(data.meta["split"] != "test")
     return dataclasses.replace(data, catalog=data.catalog.iloc[keep].reset_index(drop=True), meta={})
+
+
+#: Fewest held-out rows the study runs on (its causal search needs three more rows than variables).
+MIN_TEST_ROWS = 20
+#: Fewest rows the study's own models (the other task's reference MLP, the retrain refits) are fitted on.
+MIN_FIT_ROWS = 40
+
+
+def sample_problem(data: Any, seed: int, n_colours: int) -> str | None:
+    """What makes the cut sample too small (None when nothing does): fewer held-out rows than
+    ``max(MIN_TEST_ROWS, n_colours + 8)`` (redshift, mass, r, the colours and two predictions, plus three), or
+    fewer than :data:`MIN_FIT_ROWS` rows to fit the study's own models on."""
+    need = max(MIN_TEST_ROWS, n_colours + 8)
+    test, user = len(test_rows(data, seed)), "split" in data.meta
+    if test < need:
+        fix = ("mark more rows as 'test'" if user else
+               f"give at least {int(np.ceil(need / 0.15))} galaxies that pass the cuts (15 % are held out)")
+        return (f"{'the split marks' if user else 'the reference split holds out'} {test} of the {len(data)} "
+                f"galaxies that pass the cuts as test rows; the held-out metrics and the causal search need at "
+                f"least {need}: {fix}")
+    fit = len(data) - test if user else len(data)
+    if fit < MIN_FIT_ROWS:
+        return (f"the split leaves {fit} galaxies that are not 'test' (after the cuts) to fit the study's own "
+                f"models on (the other task's reference MLP and the retrain refits); they need at least "
+                f"{MIN_FIT_ROWS}: mark more rows as 'train' or 'val'")
+    return None
+
+
+def model_problem(est: Any, cat: pd.DataFrame, bands: Sequence[str], task: str) -> str | None:
+    """What keeps ``est`` from giving one value per galaxy from :func:`inputs` (None when nothing does)."""
+    names = [*bands, "redshift"] if task == "stellar_mass" else list(bands)
+    probe = inputs(cat.iloc[:2], bands, task)
+    try:
+        out = np.asarray(est.predict(probe, progress=False))
+    except Exception as exc:  # noqa: BLE001  (any failure of a user's model is reported with its inputs)
+        msg = str(exc).strip() or repr(exc)
+        first = (msg[1:-1] if len(msg) > 1 and msg[0] == msg[-1] and msg[0] in "'\"" else msg).splitlines()[0]
+        return (f"the {TASK_TITLES[task]} model fails on its {len(names)} inputs {names} ({type(exc).__name__}: "
+                f"{first}); the inputs are the magnitudes in 'bands' order"
+                + (" plus a last 'redshift' column" if task == "stellar_mass" else "") + ": make 'bands' list "
+                "the model's inputs")
+    if out.size != len(probe):
+        return (f"the {TASK_TITLES[task]} model returns shape {out.shape[1:]} per galaxy; the study needs one "
+                "value per galaxy, shape (n,) or (n, 1): wrap the model to return its point estimate")
+    return None
 
 
 # --- models and predictions --------------------------------------------------------------------------------
@@ -425,7 +470,17 @@ def run_all(params: SdssRealParams, *, data: Any = None, estimators: Mapping[str
         data = load_data(params, n=n, seed=seed)
     elif isinstance(data, pd.DataFrame):
         data = select_sample(data, params.bands, max_mag_err=params.max_mag_err, n=n, seed=seed)
-    bands, given, trained = list(params.bands), dict(estimators or {}), {}
+    from ... import load_estimator
+
+    bands, trained = list(params.bands), {}
+    given = {task: load_estimator(est) for task, est in (estimators or {}).items()}
+    problem = sample_problem(data, seed, len(params.causal_colours))
+    if problem:
+        raise ValueError(f"run_all(): 'data': {problem}")
+    for task, est in given.items():
+        problem = model_problem(est, data.catalog, bands, task) if task in TASKS else None
+        if problem:
+            raise ValueError(f"run_all(): estimators[{task!r}]: {problem}")
 
     def get(task: str) -> Any:
         if task not in trained:
@@ -477,7 +532,8 @@ def _run_pid(out: dict[str, Any]) -> None:
         for split in p.pid_splits:
             sources = pid_sources(cat, split)
             if sources is None:
-                out["notes"].append(f"PID split '{split}' skipped: its colours need bands missing from the data.")
+                note = f"PID split '{split}' skipped: its colours need bands missing from the data."
+                out["notes"] += [note] if note not in out["notes"] else []
                 continue
             summ = out[f"pid_sources_{target_name}_{split}"] = reduce_sources(sources, target, int(p.pid_n_splits),
                                                                               seed)
