@@ -230,3 +230,46 @@ def test_optical_runs_a_torchscript_model_without_output_names_and_skips_randomi
     assert steps.output_target(scripted, "W3") == 2 and not steps.can_randomize(scripted)
     named = ip.load_estimator(net, output_names=["W1", "W2", "W3", "W4"])
     assert steps.output_target(named, "W3") == "W3" and steps.can_randomize(named)
+
+
+# --- masked pixels and missing magnitudes ----------------------------------------------------------------------------
+def test_masked_pixels_are_set_to_zero_with_a_report_line(tmp_path):
+    """A bad-pixel mask as NaN (0.1 % of pixels) put a NaN in nearly every cutout: the reference trainer
+    dropped them all ("only 2 rows have finite inputs") and a user's model returned NaN."""
+    from interpret.studies._data import finite_pixels
+
+    images = np.ones((4, 2, 3, 3), np.float32)
+    images[0, 1, 1, 1] = np.nan
+    images[2, 0, 0, 0] = np.inf
+    notes: list[str] = []
+    out = finite_pixels(StudyData(catalog=pd.DataFrame(index=range(4)), images=images), notes)
+    assert np.isfinite(out.images).all() and out.images[0, 1, 1, 1] == 0 and out.images.dtype == np.float32
+    assert notes == ["2 of 4 cutouts had non-finite values (2 of 72 pixels, masked or bad); they are set to 0 "
+                     "(sky / zero flux) for the networks and attributions."]
+    clean = StudyData(catalog=pd.DataFrame(index=range(4)), images=np.ones((4, 2, 3, 3)))
+    assert finite_pixels(clean, notes) is clean and len(notes) == 1
+
+
+def test_band_utilization_refuses_missing_magnitudes_naming_columns_and_rows():
+    """W4 non-detections as NaN reached the network and stopped the run at its first prediction."""
+    from interpret.studies.band_utilization import steps as bu_steps
+
+    cat = pd.DataFrame({"g": [18.0, 19.0, 20.0], "W4": [15.0, np.nan, np.nan], "redshift": [0.1, 0.2, 0.3]})
+    data = StudyData(catalog=cat, bands=["g", "W4"], images=np.ones((3, 2, 4, 4)), source="user")
+    with pytest.raises(ConfigError, match=r"missing or non-numeric values in W4 \(2 rows\) \(rows 1, 2\); drop "
+                                          r"those rows, fill non-detections .* \[data\] bands = \[...\]"):
+        bu_steps.band_names(data)
+
+
+def test_stellar_mass_causal_discovery_leaves_out_rows_with_missing_magnitudes():
+    """A missing u magnitude made a NaN colour, and discover() refused the whole analysis."""
+    n = 6
+    cat = pd.DataFrame({"redshift": np.linspace(0.1, 0.3, n), "log_mstar": np.linspace(9, 11, n),
+                        "u": [20.0, np.nan, 20.5, 21.0, 20.2, 20.1], "g": 19.0, "r": 18.0})
+    pred = {"analysis": np.arange(n), "mass_cnn": np.ones(n), "mass_phot": np.ones(n)}
+    p = MassParams(colours=("u-g", "g-r"))
+    frame = mass_steps.causal_frame(cat, pred, p)
+    assert len(frame) == 5 and np.isfinite(frame.to_numpy()).all()
+    assert mass_steps.causal_note(cat, pred, p) == ("Causal discovery uses the 5 of 6 analysis galaxies whose columns "
+                                                   "are all finite; non-finite values in u-g (1).")
+    assert mass_steps.causal_note(cat.fillna(20.0), pred, p) is None

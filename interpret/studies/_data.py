@@ -33,7 +33,7 @@ from ..exceptions import ConfigError
 log = logging.getLogger(__name__)
 
 __all__ = ["StudyData", "Split", "user_data", "study_data", "mock_universe", "split_rows", "colours",
-           "BandNames", "require_columns", "held_out", "with_target",
+           "BandNames", "require_columns", "held_out", "with_target", "finite_pixels",
            "fit_subset", "note_unknown_split"]
 
 _SPLIT_VALUES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val",
@@ -175,6 +175,33 @@ def user_data(ctx: Any) -> StudyData | None:
                      source="user", split=split, name=name, meta=meta)
 
 
+def finite_pixels(data: StudyData, notes: list[str]) -> StudyData:
+    """``data`` with non-finite cutout pixels and spectral fluxes (masked, bad or off-chip) set to 0, one report
+    line per array saying how many.
+
+    0 is the sky level of background-subtracted cutouts and the zero-flux reference of the attributions; a
+    network cannot take NaN (the reference trainer drops every galaxy with one, so a bad-pixel mask of 0.1 %
+    left almost no cutout to train on, and a user's model returns NaN predictions).
+    """
+    import dataclasses
+
+    changes = {}
+    for name, what in (("images", "cutouts"), ("spectra", "spectra")):
+        arr = getattr(data, name)
+        if arr is None:
+            continue
+        arr = np.asarray(arr)
+        bad = ~np.isfinite(arr)
+        if not bad.any():
+            continue
+        rows = int(bad.reshape(len(arr), -1).any(axis=1).sum())
+        notes.append(f"{rows} of {len(arr)} {what} had non-finite values ({int(bad.sum())} of {bad.size} "
+                     f"{'pixels' if name == 'images' else 'flux values'}, masked or bad); they are set to 0 "
+                     f"(sky / zero flux) for the networks and attributions.")
+        changes[name] = np.where(bad, 0, arr).astype(arr.dtype, copy=False)
+    return dataclasses.replace(data, **changes) if changes else data
+
+
 def with_target(data: StudyData, column: str | None, target: str, study: str) -> StudyData:
     """``data`` whose catalogue holds the user's target ``column`` (``[data] target``) under the study's name
     ``target``; a catalogue column already called ``target`` gives way to it (one target, one name)."""
@@ -236,6 +263,7 @@ def study_data(ctx: Any, n_default: int, *, target: str | None = None, **kwargs:
                      ctx.config["study"], n, len(data))
             ctx.notes.append(f"n = {n} applies to the mock universe only: all {len(data)} rows of the [data] files "
                              "are used (subsample the files to run on fewer).")
+        data = finite_pixels(data, ctx.notes)
         return data if target is None else with_target(data, (ctx.config.get("data") or {}).get("target"), target,
                                                        ctx.config["study"])
     u = mock_universe(ctx, n_default, **kwargs)

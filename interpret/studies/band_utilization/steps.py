@@ -58,6 +58,15 @@ def band_names(data: Any) -> list[str]:
     if data.images is None or not names or missing:
         raise ConfigError(f"band_utilization: needs image cutouts and a catalogue with one magnitude column per "
                           f"image band plus 'redshift'; missing {missing or 'images'}")
+    values = data.catalog[[*names, "redshift"]].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        cols = [f"{c} ({int(k)} rows)" for c, k in zip([*names, "redshift"], bad.sum(axis=0)) if k]
+        rows = np.flatnonzero(bad.any(axis=1))
+        raise ConfigError(f"band_utilization: the network takes every band of every galaxy, but the catalogue has "
+                          f"missing or non-numeric values in {', '.join(cols)} (rows {', '.join(map(str, rows[:5]))}"
+                          f"{', ...' if len(rows) > 5 else ''}); drop those rows, fill non-detections (e.g. with "
+                          "the limiting magnitude), or leave the band out with [data] bands = [...]")
     return names
 
 

@@ -171,6 +171,7 @@ def _compute(ctx: Any) -> None:
     cat = data.catalog
     ctx.add_table("metrics", metrics_table(cat, pred, p, ctx.seed))
     ctx.notes.extend(steps.skipped_notes(cat, p))
+    ctx.notes.extend(n for n in [steps.causal_note(cat, pred, p)] if n)
     _causal_steps(ctx, causal_frame(cat, pred, p), base)
     _pid_steps(ctx, cat, pred, base)
     if p.pointwise_pair and pid_sources(cat, pred, p.pointwise_pair, p) is not None:

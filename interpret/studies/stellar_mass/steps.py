@@ -36,7 +36,7 @@ from .._models import baseline_notes
 from .params import PAIR_LABEL, StellarMassParams
 
 __all__ = ["band_names", "trainable", "mock_data", "train_cnn", "file_pixel_scale", "splits", "phot_features", "phot_predictions",
-           "predict_and_embed", "predictions", "metrics_table", "causal_frame", "causal_tiers",
+           "predict_and_embed", "predictions", "metrics_table", "causal_frame", "causal_note", "causal_tiers",
            "augmented_truth", "edge_stability", "annotate_stability", "discover", "causal_summary_row",
            "edge_table", "pid_sources", "skipped_pair_note", "skipped_notes", "reduce_sources", "pid_binned", "pid_knn", "pid_table", "pointwise",
            "attribution_rows", "attribution", "growth_curves", "attribution_tables", "local_dependence",
@@ -237,7 +237,25 @@ def metrics_table(cat: pd.DataFrame, pred: dict, p: StellarMassParams, seed: int
 
 # --- causal ------------------------------------------------------------------------------------------------
 def causal_frame(cat: pd.DataFrame, pred: dict, p: StellarMassParams) -> pd.DataFrame:
-    """Analysis rows: redshift, intrinsic, observable and predicted columns (sizes as log10)."""
+    """Analysis rows: redshift, intrinsic, observable and predicted columns (sizes as log10); rows with a
+    non-finite value (a user catalogue's missing magnitude) are left out, as the CI tests cannot take them
+    (:func:`causal_note` says how many)."""
+    frame = _causal_columns(cat, pred, p)
+    return frame[np.isfinite(frame.to_numpy(float)).all(axis=1)].reset_index(drop=True)
+
+
+def causal_note(cat: pd.DataFrame, pred: dict, p: StellarMassParams) -> str | None:
+    """The report line when :func:`causal_frame` leaves out rows with non-finite values, naming the columns."""
+    frame = _causal_columns(cat, pred, p)
+    bad = ~np.isfinite(frame.to_numpy(float))
+    if not bad.any():
+        return None
+    cols = [f"{c} ({int(k)})" for c, k in zip(frame.columns, bad.sum(axis=0)) if k]
+    return (f"Causal discovery uses the {int((~bad.any(axis=1)).sum())} of {len(frame)} analysis galaxies whose "
+            f"columns are all finite; non-finite values in {', '.join(cols)}.")
+
+
+def _causal_columns(cat: pd.DataFrame, pred: dict, p: StellarMassParams) -> pd.DataFrame:
     sub = cat.iloc[pred["analysis"]].reset_index(drop=True)
     intrinsic = [c for c in ("log_mstar", "sersic_n", "r_eff") if c in sub]
     frame = sub[["redshift", *intrinsic]].astype(float).copy()
@@ -591,6 +609,7 @@ def run_all(params: StellarMassParams, *, data: Any = None, est: Any = None,
     pred = out["predictions"] = predictions(est, data, bands, params, seed=seed)
     tables["metrics"] = metrics_table(cat, pred, params, seed)
     out["notes"].extend(skipped_notes(cat, params))
+    out["notes"].extend(n for n in [causal_note(cat, pred, params)] if n)
     _run_causal(out, cat, pred, n_jobs=1 if n_jobs is None else n_jobs, progress=progress)
     _run_pid(out, cat, pred)
     if params.pointwise_pair and pid_sources(cat, pred, params.pointwise_pair, params) is not None:
