@@ -178,3 +178,34 @@ def test_sdss_real_config_refuses_a_tiny_test_split_naming_the_fix(tmp_path):
                                         'bands = ["u", "g", "r", "i", "z"]\nsplit = "split"\n')
     with pytest.raises(ConfigError, match=r"sdss_real: \[data\] the split marks 5 of the 200 galaxies"):
         run_study(tmp_path / "mine.toml", overrides={"out": str(tmp_path / "run")})
+
+
+# --- photoz from a config: renamed columns, a (n, 1) scikit-learn model, n with [data] ------------------------------
+def test_photoz_config_with_renamed_columns_a_column_output_model_and_n(tmp_path, monkeypatch):
+    """The astronomer's catalogue: MAG_* columns mapped to bands, the target ZSPEC, the split SET with labels in
+    capitals; a k-NN regressor fitted on a (n, 1) target saved with skops (``trusted``); ``n`` set although [data] is given
+    (it used to be ignored without a word)."""
+    import skops.io as sio
+    from sklearn.neighbors import KNeighborsRegressor
+
+    from interpret import runner
+
+    monkeypatch.setattr(runner, "_draw", lambda *args: [])        # the compute path only: figures take seconds
+    cat = _catalogue()
+    train = (cat["split"] == "train").to_numpy()
+    knn = KNeighborsRegressor(5).fit(cat.loc[train, list("ugriz")].to_numpy(), cat.loc[train, ["redshift"]])
+    sio.dump(knn, tmp_path / "knn.skops")
+    cat = cat.rename(columns={**{b: f"MAG_{b.upper()}" for b in "ugriz"}, "redshift": "ZSPEC", "split": "SET"})
+    cat["SET"] = cat["SET"].str.upper()
+    cat.to_parquet(tmp_path / "mine.parquet")
+    (tmp_path / "mine.toml").write_text(
+        'study = "photoz"\nseed = 0\nn = 50\njobs = 1\nprogress = false\n[data]\ncatalog = "mine.parquet"\n'
+        'columns = ["MAG_U", "MAG_G", "MAG_R", "MAG_I", "MAG_Z"]\nbands = ["u", "g", "r", "i", "z"]\n'
+        'target = "ZSPEC"\nsplit = "SET"\n[model]\npath = "knn.skops"\ntrusted = '
+        '["sklearn.metrics._dist_metrics.EuclideanDistance64", "sklearn.neighbors._kd_tree.KDTree"]\n[params]\nn_boot = 2\nn_attribution = 10\n'
+        'n_boot_shapley = 0\nretrain = "none"\npid_n_boot = 0\npid_n_splits = 2\npid_bins = 3\ncausal_n_boot = 2\n')
+    ctx = runner.run_study(tmp_path / "mine.toml", overrides={"out": str(tmp_path / "run")}, report=False)
+    metrics = ctx.tables["metrics"].iloc[0]
+    assert metrics["n"] == 50 and metrics["sigma_nmad"] < 0.05
+    assert sorted(ctx.tables["attribution_bands"].index) == sorted("ugriz")
+    assert ctx.notes[1].startswith("n = 50 subsamples the default SDSS sample only: all 200 rows")

@@ -99,7 +99,12 @@ def compute(ctx: Any) -> None:
     """Load data and model, then metrics, attribution, ablation, Shapley, PID and causal steps (cached)."""
     with one_torch_thread():
         _compute(ctx)
-    ctx.notes.extend(steps.findings(ctx.store))
+    lines = steps.findings(ctx.store)
+    n = ctx.config["n"]
+    if n and ctx.config.get("data"):      # after the headline that counts the galaxies used
+        lines.insert(1, f"n = {n} subsamples the default SDSS sample only: all {len(ctx.store['data'])} rows of "
+                        "the [data] catalog are used (subsample the file to run on fewer).")
+    ctx.notes.extend(lines)
 
 
 def _compute(ctx: Any) -> None:
