@@ -303,9 +303,11 @@ def _attribution_tables(ctx: Any, attr: Any, data: Any, pred: dict, bands: list[
 def _notes(ctx: Any, pred: dict) -> None:
     p, data = ctx.params, ctx.load("data")
     t = ctx.tables["metrics"].set_index(["model", "metric"])
+    unknown = data.split is None and bool(ctx.config.get("model"))    # the user's model, its training rows unknown
     ctx.notes.insert(0, f"{len(data)} galaxies ({data.source}; bands {' '.join(ctx.store['bands'])}); held-out "
-                        f"test n = {len(pred['test'])}; analyses on {len(pred['analysis'])} never-trained-on "
-                        f"galaxies (validation + test).")
+                        f"test n = {len(pred['test'])}; analyses on {len(pred['analysis'])} "
+                        + ("galaxies of the reference split's validation + test rows." if unknown else
+                           "never-trained-on galaxies (validation + test)."))
     for key in PRED:
         g = lambda m, k=key: t.loc[(k, m)]  # noqa: E731
         ctx.notes.append(f"{MODEL_LABEL[key]} (held out): scatter {g('scatter')['value']:.3f} dex "

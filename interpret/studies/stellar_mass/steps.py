@@ -496,7 +496,7 @@ def _nan_quantile(values: np.ndarray, pct: float) -> np.ndarray:
     """Percentile over galaxies (axis 0) ignoring NaN; NaN, without a warning, where a column has no finite value
     (every galaxy's total is zero, e.g. all-zero attributions of a model that ignores its input)."""
     ok = np.isfinite(values).any(axis=0)
-    out = np.full(values.shape[1], np.nan)
+    out = np.full(values.shape[1], np.nan, dtype=values.dtype if values.dtype.kind == "f" else float)
     if ok.any():
         out[ok] = np.nanpercentile(values[:, ok], pct, axis=0)
     return out
