@@ -89,6 +89,15 @@ def test_bad_values_are_refused_naming_the_column(change, match):
                       est=lambda x: x[:, 0] * 0.0, seed=0)
 
 
+def test_non_detection_flags_in_the_inputs_get_a_report_line():
+    """99 / -9999 magnitudes are finite, so they ran silently as magnitudes."""
+    cat = _catalogue()
+    assert steps.sentinel_note(cat, list("ugriz")) is None
+    cat.loc[[2, 7], "u"] = 99.0
+    cat.loc[9, "z"] = -9999.0
+    assert steps.sentinel_note(cat, list("ugriz")).startswith("Input column(s) u (2), z (1) hold -9999, 99 in 3 rows")
+
+
 @pytest.mark.parametrize(("est", "match"), [
     (lambda x: x @ np.ones(4), r"the model fails on the 5 input columns \['u', 'g', 'r', 'i', 'z'\]"),
     (lambda x: x[:, :2], r"returns shape \(2,\) per galaxy .* one redshift per galaxy"),

@@ -26,7 +26,7 @@ __all__ = ["column_bands", "band_layout", "score", "attribution", "masking", "re
            "shapley", "colour_groups", "pid", "causal_frame", "causal", "baseline_check", "per_band", "load_data",
            "reference_estimator", "predict", "attribution_baseline", "attribution_rows", "pid_sources",
            "colour_pid", "causal_colours", "causal_problem", "causal_max_rows", "edge_attrs", "edge_table", "findings",
-           "missing_inputs", "target_problem", "output_problem", "split_problem", "run_all", "REFERENCE_NAME", "MIN_TEST_ROWS", "MIN_FIT_ROWS"]
+           "missing_inputs", "sentinel_note", "SENTINELS", "target_problem", "output_problem", "split_problem", "run_all", "REFERENCE_NAME", "MIN_TEST_ROWS", "MIN_FIT_ROWS"]
 
 #: How the report names the reference model the study trains itself.
 REFERENCE_NAME = "reference MLP on magnitudes"
@@ -393,7 +393,7 @@ def findings(out: Mapping[str, Any]) -> list[str]:
     m = out["metrics"].iloc[0]
     lines = [f"{len(data)} galaxies, {data.name}; model: {out['model_name']}; scored on {int(m['n'])} rows, "
              f"{_HOW[split.origin]}."]
-    lines += [t for t in (split.note,) if t]
+    lines += [t for t in (split.note, sentinel_note(data.catalog, out["columns"])) if t]
     lines.append(f"Accuracy: bias {m['bias']:+.4f}, σ_NMAD {m['sigma_nmad']:.4f} "
                  f"[{m['sigma_nmad_lo']:.4f}, {m['sigma_nmad_hi']:.4f}], η {100 * m['outlier_fraction']:.2f} %, "
                  f"RMSE {m['rmse']:.4f}.")
@@ -612,6 +612,24 @@ def missing_inputs(catalog: pd.DataFrame, columns: Sequence[str]) -> str | None:
         return (f"input column(s) {cols} have {what} in {len(rows)} rows ({shown}); drop those rows or fill "
                 "them as your model expects (e.g. a limiting magnitude for non-detections) first")
     return None
+
+
+#: Values catalogues write for a non-detection or a failed measurement instead of a magnitude.
+SENTINELS = (99.0, -99.0, 99.99, -99.99, 999.0, -999.0, 9999.0, -9999.0)
+
+
+def sentinel_note(catalog: pd.DataFrame, columns: Sequence[str]) -> str | None:
+    """A report line when input columns hold :data:`SENTINELS` (None when none do): finite, so nothing refuses
+    them, but a model and the masking fills would take a flag for a magnitude."""
+    values = catalog[list(columns)].to_numpy(float)
+    flags = np.isin(values, SENTINELS)
+    if not flags.any():
+        return None
+    counts = ", ".join(f"{c} ({n})" for c, n in zip(columns, flags.sum(axis=0)) if n)
+    found = ", ".join(f"{v:g}" for v in np.unique(values[flags]))
+    return (f"Input column(s) {counts} hold {found} in {int(flags.any(axis=1).sum())} rows, values catalogues "
+            "use to flag non-detections: the model and the masking fills took them as magnitudes; drop or "
+            "replace those rows if they are flags.")
 
 
 def target_problem(catalog: pd.DataFrame, target: str) -> str | None:
