@@ -273,3 +273,19 @@ def test_stellar_mass_causal_discovery_leaves_out_rows_with_missing_magnitudes()
     assert mass_steps.causal_note(cat, pred, p) == ("Causal discovery uses the 5 of 6 analysis galaxies whose columns "
                                                    "are all finite; non-finite values in u-g (1).")
     assert mass_steps.causal_note(cat.fillna(20.0), pred, p) is None
+
+
+def test_stellar_mass_says_why_a_torchscript_model_has_no_local_dependence():
+    """A TorchScript CNN has no reachable embedding: the local-dependence analysis vanished from the report."""
+    import torch
+
+    import interpret as ip
+
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3), torch.nn.Linear(3, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        scripted = ip.load_estimator(torch.jit.trace(net, torch.zeros(1, 1, 4, 4)))
+    pred, emb = mass_steps.predict_and_embed(scripted, np.ones((2, 1, 4, 4), np.float32))
+    assert pred.shape == (2,) and emb is None
+    assert "state dict + [model] factory" in mass_steps.NO_EMBEDDING
+    assert mass_steps.predict_and_embed(ip.load_estimator(net), np.ones((2, 1, 4, 4), np.float32))[1].shape == (2, 3)

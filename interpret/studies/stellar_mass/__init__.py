@@ -192,6 +192,8 @@ def _compute(ctx: Any) -> None:
                            lambda: _pack_local(steps.local_dependence(cat, pred, p, seed=ctx.seed)))
         ctx.store["local"] = _unpack_local(local)
         ctx.add_table("local_dependence", steps.local_table(ctx.store["local"], p.local_alpha))
+    else:
+        ctx.notes.append(steps.NO_EMBEDDING)
     _notes(ctx, pred)
 
 

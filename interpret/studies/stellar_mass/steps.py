@@ -41,7 +41,7 @@ __all__ = ["band_names", "trainable", "mock_data", "train_cnn", "file_pixel_scal
            "edge_table", "pid_sources", "skipped_pair_note", "skipped_notes", "reduce_sources", "pid_binned", "pid_knn", "pid_table", "pointwise",
            "attribution_rows", "attribution", "growth_curves", "attribution_tables", "local_dependence",
            "local_table", "caveat_lines", "run_all", "MORPH", "PRED", "MODEL_LABEL", "PAIR_LABEL", "IMAGE_PARENTS",
-           "LOG_COLUMNS", "RE_GRID"]
+           "LOG_COLUMNS", "RE_GRID", "NO_EMBEDDING"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,9 @@ MODEL_LABEL = {"cnn": "image CNN", "phot": "photometry"}
 IMAGE_PARENTS = ("redshift", "log_mstar", "log_sfr", "age", "metallicity", "dust_av", "agn_frac", "bulge_frac",
                  "sersic_n", "r_eff", "axis_ratio", "position_angle")
 LOG_COLUMNS = ("r_eff", "r_eff_arcsec")
+#: The report line when the CNN's embedding cannot be read (local dependence needs it).
+NO_EMBEDDING = ("Local dependence skipped: the model's embedding (the input of its last Linear layer) cannot be "
+                "read from a TorchScript or non-torch model; load it as a state dict + [model] factory to run it.")
 RE_GRID = np.round(np.arange(0.25, 4.01, 0.25), 2)   # radii in units of the effective radius
 
 
@@ -622,6 +625,8 @@ def run_all(params: StellarMassParams, *, data: Any = None, est: Any = None,
     if "embedding" in pred:
         out["local"] = local_dependence(cat, pred, params, seed=seed)
         tables["local_dependence"] = local_table(out["local"], params.local_alpha)
+    else:
+        out["notes"].append(NO_EMBEDDING)
     return out
 
 
