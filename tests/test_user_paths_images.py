@@ -48,6 +48,15 @@ def test_data_bands_name_the_channels_of_a_file_without_band_names(tmp_path):
         user_data(_ctx(tmp_path, {"images": "cut.npz", "bands": ["g"]}))
 
 
+def test_unnamed_channels_last_cutouts_are_refused_with_the_transpose(tmp_path):
+    """Unnamed (n, H, W, C) cutouts were read as H 'bands' of H x C pixels and failed later for lacking a
+    catalogue column 'band0'."""
+    np.savez(tmp_path / "nhwc.npz", images=np.zeros((3, 8, 8, 5), np.float32))
+    with pytest.raises(ConfigError, match=r"'nhwc.npz' has no band names \(shape \(3, 8, 8, 5\) looks channels-last "
+                                          r"\(n, H, W, C\): write them as \(n, C, H, W\), .*transpose\(0, 3, 1, 2\)"):
+        user_data(_ctx(tmp_path, {"images": "nhwc.npz"}))
+
+
 @pytest.mark.parametrize(("wanted", "match"), [
     (["g", "Y"], r"\['Y'\] not among the bands of 'cut.h5' \(\['u', 'g', 'r', 'i', 'z'\]\)"),
     (["g", "g"], r"repeated names in the bands of 'cut.h5'"),

@@ -119,6 +119,21 @@ def _catalog_options(spec: dict[str, Any]) -> dict[str, Any]:
     return opts
 
 
+def _channels_last_hint(shape: tuple[int, ...]) -> str:
+    """Advice for cutouts that look channels-last ``(n, H, W, C)``: square (H, W) in axes 1-2, few channels last."""
+    if len(shape) == 4 and shape[1] == shape[2] and shape[3] < shape[1]:
+        return (f" (shape {tuple(shape)} looks channels-last (n, H, W, C): write them as (n, C, H, W), "
+                "interpret.data.write_cutouts(path, images.transpose(0, 3, 1, 2), bands))")
+    return ""
+
+
+def _check_unnamed(images: np.ndarray, found: list[str], file: str) -> None:
+    """Refuse unnamed cutouts that look channels-last: read as (n, C, H, W) they would be H 'bands' of H x C."""
+    hint = _channels_last_hint(images.shape)
+    if hint and found == [f"band{i}" for i in range(len(found))]:
+        raise ConfigError(f"[data] images {file!r} has no band names{hint}")
+
+
 def _select_channels(images: np.ndarray, found: list[str], wanted: list[str], file: str) -> np.ndarray:
     """The cutout channels named ``wanted``, in that order: a subset or reordering of the file's named bands.
 
@@ -129,8 +144,9 @@ def _select_channels(images: np.ndarray, found: list[str], wanted: list[str], fi
     if generic:
         if len(wanted) != len(found):
             raise ConfigError(f"[data] bands names {len(wanted)} band(s) {wanted} but {file!r} has {len(found)} "
-                              f"unnamed image channels; name every channel in file order, or write the file with "
-                              f"its band names (interpret.data.write_cutouts(path, images, bands))")
+                              f"unnamed image channels{_channels_last_hint(images.shape)}; name every channel in "
+                              "file order, or write the file with its band names (interpret.data.write_cutouts("
+                              "path, images, bands))")
         return images
     missing = [b for b in wanted if b not in found]
     if missing or len(set(wanted)) != len(wanted):
@@ -156,6 +172,7 @@ def user_data(ctx: Any) -> StudyData | None:
     if "images" in spec:
         cut = read_cutouts(ctx.resolve(spec["images"]))
         images, bands, meta = cut.images, list(cut.bands), dict(cut.meta)
+        _check_unnamed(images, bands, spec["images"])
     if "spectra" in spec:
         spe = read_spectra(ctx.resolve(spec["spectra"]))
         spectra, wavelength = spe.flux, spe.wavelength
