@@ -237,6 +237,7 @@ def test_optical_runs_a_torchscript_model_without_output_names_and_skips_randomi
         warnings.simplefilter("ignore", DeprecationWarning)     # torch 2.9 deprecates jit; users still ship it
         scripted = ip.load_estimator(torch.jit.trace(net, torch.zeros(1, 6)))
     assert steps.output_target(scripted, "W3") == 2 and not steps.can_randomize(scripted)
+    assert "Model randomisation skipped" in steps.randomization_note(scripted, steps.Params())
     named = ip.load_estimator(net, output_names=["W1", "W2", "W3", "W4"])
     assert steps.output_target(named, "W3") == "W3" and steps.can_randomize(named)
 

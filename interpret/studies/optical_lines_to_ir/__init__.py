@@ -148,7 +148,7 @@ def compute(ctx: Any) -> None:
     _sanity(ctx, est, data, pred, attrs, base)
     ctx.notes.extend(steps.findings(data, pred, ctx.load("accuracy"), ctx.load("truth_overlap"),
                                     ctx.load("sanity"), p, {b: ctx.load(f"lines_{b}") for b in bands}))
-    ctx.notes.extend(n for n in [steps.grid_note(data, est)] if n)
+    ctx.notes.extend(n for n in [steps.grid_note(data, est), steps.randomization_note(est, p)] if n)
 
 
 def _lines(ctx: Any, data: Any, rows: np.ndarray, attrs: dict, bands: list[str], ig_key: dict) -> None:
@@ -174,9 +174,6 @@ def _sanity(ctx: Any, est: Any, data: Any, pred: dict, attrs: dict, base: dict) 
     """IG completeness per band and the cascading model-randomisation test (cached per band)."""
     p, rows = ctx.params, pred["randomization_rows"]
     tests = {}
-    if p.randomization_bands and not steps.can_randomize(est):
-        ctx.notes.append("Model randomisation skipped: the model's layers cannot be re-drawn (not a torch module, "
-                         "or TorchScript); load it as a state dict + [model] factory to run it.")
     for b in p.randomization_bands:
         if not steps.can_randomize(est):
             break

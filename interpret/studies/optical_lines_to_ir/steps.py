@@ -32,7 +32,7 @@ from .._models import baseline_notes
 from .params import IR_BANDS, Params
 
 __all__ = ["load_data", "load_model", "held_out_rows", "model_id", "output_names", "predictions",
-           "accuracy_table", "takes_redshift", "output_target", "can_randomize", "in_frame", "untested_lines", "grid_note", "model_inputs",
+           "accuracy_table", "takes_redshift", "output_target", "can_randomize", "randomization_note", "in_frame", "untested_lines", "grid_note", "model_inputs",
            "attribute_band", "band_lines", "rest_frame_stack",
            "completeness_table", "completeness_errors", "randomization", "randomization_table", "rank_auc",
            "average_precision", "overlap_metrics", "overlap_table", "truth_lines", "importance_matrix",
@@ -175,6 +175,14 @@ def can_randomize(est: Any) -> bool:
     import torch
 
     return not isinstance(module, torch.jit.ScriptModule)
+
+
+def randomization_note(est: Any, params: Params) -> str | None:
+    """The report line when the randomisation test asked for cannot run on this model."""
+    if not params.randomization_bands or can_randomize(est):
+        return None
+    return ("Model randomisation skipped: the model's layers cannot be re-drawn (not a torch module, or "
+            "TorchScript); load it as a state dict + [model] factory to run it.")
 
 
 def attribute_band(est: Any, data: Any, rows: np.ndarray, band: str, p: Params, seed: int,
@@ -489,12 +497,9 @@ def run_all(params: Params, *, data: Any = None, est: Any = None, n: int = 3000,
     tests = {b: randomization(est, data, pred["randomization_rows"], b, params, seed)
              for b in params.randomization_bands}
     tests = {b: t for b, t in tests.items() if t is not None}
-    if params.randomization_bands and not can_randomize(est):
-        notes.append("Model randomisation skipped: the model's layers cannot be re-drawn (not a torch module, "
-                     "or TorchScript); load it as a state dict + [model] factory to run it.")
     out.update({f"randomization_{b}": t for b, t in tests.items()}, randomization_bands=list(tests))
     out["sanity"] = pd.concat([completeness_table(attrs, float(params.completeness_rtol)),
                                randomization_table(tests)], ignore_index=True)
     out["notes"] = notes + findings(data, pred, out["accuracy"], out["truth_overlap"], out["sanity"], params,
-                                    lines) + [n for n in [grid_note(data, est)] if n]
+                                    lines) + [n for n in [grid_note(data, est), randomization_note(est, params)] if n]
     return out
