@@ -151,7 +151,8 @@ def estimator(ctx: Any, data: Any, bands: list[str], task: str) -> Any:
                           f"got {target!r}")
     if spec and TASKS[task] == target:
         est = study_model(ctx, data, task)
-        problem = steps.model_problem(est, data.catalog, bands, task)
+        key = "[data] bands" if (ctx.config.get("data") or {}).get("bands") else "[params] bands"
+        problem = steps.model_problem(est, data.catalog, bands, task, bands_key=key)
         if problem:
             raise ConfigError(f"sdss_real: [model] {model_name(ctx, 'user model')!r}: {problem}")
         return est

@@ -148,8 +148,10 @@ def sample_problem(data: Any, seed: int, n_colours: int) -> str | None:
     return None
 
 
-def model_problem(est: Any, cat: pd.DataFrame, bands: Sequence[str], task: str) -> str | None:
-    """What keeps ``est`` from giving one value per galaxy from :func:`inputs` (None when nothing does)."""
+def model_problem(est: Any, cat: pd.DataFrame, bands: Sequence[str], task: str, *,
+                  bands_key: str = "'bands'") -> str | None:
+    """What keeps ``est`` from giving one value per galaxy from :func:`inputs` (None when nothing does);
+    ``bands_key`` names where the caller's user sets the bands."""
     names = [*bands, "redshift"] if task == "stellar_mass" else list(bands)
     probe = inputs(cat.iloc[:2], bands, task)
     try:
@@ -158,9 +160,9 @@ def model_problem(est: Any, cat: pd.DataFrame, bands: Sequence[str], task: str) 
         msg = str(exc).strip() or repr(exc)
         first = (msg[1:-1] if len(msg) > 1 and msg[0] == msg[-1] and msg[0] in "'\"" else msg).splitlines()[0]
         return (f"the {TASK_TITLES[task]} model fails on its {len(names)} inputs {names} ({type(exc).__name__}: "
-                f"{first}); the inputs are the magnitudes in 'bands' order"
-                + (" plus a last 'redshift' column" if task == "stellar_mass" else "") + ": make 'bands' list "
-                "the model's inputs")
+                f"{first}); the inputs are the magnitudes in {bands_key} order"
+                + (" plus a last 'redshift' column" if task == "stellar_mass" else "") + f": make {bands_key} "
+                "list the model's inputs")
     if out.size != len(probe):
         return (f"the {TASK_TITLES[task]} model returns shape {out.shape[1:]} per galaxy; the study needs one "
                 "value per galaxy, shape (n,) or (n, 1): wrap the model to return its point estimate")
