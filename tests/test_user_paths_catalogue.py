@@ -218,3 +218,17 @@ def test_photoz_config_with_renamed_columns_a_column_output_model_and_n(tmp_path
     assert metrics["n"] == 50 and metrics["sigma_nmad"] < 0.05
     assert sorted(ctx.tables["attribution_bands"].index) == sorted("ugriz")
     assert ctx.notes[1].startswith("n = 50 subsamples the default SDSS sample only: all 200 rows")
+
+
+def test_sdss_real_n_beyond_the_sample_is_noted():
+    """n = 5000 on a 200-galaxy catalogue used every galaxy without a word."""
+    from types import SimpleNamespace
+
+    from interpret.studies import sdss_real
+    from interpret.studies.sdss_real import steps as sdss
+
+    cat = _sdss_like()
+    sample = sdss.select_sample(cat, list("ugriz"), n=5000, seed=0, split=cat["split"].to_numpy())
+    ctx = SimpleNamespace(config={"n": 5000}, params=sdss_real.Params(), seed=0, notes=[])
+    sdss_real._check_sample(ctx, sample, "[data]")
+    assert ctx.notes == ["n = 5000 asked, but only 200 of the 200 galaxies pass the cuts: all of them are used."]
