@@ -89,6 +89,15 @@ def test_bad_values_are_refused_naming_the_column(change, match):
                       est=lambda x: x[:, 0] * 0.0, seed=0)
 
 
+def test_bands_naming_a_flux_column_may_cover_more_than_the_columns():
+    """``fluxes = {FLUX = "{band}"}`` with ``bands = ugriz`` and ``columns = griz`` was refused (exit 1, a bare
+    ValueError): ``bands`` both names the flux vector's bands and maps columns to bands."""
+    assert steps.column_bands(list("griz"), list("ugriz")) == {b: (b,) for b in "griz"}
+    assert steps.column_bands(["MAG_G", "g-r"], ["g", "g-r"]) == {"MAG_G": ("g",), "g-r": ("g", "r")}
+    with pytest.raises(ValueError, match=r"\[data\] bands has 2 entries for 3 columns; give one band per input"):
+        steps.column_bands(["MAG_G", "MAG_R", "MAG_I"], ["g", "r"])
+
+
 def test_non_detection_flags_in_the_inputs_get_a_report_line():
     """99 / -9999 magnitudes are finite, so they ran silently as magnitudes."""
     cat = _catalogue()

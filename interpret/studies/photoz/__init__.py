@@ -79,9 +79,10 @@ def _data(ctx: Any) -> tuple[StudyData, list[str], str]:
         problem = steps.target_problem(data.catalog, target) or steps.missing_inputs(data.catalog, columns)
         if problem:
             raise ConfigError(f"photoz: [data] {problem}")
-        if spec.get("bands") is not None and len(spec["bands"]) != len(columns):
-            raise ConfigError(f"photoz: [data] bands has {len(spec['bands'])} entries for {len(columns)} columns; "
-                              "give one band per input column, in the same order (\"a-b\" for a colour)")
+        try:
+            steps.column_bands(columns, spec.get("bands"))
+        except ValueError as exc:
+            raise ConfigError(f"photoz: {exc}") from None
         return data, columns, target
     return steps.load_data(ctx.params, n=ctx.config["n"], seed=ctx.seed), list(ctx.params.bands), "redshift"
 

@@ -39,12 +39,16 @@ def column_bands(columns: Sequence[str], bands: Sequence[str] | None = None) -> 
     """Which bands each input column derives from: ``"g"`` -> (g,), a colour ``"g-r"`` -> (g, r).
 
     ``bands`` (optional, one entry per column) overrides the column names, e.g. ``["g", "r"]`` for columns
-    ``["MAG_G", "MAG_R"]``.
+    ``["MAG_G", "MAG_R"]``. A ``bands`` list that names every column but has more entries (the bands a flux
+    column was expanded into, ``fluxes = {FLUX = "{band}"}``, with ``columns`` a subset) leaves the column
+    names as they are.
     """
     names = list(bands) if bands else list(columns)
+    if len(names) != len(columns) and all(c in names for c in columns):
+        names = list(columns)
     if len(names) != len(columns):
-        raise ValueError(f"[data] bands has {len(names)} entries but columns has {len(columns)}; give one band "
-                         "(or 'a-b' for a colour) per input column")
+        raise ValueError(f"[data] bands has {len(names)} entries for {len(columns)} columns; give one band per "
+                         "input column, in the same order (\"a-b\" for a colour)")
     return {c: tuple(n.split("-")) for c, n in zip(columns, names)}
 
 
