@@ -55,6 +55,7 @@ from typing import Any
 
 from .._data import fit_subset, note_unknown_split, study_data
 from .._models import baseline_notes, study_model, user_model_inputs
+from ..photoz.steps import sentinel_note
 from . import steps
 from .figures import CAPTIONS, FIGURES, LABELS
 from .params import METRICS, Params
@@ -102,6 +103,7 @@ def compute(ctx: Any) -> None:
     p = ctx.params
     data = study_data(ctx, 3000, target="redshift", spectra=False)
     bands = steps.band_names(data)
+    ctx.notes.extend(n for n in [sentinel_note(data.catalog, bands)] if n)   # 99 / -99 / 9999 flags as magnitudes
     ctx.store.update(data=data, bands=bands, params=p)
     split = steps.held_out_split(data, ctx.seed)
     note_unknown_split(ctx, data)

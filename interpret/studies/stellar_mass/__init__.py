@@ -61,6 +61,7 @@ import interpret as ip
 
 from .._data import fit_subset, note_unknown_split, study_data
 from .._models import baseline_notes, study_model, user_model_inputs
+from ..photoz.steps import sentinel_note
 from . import figures as _figures
 from . import steps
 from .figures import (
@@ -151,6 +152,7 @@ def _compute(ctx: Any) -> None:
     ctx.notes.extend([scale_note] if scale_note else [])
     note_unknown_split(ctx, data)
     bands = band_names(data)
+    ctx.notes.extend(n for n in [sentinel_note(data.catalog, bands)] if n)   # 99 / -99 / 9999 flags as magnitudes
     ctx.store.update(data=data, bands=bands, params=p)
     base = {"seed": ctx.seed, "n": len(data), "data": ctx.config.get("data"), "model": ctx.config.get("model"),
             **{k: getattr(p, k) for k in ("fast", "n_epochs", "bands", "pixel_scale", "image_size", "redshift_range")}}
