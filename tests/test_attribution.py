@@ -339,3 +339,22 @@ def test_tabular_default_baseline_is_the_mean_and_far_baselines_warn():
     with pytest.warns(BaselineWarning, match="far outside the predictions' range"):
         attribute(model, mags, baselines="zeros", n_steps=16, progress=False)
     assert default_baselines((mags, np.ones((3, 2, 8, 8)), np.ones((3, 4000)))) == ("mean", "zeros", "zeros")
+
+
+@pytest.mark.parametrize("model_dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("x_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("method", ["integrated_gradients", "gradient_shap", "smoothgrad"])
+def test_fused_engines_run_in_the_models_dtype(model_dtype, x_dtype, method):
+    """float64 catalogue arrays into a float32 network (or the reverse) failed in the first layer with
+    'mat1 and mat2 must have the same dtype': the fused passes now run in the parameters' dtype."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 1), torch.nn.Flatten(0)).to(model_dtype)
+    x = np.random.default_rng(0).normal(size=(6, 5)).astype(x_dtype)
+    from interpret import load_estimator
+
+    kw = {"baselines": 0.0} if method == "integrated_gradients" else {}
+    a = attribute(load_estimator(net), x, method=method, progress=False, seed=0, **kw)
+    assert a.values.dtype == x_dtype and np.isfinite(a.values).all()
+    if method == "integrated_gradients":       # a linear model: exact completeness from the zero baseline
+        w = net[0].weight.detach().double().numpy()[0]
+        np.testing.assert_allclose(a.values, x * w, rtol=1e-5, atol=1e-6)

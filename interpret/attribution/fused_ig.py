@@ -246,6 +246,7 @@ def fused_integrated_gradients(
     max_steps: int = 256,
     progress: bool | None = None,
     precision: str | None = None,
+    dtype: torch.dtype | None = None,
 ) -> FusedResult:
     """Integrated Gradients of a scalar-per-galaxy ``forward`` over all galaxies, fused into large passes.
 
@@ -277,13 +278,17 @@ def fused_integrated_gradients(
     precision : {"float32", "bfloat16", "float16"} or None, default None
         Autocast dtype of the interpolated forward/backward passes (None or "float32": full precision of the
         inputs). See the module docstring for what the completeness delta then reports.
+    dtype : torch.dtype, optional
+        Floating dtype of the passes: the model's parameter dtype (a float32 network given float64 inputs, or
+        a float64 one given float32 inputs, would fail in its first layer). None: the inputs' own
+        (float64 stays float64, everything else float32).
 
     Returns
     -------
     FusedResult
     """
     device = torch.device(device)
-    dtype = torch.float64 if inputs[0].dtype == np.float64 else torch.float32
+    dtype = dtype or (torch.float64 if inputs[0].dtype == np.float64 else torch.float32)
     args = (batch_size, rows_per_pass, device, dtype, progress, autocast_dtype(precision))
     if n_steps != "auto":
         return _run(forward, inputs, baselines, check_int(n_steps, "n_steps", "attribute", minimum=1), rule, *args)

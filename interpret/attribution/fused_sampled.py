@@ -87,7 +87,7 @@ def fused_smoothgrad(forward: Callable[..., torch.Tensor], inputs: tuple[np.ndar
                      stdevs: tuple[float, ...], n_samples: int = 16, nt_type: str = "smoothgrad",
                      times_input: bool = False, batch_size: int = 64, rows_per_pass: int | None = None,
                      device: torch.device | str = "cpu", seed: int | np.random.Generator | None = None,
-                     progress: bool | None = None) -> tuple[np.ndarray, ...]:
+                     progress: bool | None = None, dtype: torch.dtype | None = None) -> tuple[np.ndarray, ...]:
     """SmoothGrad of a scalar-per-galaxy ``forward``: mean (or mean square, or variance) of noisy gradients.
 
     Parameters
@@ -113,6 +113,9 @@ def fused_smoothgrad(forward: Callable[..., torch.Tensor], inputs: tuple[np.ndar
         Noise seed (chunk ``i`` draws from the ``i``-th child seed).
     progress : bool, optional
         Progress bar over chunks.
+    dtype : torch.dtype, optional
+        Floating dtype of the passes: the model's parameter dtype. None: the inputs' own (float64 stays
+        float64, everything else float32).
 
     Returns
     -------
@@ -120,7 +123,7 @@ def fused_smoothgrad(forward: Callable[..., torch.Tensor], inputs: tuple[np.ndar
         One attribution array per input.
     """
     device = torch.device(device)
-    dtype = torch.float64 if inputs[0].dtype == np.float64 else torch.float32
+    dtype = dtype or (torch.float64 if inputs[0].dtype == np.float64 else torch.float32)
     rows = rows_per_pass or batch_size * n_samples
     worker = _SmoothChunk(forward, inputs, stdevs, n_samples, nt_type, times_input, rows, device, dtype)
     parts = seeded_map(worker, slices(len(inputs[0]), batch_size), seed=seed, n_jobs=1, progress=progress, desc="smoothgrad")
@@ -165,7 +168,7 @@ def fused_gradient_shap(forward: Callable[..., torch.Tensor], inputs: tuple[np.n
                         stdevs: tuple[float, ...] | None = None, batch_size: int = 64,
                         rows_per_pass: int | None = None, device: torch.device | str = "cpu",
                         seed: int | np.random.Generator | None = None,
-                        progress: bool | None = None) -> tuple[np.ndarray, ...]:
+                        progress: bool | None = None, dtype: torch.dtype | None = None) -> tuple[np.ndarray, ...]:
     """GradientShap (expected gradients) of a scalar-per-galaxy ``forward``.
 
     Each of ``n_samples`` draws per galaxy picks a baseline ``b`` from ``distribution``, ``alpha ~ U(0, 1)``
@@ -183,7 +186,7 @@ def fused_gradient_shap(forward: Callable[..., torch.Tensor], inputs: tuple[np.n
     n_samples : int, default 16
     stdevs : tuple of float, optional
         Input-noise sigma per input (default 0).
-    batch_size, rows_per_pass, device, seed, progress
+    batch_size, rows_per_pass, device, seed, progress, dtype
         As :func:`fused_smoothgrad`.
 
     Returns
@@ -191,7 +194,7 @@ def fused_gradient_shap(forward: Callable[..., torch.Tensor], inputs: tuple[np.n
     tuple of ndarray
     """
     device = torch.device(device)
-    dtype = torch.float64 if inputs[0].dtype == np.float64 else torch.float32
+    dtype = dtype or (torch.float64 if inputs[0].dtype == np.float64 else torch.float32)
     stdevs = tuple(stdevs) if stdevs is not None else (0.0,) * len(inputs)
     rows = rows_per_pass or batch_size * n_samples
     worker = _ShapChunk(forward, inputs, distribution, stdevs, n_samples, rows, device, dtype)

@@ -285,7 +285,7 @@ class IntegratedGradients(AttributionMethod):
             r = fused_integrated_gradients(
                 model.forward, chunks.inputs, base, n_steps=o["n_steps"], rule=o["rule"],
                 batch_size=galaxies, rows_per_pass=rows, device=chunks.device, rtol=o["rtol"], atol=o["atol"],
-                max_steps=o["max_steps"], progress=progress, precision=o["precision"])
+                max_steps=o["max_steps"], progress=progress, precision=o["precision"], dtype=chunks.dtype)
             return MethodOutput(r.values, r.output, r.baseline_output, r.delta, r.n_steps)
         n = o["n_steps"]
         if o["rule"] == "gauss_legendre":     # captum builds its nodes from an n_steps x n_steps matrix
@@ -621,7 +621,7 @@ class GradientShap(AttributionMethod):
         vals = fused_gradient_shap(model.forward, chunks.inputs, dist, n_samples=o["n_samples"],
                                    stdevs=(o["stdevs"],) * len(chunks.inputs), batch_size=chunks.batch_size,
                                    rows_per_pass=_pass_rows(o, model, chunks), device=chunks.device,
-                                   seed=np.random.default_rng(chunk_seed), progress=progress)
+                                   seed=np.random.default_rng(chunk_seed), progress=progress, dtype=chunks.dtype)
         return MethodOutput(vals)
 
 
@@ -711,7 +711,7 @@ class SmoothGrad(AttributionMethod):
             vals = fused_smoothgrad(model.forward, chunks.inputs, stdevs=tuple(stdevs), n_samples=n,
                                     nt_type=o["nt_type"], times_input=o["base"] == "input_x_gradient",
                                     batch_size=chunks.batch_size, rows_per_pass=_pass_rows(o, model, chunks),
-                                    device=chunks.device, seed=seed, progress=progress)
+                                    device=chunks.device, seed=seed, progress=progress, dtype=chunks.dtype)
             return MethodOutput(vals)
         base = cattr.Saliency(model.module) if o["base"] == "saliency" else cattr.InputXGradient(model.module)
         tunnel = cattr.NoiseTunnel(base)
