@@ -429,3 +429,6 @@ def test_catalogue_without_band_metadata_trains_on_the_named_columns(sdss_small,
     assert est.training.config["features"] == {"x": cols}
     with pytest.raises(ValidationError, match="no band set; pass bands="):
         tr.train_reference(data, "photoz", seed=0, n_epochs=2, cache_dir=cache, progress=False)
+    empty = ip.datasets.Dataset("user", cat.iloc[:0], None, "user")      # crashed while digesting the rows
+    with pytest.raises(ValidationError, match="only 0 rows have finite inputs and target"):
+        tr.train_reference(empty, "photoz", bands=cols, seed=0, cache_dir=cache, progress=False)

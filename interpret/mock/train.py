@@ -696,6 +696,7 @@ def train_reference(data: Any, task: str = "stellar_mass", *, n_epochs: int | No
     t = _make_task(data, task, bands, labels, auxiliary)
     n_members = check_int(n_members, "n_members", "train_reference", minimum=1)
     hp = _hyperparameters(t, n_epochs, fast, batch_size, lr, n_members)
+    _check_rows(t)
     key = _cache_key(t, hp, seed, _fingerprint(t))
     stem = _resolve_cache_dir(cache_dir) / f"{task}-{key}"
     if cache and (est := _load_cached(stem, dev)) is not None:
@@ -712,12 +713,17 @@ def train_reference(data: Any, task: str = "stellar_mass", *, n_epochs: int | No
     return est
 
 
+def _check_rows(t: _Task) -> None:
+    """Refuse data with fewer than 10 usable rows (before anything digests or trains on them)."""
+    usable = int(_finite_rows(t).sum()) if len(t.target) else 0
+    if usable < 10:
+        raise ValidationError(f"train_reference(): only {usable} rows have finite inputs and target; "
+                              "need at least 10")
+
+
 def _train(t: _Task, hp: dict, seed: int, dev: torch.device, progress: bool | None, key: str,
            path: str | None) -> Estimator:
     usable = np.flatnonzero(_finite_rows(t))
-    if usable.size < 10:
-        raise ValidationError(f"train_reference(): only {usable.size} rows have finite inputs and target; "
-                              "need at least 10")
     base = reference_split(len(t.target), seed)
     split = DataSplit(*(np.intersect1d(s, usable) for s in (base.train, base.val, base.test)))
     if t.aux is not None:   # standardise the auxiliary targets on the training rows (a copy: t.aux is fingerprinted)
