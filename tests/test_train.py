@@ -432,3 +432,24 @@ def test_catalogue_without_band_metadata_trains_on_the_named_columns(sdss_small,
     empty = ip.datasets.Dataset("user", cat.iloc[:0], None, "user")      # crashed while digesting the rows
     with pytest.raises(ValidationError, match="only 0 rows have finite inputs and target"):
         tr.train_reference(empty, "photoz", bands=cols, seed=0, cache_dir=cache, progress=False)
+
+
+def test_image_encoder_noise_scale_ignores_zero_padding():
+    """Cutouts zero-padded at a survey edge: the border MAD was 0, the asinh stretch divided by 1e-30 and the
+    network saturated (all attributions 0). Exact zeros are now left out; unpadded stamps are unchanged."""
+    rng = np.random.default_rng(0)
+    sky = np.array([0.01, 0.02, 0.05])
+    yy, xx = np.mgrid[:32, :32] - 15.5
+    source = 3.0 * np.exp(-(xx**2 + yy**2) / (2 * 1.5**2))
+    stamps = (source + sky[None, :, None, None] * rng.normal(size=(80, 3, 32, 32))).astype(np.float32)
+    x = torch.as_tensor(stamps)
+    plain = mm.ImageCNN(n_bands=3, image_size=32)
+    plain.calibrate(x)
+    border = torch.cat([x[:, :, :2, :].flatten(2), x[:, :, -2:, :].flatten(2)], dim=2).double()
+    expected = 1.4826 * (border - border.median(dim=2, keepdim=True).values).abs().transpose(0, 1).flatten(1) \
+        .median(dim=1).values
+    torch.testing.assert_close(plain.encoder.scale, expected.float())
+    for pad in (1, 8):                      # part of the border padded, or all of it
+        padded = mm.ImageCNN(n_bands=3, image_size=32 + 2 * pad)
+        padded.calibrate(torch.as_tensor(np.pad(stamps, ((0, 0), (0, 0), (pad, pad), (pad, pad)))))
+        np.testing.assert_allclose(padded.encoder.scale.numpy(), sky, rtol=0.15)

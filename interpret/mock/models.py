@@ -145,6 +145,27 @@ class PhotometryMLP(_Normalised):
 APERTURES: tuple[float, ...] = (1.0, 2.0, 4.0, float("inf"))
 
 
+def _nonzero_mad(stamps: torch.Tensor, border: torch.Tensor) -> float:
+    """Sky-noise scale of one band whose stamp borders hold exact zeros (cutouts padded at a survey edge, or
+    masked pixels). With the zeros in, the MAD was 0 and the network's asinh stretch divided by 1e-30,
+    saturating every input. Used instead: the MAD of the non-zero border pixels when there are enough; else,
+    for a border that is all padding, the MAD of differences of neighbouring non-zero pixels over the whole
+    stamps divided by sqrt(2) (robust to the galaxy, which only a minority of pixel pairs straddle); else 1."""
+    v = border.flatten()
+    v = v[v != 0]
+    if v.numel() >= 10:
+        mad = 1.4826 * float((v - v.median()).abs().median())
+        if mad > 0:
+            return mad
+    left, right = stamps[..., :-1].flatten(), stamps[..., 1:].flatten()
+    d = (right - left)[(left != 0) & (right != 0)]
+    if d.numel() >= 10:
+        mad = 1.4826 * float((d - d.median()).abs().median()) / 2 ** 0.5
+        if mad > 0:
+            return mad
+    return 1.0
+
+
 def _aperture_weights(size: int, like: torch.Tensor) -> torch.Tensor:
     """Weights (A, size, size) of the apertures in :data:`APERTURES`, centred on the stamp, peak 1."""
     c = (size - 1) / 2
@@ -209,6 +230,9 @@ class _ImageEncoder(nn.Module):
         border = torch.cat([x[:, :, :2, :].flatten(2), x[:, :, -2:, :].flatten(2)], dim=2).double()
         med = border.median(dim=2, keepdim=True).values
         mad = 1.4826 * (border - med).abs().transpose(0, 1).flatten(1).median(dim=1).values
+        padded = (border == 0).transpose(0, 1).flatten(1).any(dim=1)
+        for b in torch.nonzero(padded).flatten().tolist():   # exact zeros: padding or masks, not sky
+            mad[b] = _nonzero_mad(x[:, b].double(), border[:, b])
         self.scale.copy_(torch.clamp(mad, min=1e-30).float())
         comp = torch.asinh(x / self.scale[None, :, None, None])
         self.x_mean.copy_(comp.mean(dim=(0, 2, 3)))
