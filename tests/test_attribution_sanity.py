@@ -76,3 +76,13 @@ def test_randomization_result_roundtrip(tmp_path, x):
     res.save(tmp_path / "r.ipres")
     back = load_result(tmp_path / "r.ipres")
     np.testing.assert_allclose(back.to_frame()["ssim"], res.to_frame()["ssim"])
+
+
+def test_randomization_test_refuses_torchscript_naming_the_fix():
+    import warnings
+
+    with warnings.catch_warnings():           # torch 2.13 deprecates jit.script; users still ship it
+        warnings.simplefilter("ignore", DeprecationWarning)
+        scripted = torch.jit.script(torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0)))
+    with pytest.raises(ValidationError, match="TorchScript model's layers cannot be re-drawn.*factory"):
+        randomization_test(scripted, np.zeros((4, 3), np.float32), seed=0, progress=False)

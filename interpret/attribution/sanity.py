@@ -237,6 +237,10 @@ def randomization_test(
     module = estimator if isinstance(estimator, torch.nn.Module) else getattr(estimator, "module", None)
     if module is None:
         raise ValidationError("randomization_test(): the estimator has no torch module to randomise")
+    if isinstance(module, torch.jit.ScriptModule):
+        raise ValidationError("randomization_test(): a TorchScript model's layers cannot be re-drawn one by one; "
+                              "load the model as a state dict with its factory (ip.load_estimator(path, "
+                              "factory=...)) to run the test")
     t_idx, _ = resolve_target(target, getattr(estimator, "output_names", None))
     names = layers or randomizable_layers(module)
     if not names:
