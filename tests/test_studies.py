@@ -328,3 +328,11 @@ def test_report_in_headless_chromium_has_no_horizontal_overflow(user_files, tmp_
     m = re.search(r"<title>W(\d+)x(\d+)</title>", dom)
     assert m, dom[:300]
     assert int(m.group(1)) <= int(m.group(2))
+
+
+def test_unlabelled_split_rows_are_named():
+    from interpret.studies._data import _parse_split
+
+    with pytest.raises(ConfigError, match=r"no label in 2 rows \(1, 3\); give every row"):
+        _parse_split(np.array(["train", None, "test", np.nan], dtype=object), "split")
+    assert list(_parse_split(["Train", " TEST", "val"], "split")) == ["train", "test", "val"]

@@ -90,7 +90,13 @@ class Split:
 
 
 def _parse_split(values: Any, column: str) -> np.ndarray:
-    raw = pd.Series(values).astype(str).str.strip().str.lower()
+    series = pd.Series(values).reset_index(drop=True)
+    missing = np.flatnonzero(series.isna().to_numpy())
+    if len(missing):
+        shown = ", ".join(map(str, missing[:5])) + (" ..." if len(missing) > 5 else "")
+        raise ConfigError(f"[data] split column {column!r} has no label in {len(missing)} rows ({shown}); give "
+                          "every row 'train', 'val' or 'test', or drop the unlabelled rows")
+    raw = series.astype(str).str.strip().str.lower()
     mapped = raw.map(_SPLIT_VALUES)
     bad = sorted(set(raw[mapped.isna()]))
     if bad:
