@@ -336,3 +336,22 @@ def test_unlabelled_split_rows_are_named():
     with pytest.raises(ConfigError, match=r"no label in 2 rows \(1, 3\); give every row"):
         _parse_split(np.array(["train", None, "test", np.nan], dtype=object), "split")
     assert list(_parse_split(["Train", " TEST", "val"], "split")) == ["train", "test", "val"]
+
+
+def test_model_load_errors_speak_the_configs_keys(user_files, tmp_path):
+    """A .skops file with types to trust, without [model] trusted: a ConfigError naming the config key (it was
+    'study failed' with the API's 'pass trusted=[...]')."""
+    import skops.io as sio
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    root, cfg, cat, bands = user_files
+    model = make_pipeline(StandardScaler(), HistGradientBoostingRegressor(max_iter=5))
+    model.fit(cat[bands].to_numpy()[:200], cat["redshift"].to_numpy()[:200])
+    sio.dump(model, tmp_path / "hgb.skops")
+    (tmp_path / "galaxies.parquet").write_bytes((root / "galaxies.parquet").read_bytes())
+    text = cfg.read_text().replace('path = "photoz.ts"', 'path = "hgb.skops"')
+    (tmp_path / "mine.toml").write_text(text)
+    with pytest.raises(ConfigError, match=r"\[model\] path = 'hgb.skops' could not be loaded: .*\[model\] trusted = "):
+        run_study(tmp_path / "mine.toml", overrides={"out": str(tmp_path / "run")})

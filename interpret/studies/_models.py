@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .._seeding import legacy_seed
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, InterpretError
 
 __all__ = ["user_model", "model_name", "import_factory", "RefitMLP", "RefitHGB", "FramePredictor", "study_model", "baseline_notes", "plain_rmse",
            "one_torch_thread", "panel", "user_model_inputs"]
@@ -71,7 +71,15 @@ def user_model(ctx: Any) -> Any:
             kwargs[key] = tuple(spec[key])
     if "factory" in spec:
         kwargs["factory"] = import_factory(spec["factory"], ctx.config.get("_config_dir"))
-    return load_estimator(str(ctx.resolve(spec["path"])), device=ctx.config["device"], **kwargs)
+    try:
+        return load_estimator(str(ctx.resolve(spec["path"])), device=ctx.config["device"], **kwargs)
+    except (InterpretError, FileNotFoundError, ImportError) as exc:
+        # load_estimator speaks the API's keywords; a config sets the same options as [model] keys
+        text = str(exc)
+        for api, key in (("trusted=", "[model] trusted = "), ("factory_kwargs=", "[model] factory_kwargs = "),
+                         ("factory=", "[model] factory = "), ("allow_pickle=True", "[model] allow_pickle = true")):
+            text = text.replace(api, key)
+        raise ConfigError(f"[model] path = {spec['path']!r} could not be loaded: {text}") from exc
 
 
 def model_name(ctx: Any, default: str) -> str:
