@@ -29,7 +29,7 @@ import pandas as pd
 from .._seeding import legacy_seed
 from ..exceptions import ConfigError, InterpretError
 
-__all__ = ["user_model", "model_name", "import_factory", "RefitMLP", "RefitHGB", "FramePredictor", "study_model", "baseline_notes", "plain_rmse",
+__all__ = ["user_model", "model_name", "import_factory", "RefitMLP", "RefitHGB", "FramePredictor", "study_model", "baseline_notes", "plain_rmse", "probe_predict",
            "one_torch_thread", "panel", "user_model_inputs"]
 
 
@@ -143,6 +143,20 @@ class RefitHGB:
         model = HistGradientBoostingRegressor(max_iter=self.max_iter, learning_rate=0.1, random_state=legacy_seed(seed))
         with threadpool_limits(1):     # OpenMP over-subscription is ~10x slower on a busy 2-core machine
             return FramePredictor(model.fit(hgb_features(x), np.asarray(y, float)), None)
+
+
+def probe_predict(estimator: Any, probe: Any) -> tuple[str | None, tuple[int, ...] | None]:
+    """Predict ``probe`` (a few rows) with a user's model: ``(error, None)`` when it fails (the exception's type
+    and the first line of its message), ``(None, shape)`` when it returns other than one value per row, else
+    ``(None, None)``. The studies turn either into a message naming what they fed the model and the fix."""
+    try:
+        out = np.asarray(estimator.predict(probe, progress=False))
+    except Exception as exc:  # noqa: BLE001  (any failure of a user's model is reported by the caller)
+        msg = str(exc).strip() or repr(exc)
+        first = (msg[1:-1] if len(msg) > 1 and msg[0] == msg[-1] and msg[0] in "'\"" else msg).splitlines()[0]
+        return f"{type(exc).__name__}: {first}", None
+    rows = len(probe[0]) if isinstance(probe, tuple) else len(probe)
+    return None, (None if out.size == rows else out.shape)
 
 
 def plain_rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:

@@ -19,7 +19,7 @@ import pandas as pd
 from ..._seeding import legacy_seed
 from ...exceptions import ConfigError
 from .._data import Split, StudyData, fit_subset, split_rows
-from .._models import plain_rmse
+from .._models import plain_rmse, probe_predict
 from .params import Params
 
 __all__ = ["column_bands", "band_layout", "score", "attribution", "masking", "retrain_leave_one_out",
@@ -665,15 +665,12 @@ def output_problem(estimator: Any, x: np.ndarray, columns: Sequence[str]) -> str
     """What keeps ``estimator`` from giving one redshift per row of ``x`` (None when nothing does): it fails on
     the columns (another number or order of inputs), or returns another number of values than rows."""
     probe = x[:2]
-    try:
-        out = np.asarray(estimator.predict(probe, progress=False))
-    except Exception as exc:  # noqa: BLE001  (any failure of a user's model is reported with the columns)
-        msg = str(exc).strip() or repr(exc)
-        first = (msg[1:-1] if len(msg) > 1 and msg[0] == msg[-1] and msg[0] in "'\"" else msg).splitlines()[0]
-        return (f"the model fails on the {len(columns)} input columns {list(columns)} ({type(exc).__name__}: "
-                f"{first}); list its inputs, in its input order")
-    if out.size != len(probe):
-        return (f"the model returns shape {out.shape[1:]} per galaxy (output {out.shape} for {len(probe)} rows); "
+    error, shape = probe_predict(estimator, probe)
+    if error:
+        return (f"the model fails on the {len(columns)} input columns {list(columns)} ({error}); list its inputs, "
+                "in its input order")
+    if shape is not None:
+        return (f"the model returns shape {shape[1:]} per galaxy (output {shape} for {len(probe)} rows); "
                 "the study needs one redshift per galaxy, shape (n,) or (n, 1): wrap the model to return its "
                 "point estimate")
     return None

@@ -34,7 +34,7 @@ from ... import metrics as _metrics
 from ... import pid as _pid
 from ...exceptions import EstimationWarning
 from .._data import colours, held_out
-from .._models import RefitHGB, RefitMLP, plain_rmse
+from .._models import RefitHGB, RefitMLP, plain_rmse, probe_predict
 from .params import PID_SPLITS, SdssRealParams
 
 __all__ = ["TASKS", "PRED", "TASK_TITLES", "PID_SPLITS", "load_data", "select_sample", "inputs", "test_rows",
@@ -154,17 +154,14 @@ def model_problem(est: Any, cat: pd.DataFrame, bands: Sequence[str], task: str, 
     ``bands_key`` names where the caller's user sets the bands."""
     names = [*bands, "redshift"] if task == "stellar_mass" else list(bands)
     probe = inputs(cat.iloc[:2], bands, task)
-    try:
-        out = np.asarray(est.predict(probe, progress=False))
-    except Exception as exc:  # noqa: BLE001  (any failure of a user's model is reported with its inputs)
-        msg = str(exc).strip() or repr(exc)
-        first = (msg[1:-1] if len(msg) > 1 and msg[0] == msg[-1] and msg[0] in "'\"" else msg).splitlines()[0]
-        return (f"the {TASK_TITLES[task]} model fails on its {len(names)} inputs {names} ({type(exc).__name__}: "
-                f"{first}); the inputs are the magnitudes in {bands_key} order"
+    error, shape = probe_predict(est, probe)
+    if error:
+        return (f"the {TASK_TITLES[task]} model fails on its {len(names)} inputs {names} ({error}); the inputs are "
+                f"the magnitudes in {bands_key} order"
                 + (" plus a last 'redshift' column" if task == "stellar_mass" else "") + f": make {bands_key} "
                 "list the model's inputs")
-    if out.size != len(probe):
-        return (f"the {TASK_TITLES[task]} model returns shape {out.shape[1:]} per galaxy; the study needs one "
+    if shape is not None:
+        return (f"the {TASK_TITLES[task]} model returns shape {shape[1:]} per galaxy; the study needs one "
                 "value per galaxy, shape (n,) or (n, 1): wrap the model to return its point estimate")
     return None
 
