@@ -6,12 +6,12 @@ Every function draws in the shared style and returns the Figure (close it when d
 """
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
+from .._figures import get_output as _get
+from .._figures import styled as _styled
 from .._models import panel as _panel
 
 __all__ = ["FIGURES", "CAPTIONS", "NEEDS", "LABELS", "fig_predictions", "fig_ablation", "fig_subset_metrics",
@@ -20,21 +20,6 @@ __all__ = ["FIGURES", "CAPTIONS", "NEEDS", "LABELS", "fig_predictions", "fig_abl
 #: Axis labels of the subset metrics.
 LABELS = {"sigma_nmad": r"$\sigma_\mathrm{NMAD}$", "outlier_fraction": r"$\eta$ (outlier fraction)",
           "bias": r"bias $\langle\Delta z/(1+z)\rangle$", "rmse": "RMSE (redshift)"}
-
-
-def _get(outputs: Any, key: str) -> Any:
-    return outputs[key] if isinstance(outputs, Mapping) else outputs.load(key)
-
-
-def _styled(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """Draw ``fn`` in the shared style (the runner applies it too; a notebook call gets the same figure)."""
-    @functools.wraps(fn)
-    def wrapper(outputs: Any) -> Any:
-        from ...plots._style import style
-
-        with style():
-            return fn(outputs)
-    return wrapper
 
 
 def _figure(ncols: int, width: float, height: float, **kw: Any) -> tuple[Any, np.ndarray]:

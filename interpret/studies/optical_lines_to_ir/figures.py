@@ -7,21 +7,17 @@ The runner draws them inside the shared plot style (``interpret.plots._style.sty
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from .._figures import get_output as _get
 from .._models import panel as _panel
 
 __all__ = ["FIGURES", "CAPTIONS", "NEEDS", "SMOOTH_A", "fig_accuracy", "fig_lines_W1", "fig_lines_W2",
            "fig_lines_W3", "fig_lines_W4", "fig_summary", "fig_overlap", "fig_sanity"]
 
 SMOOTH_A = 10.0   # boxcar (rest-frame Angstrom) applied to the drawn attribution curve
-
-
-def _get(outputs: Any, key: str) -> Any:
-    return outputs[key] if isinstance(outputs, Mapping) else outputs.load(key)
 
 
 def fig_accuracy(outputs: Any) -> Any:

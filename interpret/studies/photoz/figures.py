@@ -7,31 +7,16 @@ when done).
 """
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
+from .._figures import get_output as _get
+from .._figures import styled as _styled
 from .._models import panel as _panel
 
 __all__ = ["FIGURES", "CAPTIONS", "NEEDS", "fig_predictions", "fig_attribution", "fig_ablation", "fig_shapley",
            "fig_pid", "fig_causal_graph"]
-
-
-def _get(outputs: Any, key: str) -> Any:
-    return outputs[key] if isinstance(outputs, Mapping) else outputs.load(key)
-
-
-def _styled(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """Draw ``fn`` in the shared style (the runner applies it too; a notebook call gets the same figure)."""
-    @functools.wraps(fn)
-    def wrapper(outputs: Any) -> Any:
-        from ...plots._style import style
-
-        with style():
-            return fn(outputs)
-    return wrapper
 
 
 def _figure(ncols: int, height: float = 3.0) -> tuple[Any, np.ndarray]:

@@ -5,21 +5,17 @@ returning the same objects, e.g. a run context).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from .._figures import get_output as _get
 from .._models import panel as _panel
 
 __all__ = ["FIGURES", "CAPTIONS", "NEEDS", "fig_predictions", "fig_attribution", "fig_band_removal",
            "fig_member_agreement", "fig_information"]
 
 _BANDS = ("g", "r", "i", "z", "W1", "W2", "W3", "W4")
-
-
-def _get(outputs: Any, key: str) -> Any:
-    return outputs[key] if isinstance(outputs, Mapping) else outputs.load(key)
 
 
 def _figure(ncols: int, height: float = 3.0, width: float | None = None, **kw: Any) -> tuple[Any, np.ndarray]:

@@ -6,11 +6,11 @@ the masking fills in ``params.strategies``. The runner draws them inside the sha
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from .._figures import get_output as _get
 from .._models import panel as _panel
 from .params import PID_SPLITS, SdssRealParams
 from .steps import TASK_TITLES, TASKS
@@ -20,10 +20,6 @@ __all__ = ["FIGURES", "CAPTIONS", "NEEDS", "needs", "fig_sample", "fig_predictio
 
 _STRATEGY_LABEL = {"inpaint": "masked, inpainted", "mean": "masked, mean fill", "median": "masked, median fill",
                    "zero": "masked, zero fill", "noise": "masked, noise fill"}
-
-
-def _get(outputs: Any, key: str) -> Any:
-    return outputs[key] if isinstance(outputs, Mapping) else outputs.load(key)
 
 
 def _figure(ncols: int, nrows: int = 1, height: float = 3.0, **kw: Any) -> tuple[Any, np.ndarray]:

@@ -6,7 +6,6 @@ optional ones (``pointwise``, ``attribution_growth``, ``local``) are drawn as a 
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -14,6 +13,7 @@ import pandas as pd
 
 import interpret as ip
 
+from .._figures import get_output as _get
 from .._models import panel as _panel
 from .steps import MODEL_LABEL, PAIR_LABEL, PRED
 
@@ -21,17 +21,6 @@ __all__ = ["FIGURES", "CAPTIONS", "NEEDS", "MASS_LABEL", "fig_predictions", "fig
            "fig_edge_stability", "fig_pid", "fig_pointwise", "fig_attribution", "fig_local_dependence"]
 
 MASS_LABEL = r"$\log_{10}(M_*/\mathrm{M}_\odot)$"
-_MISSING = object()
-
-
-def _get(outputs: Any, key: str, default: Any = _MISSING) -> Any:
-    """``outputs[key]`` (a Mapping) or ``outputs.load(key)``; ``default`` when given and the key is absent."""
-    try:
-        return outputs[key] if isinstance(outputs, Mapping) else outputs.load(key)
-    except KeyError:
-        if default is _MISSING:
-            raise
-        return default
 
 
 def _figure(ncols: int, nrows: int = 1, width: float | None = None, height: float = 3.0, **kw: Any
