@@ -36,8 +36,8 @@ class DSeparation:
     X ∪ Y ∪ S (Lauritzen et al. 1990). Ancestor sets, parents and children are precomputed as bit masks, so a
     query is one union of masks and a breadth-first search over at most the DAG's nodes. It answers exactly
     what ``networkx.is_d_separator`` answers (checked on random DAGs in the tests) in a fraction of the time:
-    a reference graph asks tens of thousands of such questions (12 observed of 36 nodes in the mock universe:
-    PC + FCI went from 11 s to about 1 s).
+    a reference graph asks tens of thousands of such questions (12 observed of 36 nodes of the mock universe:
+    PC + FCI took 11.5 s with networkx and take 2.1 s with bit sets).
 
     Parameters
     ----------

@@ -29,8 +29,8 @@ import pandas as pd
 from .._seeding import legacy_seed
 from ..exceptions import ConfigError, InterpretError
 
-__all__ = ["user_model", "model_name", "import_factory", "RefitMLP", "RefitHGB", "FramePredictor", "study_model", "baseline_notes", "plain_rmse", "probe_predict",
-           "one_torch_thread", "panel", "user_model_inputs"]
+__all__ = ["user_model", "model_name", "import_factory", "RefitMLP", "RefitHGB", "FramePredictor", "study_model",
+           "baseline_notes", "plain_rmse", "probe_predict", "one_torch_thread", "panel", "user_model_inputs"]
 
 
 def panel(ax: Any, letter: str) -> None:
